@@ -1,0 +1,24 @@
+/* Module entry: the functions src/native/index.ts types and loads. */
+#include "errors.h"
+
+napi_value em_mkfifo(napi_env env, napi_callback_info info);
+napi_value em_peer_credentials(napi_env env, napi_callback_info info);
+napi_value em_harden(napi_env env, napi_callback_info info);
+napi_value em_mount_start(napi_env env, napi_callback_info info);
+napi_value em_mount_set_content(napi_env env, napi_callback_info info);
+napi_value em_mount_stop(napi_env env, napi_callback_info info);
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"mkfifo", NULL, em_mkfifo, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"peerCredentials", NULL, em_peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"harden", NULL, em_harden, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mountStart", NULL, em_mount_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mountSetContent", NULL, em_mount_set_content, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mountStop", NULL, em_mount_stop, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { main } from '../cli/main.js';
+import { secretReader } from '../cli/prompt.js';
+/** The `envmount` entry point: wires config, streams and the control client, then hands over to the CLI. */
+import { loadConfig } from '../config/config.js';
+import { ControlClient } from '../control/client.js';
+import { VERSION } from './version.js';
+
+const config = loadConfig(process.env);
+const code = await main(
+  process.argv.slice(2),
+  {
+    socketPath: config.paths.socketPath,
+    cwd: process.cwd(),
+    version: VERSION,
+    connect: () => ControlClient.connect(config.paths.socketPath),
+    readSecret: secretReader({ input: process.stdin, output: process.stderr }),
+  },
+  { stdout: process.stdout, stderr: process.stderr },
+);
+process.exitCode = code;

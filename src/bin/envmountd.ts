@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The `envmountd` entry point: `envmountd start` runs the daemon in the foreground (what systemd or launchd runs),
+ * JSON logs on stderr, clean stop on SIGTERM/SIGINT. The one place the daemon's dependencies are wired.
+ */
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { loadConfig } from '../config/config.js';
+import { isEnvmountError } from '../core/errors.js';
+import { Daemon } from '../daemon/daemon.js';
+import { socketPeer } from '../daemon/peer.js';
+import { harden } from '../native/index.js';
+import { VERSION } from './version.js';
+
+async function start(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = pino(
+    {
+      name: 'envmountd',
+      level: config.logLevel,
+      // A second guard: values never reach a log call in the first place.
+      redact: {
+        paths: ['value', 'valueBase64', '*.value', '*.valueBase64', 'params', 'content'],
+        censor: '[redacted]',
+      },
+    },
+    pino.destination({ dest: 2, sync: true }),
+  );
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({
+      config,
+      logger,
+      uid: process.getuid?.() ?? 0,
+      pid: process.pid,
+      version: VERSION,
+      harden,
+      peerOf: socketPeer,
+    });
+  } catch (error) {
+    logger.fatal({ code: isEnvmountError(error) ? error.code : undefined }, (error as Error).message);
+    process.exitCode = isEnvmountError(error) && error.code === 'ALREADY_RUNNING' ? 3 : 1;
+    return;
+  }
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting without a clean stop');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'stopping');
+    daemon.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGHUP', shutdown);
+}
+
+const program = new Command('envmountd').description('the envmount daemon').version(VERSION, '-V, --version');
+program.command('start').description('run the daemon in the foreground').action(start);
+await program.parseAsync(process.argv);

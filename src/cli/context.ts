@@ -1,0 +1,27 @@
+/** What every CLI command receives: where the daemon is, the working directory, and how to read a secret. */
+import type { ControlClient } from '../control/client.js';
+
+export interface CliContext {
+  readonly socketPath: string;
+  readonly cwd: string;
+  readonly version: string;
+  /** Connects to the daemon (DAEMON_NOT_RUNNING with the start command when it is down). */
+  readonly connect: () => Promise<ControlClient>;
+  /** Reads a secret from a hidden prompt (terminal) or all of stdin; never from argv. */
+  readonly readSecret: (prompt: string, options: { raw: boolean }) => Promise<Buffer>;
+}
+
+/** A command's outcome: `data` for --json, `text` for people (stdout). */
+export interface CommandOutput {
+  readonly data: unknown;
+  readonly text: string;
+}
+
+export async function withClient<T>(ctx: CliContext, use: (client: ControlClient) => Promise<T>): Promise<T> {
+  const client = await ctx.connect();
+  try {
+    return await use(client);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,38 @@
+/** Human-readable renderings of daemon replies. Names and states only: replies never hold values. */
+import type { DaemonStatus, MountInfo, MountStatus } from '../control/protocol.js';
+
+function ago(iso: string | undefined, now: number): string {
+  if (!iso) return 'never';
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds}s ago`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)}m ago`;
+  return `${Math.round(seconds / 3600)}h ago`;
+}
+
+export function formatMountList(mounts: readonly MountInfo[]): string {
+  if (mounts.length === 0) return 'No mounts. Add one with `envmount add DIR`.';
+  return mounts.map((m) => `${m.state.padEnd(9)} ${m.path}  (${m.variables.length} variables)`).join('\n');
+}
+
+export function formatMountStatus(m: MountStatus, now = Date.now()): string {
+  const lines = [`${m.path}`, `  state:     ${m.state}${m.reason ? ` (${m.reason})` : ''}`];
+  lines.push(`  template:  ${m.template}`);
+  lines.push(`  variables: ${m.variables.join(', ') || '(none)'}`);
+  lines.push(`  reads:     ${m.reads}, last ${ago(m.lastReadAt, now)}`);
+  if (!m.contentLocked) lines.push('  memory:    not locked in RAM (RLIMIT_MEMLOCK too low); values could reach swap');
+  for (const p of m.problems) lines.push(`  unresolved ${p.key}: ${p.problem}`);
+  for (const key of m.unrepresentable) {
+    lines.push(`  warning:   ${key} holds both quote kinds or a CR; dotenv readers cannot read it back exactly`);
+  }
+  return lines.join('\n');
+}
+
+export function formatDaemon(d: DaemonStatus): string {
+  const hardening = d.dumpable ? 'DUMPABLE (hardening failed)' : 'not dumpable, core dumps off';
+  return [
+    `envmountd ${d.version}, pid ${d.pid}, up ${Math.round(d.uptimeMs / 1000)}s`,
+    `  socket:    ${d.socket}`,
+    `  process:   ${hardening}`,
+    `  store:     ${d.storeNames} values`,
+  ].join('\n');
+}

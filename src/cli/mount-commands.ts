@@ -1,0 +1,53 @@
+/** `envmount add | remove | list | status | import`. */
+import { resolve } from 'node:path';
+import { type CliContext, type CommandOutput, withClient } from './context.js';
+import { formatDaemon, formatMountList, formatMountStatus } from './format.js';
+
+export function add(ctx: CliContext, dir: string | undefined, options: { path?: string }): Promise<CommandOutput> {
+  return withClient(ctx, async (client) => {
+    const params = {
+      dir: resolve(ctx.cwd, dir ?? '.'),
+      ...(options.path ? { path: resolve(ctx.cwd, options.path) } : {}),
+    };
+    const status = await client.request('add', params);
+    return { data: status, text: `Mounted ${status.path}\n${formatMountStatus(status)}` };
+  });
+}
+
+export function remove(ctx: CliContext, target: string | undefined): Promise<CommandOutput> {
+  return withClient(ctx, async (client) => {
+    const result = await client.request('remove', { path: resolve(ctx.cwd, target ?? '.') });
+    return { data: result, text: `Removed the mount at ${result.path}` };
+  });
+}
+
+export function list(ctx: CliContext): Promise<CommandOutput> {
+  return withClient(ctx, async (client) => {
+    const mounts = await client.request('list', {});
+    return { data: mounts, text: formatMountList(mounts) };
+  });
+}
+
+export function status(ctx: CliContext): Promise<CommandOutput> {
+  return withClient(ctx, async (client) => {
+    const result = await client.request('status', {});
+    const mounts = result.mounts.map((m) => formatMountStatus(m)).join('\n');
+    return { data: result, text: `${formatDaemon(result.daemon)}\n${mounts || 'No mounts.'}` };
+  });
+}
+
+export function importEnv(
+  ctx: CliContext,
+  dir: string | undefined,
+  options: { prefix?: string },
+): Promise<CommandOutput> {
+  return withClient(ctx, async (client) => {
+    const params = { dir: resolve(ctx.cwd, dir ?? '.'), ...(options.prefix ? { prefix: options.prefix } : {}) };
+    const result = await client.request('import', params);
+    const names = result.names.map((n) => `  envmount://${n}`).join('\n');
+    return {
+      data: result,
+      text: `Imported ${result.names.length} variables into the store:\n${names}\nWrote ${result.template}; ${result.path} is now a mount.`,
+    };
+  });
+}

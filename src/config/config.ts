@@ -1,0 +1,67 @@
+/**
+ * Configuration: where envmount keeps its files and how it behaves. The only module besides src/bin that reads the
+ * environment; everything else receives a Config.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface Paths {
+  /** 0700; holds the store key. */
+  readonly configDir: string;
+  /** 0700; holds the registry (paths, sources and settings: never values). */
+  readonly stateDir: string;
+  /** 0700; holds the encrypted store. */
+  readonly dataDir: string;
+  /** 0700; holds the control socket. */
+  readonly runtimeDir: string;
+  readonly socketPath: string;
+  readonly registryFile: string;
+  readonly storeFile: string;
+  readonly keyFile: string;
+}
+
+export interface Config {
+  readonly paths: Paths;
+  /** How long a reader may take to drain content larger than the pipe buffer before the daemon gives up on it. */
+  readonly writeTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function dir(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  // XDG says relative values are to be ignored.
+  return value?.startsWith('/') ? value : fallback;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
+  return value;
+}
+
+export function loadConfig(env: Env = process.env, home: string = homedir()): Config {
+  const configDir = join(dir(env, 'XDG_CONFIG_HOME', join(home, '.config')), 'envmount');
+  const stateDir = join(dir(env, 'XDG_STATE_HOME', join(home, '.local', 'state')), 'envmount');
+  const dataDir = join(dir(env, 'XDG_DATA_HOME', join(home, '.local', 'share')), 'envmount');
+  const runtimeBase = env.XDG_RUNTIME_DIR?.startsWith('/') ? env.XDG_RUNTIME_DIR : undefined;
+  const runtimeDir = runtimeBase ? join(runtimeBase, 'envmount') : join(stateDir, 'run');
+  const keyFile = env.ENVMOUNT_STORE_KEY_FILE ? resolve(env.ENVMOUNT_STORE_KEY_FILE) : join(configDir, 'store.key');
+  return {
+    paths: {
+      configDir,
+      stateDir,
+      dataDir,
+      runtimeDir,
+      socketPath: join(runtimeDir, 'envmountd.sock'),
+      registryFile: join(stateDir, 'registry.json'),
+      storeFile: join(dataDir, 'store.enc'),
+      keyFile,
+    },
+    writeTimeoutMs: positiveInt(env, 'ENVMOUNT_WRITE_TIMEOUT_MS', 5000),
+    logLevel: env.ENVMOUNT_LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The control protocol between envmountd and its clients (CLI, MCP): newline-delimited JSON over a unix socket,
+ * versioned, one request per line, requests capped in size. Values cross it only in `set` and `import` requests,
+ * never in a reply.
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+const absolute = z.string().min(1).startsWith('/', 'must be an absolute path');
+
+export const paramSchemas = {
+  ping: z.object({}).strict(),
+  add: z.object({ dir: absolute, path: absolute.optional() }).strict(),
+  remove: z.object({ path: absolute }).strict(),
+  list: z.object({}).strict(),
+  status: z.object({}).strict(),
+  set: z.object({ name: z.string().min(1).max(200), valueBase64: z.string() }).strict(),
+  unset: z.object({ name: z.string().min(1).max(200) }).strict(),
+  vars: z.object({}).strict(),
+  import: z.object({ dir: absolute, prefix: z.string().min(1).max(100).optional() }).strict(),
+} as const;
+
+export type Method = keyof typeof paramSchemas;
+export type Params<M extends Method> = z.infer<(typeof paramSchemas)[M]>;
+
+export type MountState = 'serving' | 'paused' | 'displaced' | 'error' | 'stopped';
+
+export interface MountInfo {
+  readonly path: string;
+  readonly dir: string;
+  readonly template: string;
+  readonly state: MountState;
+  readonly variables: readonly string[];
+}
+
+export interface VariableProblem {
+  readonly key: string;
+  readonly reference: string;
+  readonly problem: string;
+}
+
+export interface MountStatus extends MountInfo {
+  readonly reason: string | undefined;
+  readonly reads: number;
+  readonly lastReadAt: string | undefined;
+  readonly bytesPerRead: number;
+  readonly contentLocked: boolean;
+  readonly problems: readonly VariableProblem[];
+  /** Keys whose value no dotenv reader reads back exactly (names only). */
+  readonly unrepresentable: readonly string[];
+}
+
+export interface DaemonStatus {
+  readonly pid: number;
+  readonly version: string;
+  readonly startedAt: string;
+  readonly uptimeMs: number;
+  readonly socket: string;
+  readonly dumpable: boolean;
+  readonly coreLimit: number;
+  readonly storeNames: number;
+}
+
+export interface Results {
+  ping: { pid: number; version: string; protocol: number };
+  add: MountStatus;
+  remove: { path: string };
+  list: MountInfo[];
+  status: { daemon: DaemonStatus; mounts: MountStatus[] };
+  set: { name: string; created: boolean; mounts: number };
+  unset: { name: string; removed: boolean };
+  vars: { names: string[] };
+  import: { path: string; template: string; names: string[] };
+}
+
+export interface Request {
+  v: number;
+  id: number;
+  method: string;
+  params?: unknown;
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+export type Response =
+  | { v: number; id: number | null; ok: true; result: unknown }
+  | { v: number; id: number | null; ok: false; error: ErrorBody };

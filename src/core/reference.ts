@@ -1,0 +1,122 @@
+/**
+ * Secret references: `op://vault/item[/section]/field[?attribute=...]` for 1Password and `envmount://NAME` for the
+ * embedded store. Parsing is strict so that a typo fails at `envmount add`, never at a read.
+ */
+import { EnvmountError } from './errors.js';
+
+export interface OpReference {
+  readonly scheme: 'op';
+  readonly raw: string;
+  readonly vault: string;
+  readonly item: string;
+  readonly section: string | undefined;
+  readonly field: string;
+  readonly query: Readonly<Record<string, string>>;
+}
+
+export interface StoreReference {
+  readonly scheme: 'envmount';
+  readonly raw: string;
+  readonly name: string;
+}
+
+export type Reference = OpReference | StoreReference;
+
+export const KNOWN_SCHEMES = ['op', 'envmount'] as const;
+
+/** Names in the embedded store: letters, digits and `_ . - /`, starting with a letter, digit or `_`. */
+const STORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,199}$/;
+const OP_QUERY: Readonly<Record<string, readonly string[]>> = {
+  attribute: ['type', 'value', 'title', 'id', 'purpose', 'otp', 'totp'],
+  'ssh-format': ['openssh'],
+};
+
+export function isStoreName(name: string): boolean {
+  return STORE_NAME.test(name) && !name.includes('//') && !name.endsWith('/');
+}
+
+export function storeNameProblem(name: string): string | undefined {
+  if (isStoreName(name)) return undefined;
+  return `"${name}" is not a valid name: use letters, digits and _ . - / (for example DATABASE_URL or app/API_KEY)`;
+}
+
+/** The scheme of text that looks like `scheme://...`, lower-cased, or undefined. */
+export function schemeOf(text: string): string | undefined {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
+  return match?.[1]?.toLowerCase();
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] ?? 0;
+      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = current;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+/** A known scheme that `scheme` is probably a typo of (`0p`, `envmout`, `OP` written oddly), or undefined. */
+export function likelyTypoOf(scheme: string): string | undefined {
+  for (const known of KNOWN_SCHEMES) {
+    if (scheme === known) return undefined;
+    if (editDistance(scheme, known) <= (known.length <= 2 ? 1 : 2)) return known;
+  }
+  return undefined;
+}
+
+function invalid(raw: string, why: string): EnvmountError {
+  return new EnvmountError('REFERENCE_INVALID', `Invalid reference "${raw}": ${why}.`);
+}
+
+function parseOp(raw: string): OpReference {
+  const body = raw.slice('op://'.length);
+  const [path = '', queryText] = body.split('?', 2);
+  const segments = path.split('/');
+  if (segments.length < 3 || segments.length > 4) {
+    throw invalid(raw, 'use op://vault/item/field or op://vault/item/section/field');
+  }
+  for (const segment of segments) {
+    if (segment.trim() === '' || /[\x00-\x1f]/.test(segment)) {
+      throw invalid(raw, 'a vault, item, section or field name is empty');
+    }
+  }
+  const query: Record<string, string> = {};
+  if (queryText !== undefined) {
+    for (const pair of queryText.split('&')) {
+      const [key = '', value = ''] = pair.split('=', 2);
+      const allowed = OP_QUERY[key];
+      if (!allowed) throw invalid(raw, `unknown query parameter "${key}" (use attribute= or ssh-format=)`);
+      if (!allowed.includes(value.toLowerCase())) {
+        throw invalid(raw, `${key} must be one of ${allowed.join(', ')}`);
+      }
+      query[key] = value.toLowerCase();
+    }
+  }
+  const [vault = '', item = '', third = '', fourth] = segments;
+  return fourth === undefined
+    ? { scheme: 'op', raw, vault, item, section: undefined, field: third, query }
+    : { scheme: 'op', raw, vault, item, section: third, field: fourth, query };
+}
+
+/** Parses a reference; throws REFERENCE_INVALID naming the reference and the fix. */
+export function parseReference(raw: string): Reference {
+  const scheme = schemeOf(raw);
+  if (scheme === 'op' && raw.startsWith('op://')) return parseOp(raw);
+  if (scheme === 'envmount' && raw.startsWith('envmount://')) {
+    const name = raw.slice('envmount://'.length);
+    const problem = storeNameProblem(name);
+    if (problem) throw invalid(raw, problem);
+    return { scheme: 'envmount', raw, name };
+  }
+  if (scheme === 'op' || scheme === 'envmount') throw invalid(raw, `write the scheme in lower case: ${scheme}://`);
+  const typo = scheme ? likelyTypoOf(scheme) : undefined;
+  throw invalid(
+    raw,
+    typo ? `unknown scheme "${scheme}://" (did you mean ${typo}://?)` : 'only op:// and envmount:// are supported',
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * envmountd's lifecycle: harden the process, claim the control socket (refusing if a daemon already answers),
+ * open the store and registry, put the mounts back, serve requests; on stop, undo all of it in reverse order.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { DaemonStatus } from '../control/protocol.js';
+import { type ControlServer, type Peer, startControlServer } from '../control/server.js';
+import { ensurePrivateDir } from '../io/atomic-write.js';
+import type { Hardening } from '../native/index.js';
+import { EmbeddedStore } from '../secrets/store.js';
+import { loadStoreKey } from '../secrets/store-key.js';
+import { storeSource } from '../secrets/store-source.js';
+import { createHandler } from './handlers.js';
+import { MountService } from './mounts.js';
+import { Registry } from './registry.js';
+
+export interface DaemonDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly uid: number;
+  readonly pid: number;
+  readonly version: string;
+  readonly harden: () => Hardening;
+  readonly peerOf: (socket: Socket) => Peer;
+}
+
+export class Daemon {
+  readonly #server: ControlServer;
+  readonly #mounts: MountService;
+  readonly #store: EmbeddedStore;
+  readonly #logger: Logger;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(server: ControlServer, mounts: MountService, store: EmbeddedStore, logger: Logger) {
+    this.#server = server;
+    this.#mounts = mounts;
+    this.#store = store;
+    this.#logger = logger;
+  }
+
+  static async start(deps: DaemonDeps): Promise<Daemon> {
+    const { config, logger } = deps;
+    const hardening = deps.harden();
+    const startedAt = new Date();
+    for (const dir of [config.paths.configDir, config.paths.stateDir, config.paths.dataDir]) {
+      await ensurePrivateDir(dir);
+    }
+    // The store and mounts are opened only after the socket is ours, so a second daemon touches nothing.
+    let ready: (handler: ReturnType<typeof createHandler>) => void = () => undefined;
+    const handlerReady = new Promise<ReturnType<typeof createHandler>>((resolve) => {
+      ready = resolve;
+    });
+    const server = await startControlServer({
+      socketPath: config.paths.socketPath,
+      runtimeDir: config.paths.runtimeDir,
+      uid: deps.uid,
+      logger: logger.child({ component: 'control' }),
+      peerOf: deps.peerOf,
+      handle: async (method, params, peer) => (await handlerReady)(method, params, peer),
+    });
+    let store: EmbeddedStore | undefined;
+    try {
+      store = await EmbeddedStore.open(config.paths.storeFile, await loadStoreKey(config.paths.keyFile, true));
+      const registry = await Registry.load(config.paths.registryFile);
+      const mounts = new MountService({
+        registry,
+        source: storeSource(store),
+        uid: deps.uid,
+        writeTimeoutMs: config.writeTimeoutMs,
+        logger: logger.child({ component: 'mounts' }),
+      });
+      await mounts.restore();
+      const openStore = store;
+      const daemonStatus = (): DaemonStatus => ({
+        pid: deps.pid,
+        version: deps.version,
+        startedAt: startedAt.toISOString(),
+        uptimeMs: Date.now() - startedAt.getTime(),
+        socket: config.paths.socketPath,
+        dumpable: hardening.dumpable,
+        coreLimit: hardening.coreLimit,
+        storeNames: openStore.names().length,
+      });
+      ready(createHandler({ mounts, store, daemonStatus }));
+      logger.info(
+        { pid: deps.pid, socket: config.paths.socketPath, mounts: mounts.list().length, dumpable: hardening.dumpable },
+        'envmountd started',
+      );
+      return new Daemon(server, mounts, store, logger);
+    } catch (error) {
+      store?.close();
+      await server.close();
+      throw error;
+    }
+  }
+
+  /** Stops serving: no new requests, every mount's FIFO removed, every value wiped. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      try {
+        await this.#server.close();
+      } finally {
+        try {
+          await this.#mounts.stopAll();
+        } finally {
+          this.#store.close();
+          this.#logger.info('envmountd stopped');
+        }
+      }
+    })();
+    return this.#stopping;
+  }
+}

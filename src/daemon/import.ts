@@ -1,0 +1,112 @@
+/**
+ * `envmount import DIR`: moves a plaintext `.env` into the embedded store and puts a mount in its place. Order of
+ * steps, so that nothing is lost: store every value (one atomic write) -> write `.env.op` referencing them ->
+ * rename a fresh FIFO over `.env` (the plaintext file leaves in the same atomic step) -> start the mount -> overwrite
+ * the old file's bytes through a descriptor kept open. A failure before the rename leaves `.env` as it was and
+ * undoes the store and template changes.
+ */
+import { lstat, open, rename, unlink } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { parseDotenv } from '../core/dotenv-parse.js';
+import { EnvmountError, errnoCode } from '../core/errors.js';
+import { storeNameProblem } from '../core/reference.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { mkfifo } from '../native/index.js';
+import type { EmbeddedStore } from '../secrets/store.js';
+import type { MountService } from './mounts.js';
+import { TEMPLATE_NAMES } from './templates.js';
+
+export interface ImportResult {
+  path: string;
+  template: string;
+  names: string[];
+}
+
+async function absent(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => false,
+    (error) => errnoCode(error) === 'ENOENT',
+  );
+}
+
+export async function importDotenv(
+  dirInput: string,
+  prefixInput: string | undefined,
+  deps: { store: EmbeddedStore; mounts: MountService },
+): Promise<ImportResult> {
+  const dir = resolve(dirInput);
+  const path = join(dir, '.env');
+  const info = await lstat(path).catch(() => undefined);
+  if (!info?.isFile()) {
+    throw new EnvmountError('NOT_FOUND', `Nothing to import: "${path}" is not a regular file.`);
+  }
+  for (const name of TEMPLATE_NAMES) {
+    if (!(await absent(join(dir, name)))) {
+      throw new EnvmountError(
+        'MOUNT_EXISTS',
+        `Cannot import "${path}": ${join(dir, name)} already exists. Merge the variables into it by hand, then run \`envmount add ${dir}\`.`,
+      );
+    }
+  }
+  const prefix = prefixInput ?? basename(dir).replace(/[^A-Za-z0-9_.-]/g, '_');
+  // Kept open until the end: after the rename it is the only way to the old bytes, which are overwritten.
+  const original = await open(path, 'r+');
+  const template = join(dir, '.env.op');
+  let stored: string[] = [];
+  let templateWritten = false;
+  let renamed = false;
+  try {
+    const raw = await original.readFile();
+    const entries = parseDotenv(raw);
+    raw.fill(0);
+    if (entries.length === 0)
+      throw new EnvmountError('NOT_FOUND', `Nothing to import: "${path}" has no KEY=value lines.`);
+    const named = entries.map(({ key, value }) => ({ key, name: `${prefix}/${key}`, value }));
+    try {
+      for (const { name } of named) {
+        const problem = storeNameProblem(name);
+        if (problem) throw new EnvmountError('USAGE', `Cannot import: ${problem}. Pass --prefix NAME.`);
+        if (deps.store.has(name)) {
+          throw new EnvmountError(
+            'MOUNT_EXISTS',
+            `Cannot import "${path}": envmount://${name} already exists. Pass --prefix to store these under other names.`,
+          );
+        }
+      }
+      await deps.store.setMany(named);
+      stored = named.map((n) => n.name);
+    } finally {
+      for (const { value } of named) value.fill(0);
+    }
+    const lines = named.map(({ key, name }) => `${key}=envmount://${name}`);
+    const header = `# Imported from .env by envmount on ${new Date().toISOString()}. Values live in the envmount store.\n`;
+    await writeFileAtomic(template, `${header}${lines.join('\n')}\n`, 0o644);
+    templateWritten = true;
+    const swap = join(dir, '.env.envmount-import');
+    await unlink(swap).catch(() => undefined);
+    mkfifo(swap, 0o600);
+    const now = await lstat(path);
+    if (now.ino !== info.ino || now.size !== info.size || now.mtimeMs !== info.mtimeMs) {
+      await unlink(swap).catch(() => undefined);
+      throw new EnvmountError(
+        'USAGE',
+        `"${path}" changed while it was being imported; run \`envmount import ${dir}\` again.`,
+      );
+    }
+    await rename(swap, path);
+    renamed = true;
+    await deps.mounts.add(dir);
+    const zeros = Buffer.alloc(Math.min(info.size, 16 * 1024 * 1024));
+    await original.write(zeros, 0, zeros.length, 0);
+    await original.sync();
+    return { path, template, names: stored };
+  } catch (error) {
+    if (!renamed) {
+      if (templateWritten) await unlink(template).catch(() => undefined);
+      for (const name of stored) await deps.store.unset(name).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    await original.close();
+  }
+}

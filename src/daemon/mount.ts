@@ -1,0 +1,126 @@
+/**
+ * One mount: the FIFO at a path and the native thread that serves it. The Mount owns its thread and the FIFO
+ * inode the thread reports; it knows nothing of templates or values beyond the bytes it is handed.
+ */
+import type { Logger } from 'pino';
+import type { MountState } from '../control/protocol.js';
+import { type MountEvent, type MountHandle, setMountContent, startMount, stopMount } from '../native/index.js';
+import { placeFifo, removeOwnFifo, rotationTempPath } from './placement.js';
+import type { MountRecord } from './registry.js';
+
+export interface MountDeps {
+  readonly uid: number;
+  readonly writeTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+const STOP_WAIT_MS = 2000;
+
+export class Mount {
+  readonly record: MountRecord;
+  readonly #deps: MountDeps;
+  #handle: MountHandle | undefined;
+  #inode = 0;
+  #stopped: Promise<void> = Promise.resolve();
+  #onStopped: () => void = () => undefined;
+  state: MountState = 'stopped';
+  reason: string | undefined;
+  reads = 0;
+  lastReadAt: Date | undefined;
+  bytesPerRead = 0;
+  contentLocked = true;
+
+  constructor(record: MountRecord, deps: MountDeps) {
+    this.record = record;
+    this.#deps = deps;
+  }
+
+  get path(): string {
+    return this.record.path;
+  }
+
+  /** Places (or reclaims) the FIFO and starts serving `content` (copied: the caller wipes its buffer). */
+  async start(content: Buffer): Promise<void> {
+    if (this.#handle) return;
+    const reclaimed = await placeFifo(this.path, this.record.dir, this.#deps.uid);
+    this.#stopped = new Promise((resolve) => {
+      this.#onStopped = resolve;
+    });
+    this.#handle = startMount(
+      this.path,
+      rotationTempPath(this.path),
+      this.#deps.writeTimeoutMs,
+      (event) => this.#onEvent(event),
+      content,
+    );
+    this.bytesPerRead = content.length;
+    this.state = 'serving';
+    this.reason = undefined;
+    this.#deps.logger.info({ path: this.path, reclaimed }, reclaimed ? 'mount reclaimed' : 'mount placed');
+  }
+
+  /** Replaces what the next reader gets (copied: the caller wipes its buffer). */
+  update(content: Buffer): void {
+    this.bytesPerRead = content.length;
+    if (this.#handle) this.contentLocked = setMountContent(this.#handle, content).locked;
+  }
+
+  /** Stops the thread and removes the FIFO if it is still the one this mount made. Idempotent. */
+  async stop(removeFifo = true): Promise<void> {
+    const handle = this.#handle;
+    if (handle) stopMount(handle);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), STOP_WAIT_MS);
+    });
+    try {
+      if (await Promise.race([this.#stopped.then(() => false), timedOut])) {
+        this.#deps.logger.warn({ path: this.path }, 'mount thread did not stop in time');
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    this.#handle = undefined;
+    if (removeFifo && this.#inode !== 0) {
+      await removeOwnFifo(this.path, this.#inode, this.#deps.uid);
+    }
+    if (this.state === 'serving') this.state = 'stopped';
+  }
+
+  #onEvent(event: MountEvent): void {
+    const log = this.#deps.logger;
+    if (event.inode !== 0) this.#inode = event.inode;
+    switch (event.type) {
+      case 'served':
+        this.reads++;
+        this.lastReadAt = new Date();
+        log.debug({ path: this.path, bytes: event.bytes, micros: Math.round(event.micros) }, 'served');
+        return;
+      case 'closed-early':
+        this.reads++;
+        this.lastReadAt = new Date();
+        log.info({ path: this.path, bytes: event.bytes }, 'reader closed before reading everything');
+        return;
+      case 'timeout':
+        log.warn({ path: this.path, bytes: event.bytes }, 'reader did not read in time; gave up on it');
+        return;
+      case 'displaced':
+        this.state = 'displaced';
+        this.reason = `something envmount did not make replaced the pipe at ${this.path}; it was left untouched. Move it away, then run \`envmount add ${this.record.dir}\`.`;
+        log.warn({ path: this.path }, 'mount displaced');
+        return;
+      case 'error':
+        this.state = event.code === 'ENOENT' ? 'paused' : 'error';
+        this.reason =
+          event.code === 'ENOENT'
+            ? `${this.path} or its directory is gone. Run \`envmount add ${this.record.dir}\` when it is back.`
+            : `serving failed: ${event.syscall ?? 'system call'} returned ${event.code ?? 'an error'}.`;
+        log.warn({ path: this.path, code: event.code, syscall: event.syscall }, 'mount thread error');
+        return;
+      case 'stopped':
+        this.#handle = undefined;
+        this.#onStopped();
+        return;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/** Finding and reading a project's template (`.env.op`, else `.env.tpl`). */
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EnvmountError, errnoCode } from '../core/errors.js';
+import { parseTemplate, type TemplateEntry } from '../core/template.js';
+
+export const TEMPLATE_NAMES = ['.env.op', '.env.tpl'] as const;
+
+export type LoadedTemplate = { readonly entries: TemplateEntry[] } | { readonly error: string };
+
+/** The template file of a project directory; TEMPLATE_MISSING names what to create. */
+export async function findTemplate(dir: string): Promise<string> {
+  for (const name of TEMPLATE_NAMES) {
+    const path = join(dir, name);
+    try {
+      await access(path);
+      return path;
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+    }
+  }
+  throw new EnvmountError(
+    'TEMPLATE_MISSING',
+    `No template in "${dir}": create ${join(dir, '.env.op')} with lines like API_KEY=envmount://API_KEY, or run \`envmount import ${dir}\` to move an existing .env in.`,
+  );
+}
+
+/** Parses a template; throws TEMPLATE_PARSE (file:line) or TEMPLATE_MISSING. */
+export async function readTemplate(path: string): Promise<TemplateEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new EnvmountError('TEMPLATE_MISSING', `Cannot read the template "${path}": ${errnoCode(error) ?? 'error'}.`, {
+      cause: error,
+    });
+  }
+  return parseTemplate(text, path);
+}
+
+/** Like readTemplate, but a problem becomes a state to report and serve as a comment instead of a throw. */
+export async function loadTemplate(path: string): Promise<LoadedTemplate> {
+  try {
+    return { entries: await readTemplate(path) };
+  } catch (error) {
+    if (error instanceof EnvmountError) return { error: error.message };
+    throw error;
+  }
+}

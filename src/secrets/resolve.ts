@@ -1,0 +1,59 @@
+/**
+ * Resolves a parsed template against the value sources into render items: a value Buffer per variable, or the
+ * problem that keeps it from being served (named by reference, never by value).
+ */
+
+import type { Reference } from '../core/reference.js';
+import type { RenderItem } from '../core/render.js';
+import type { TemplateEntry } from '../core/template.js';
+
+export interface VariableProblem {
+  readonly key: string;
+  readonly reference: string;
+  readonly problem: string;
+}
+
+/** Where values come from: the embedded store today; 1Password providers plug in here. */
+export interface ValueSource {
+  /** The value Buffer for a reference (read synchronously, not kept), or the problem that prevents it. */
+  lookup(ref: Reference): Buffer | { problem: string };
+}
+
+export interface Resolution {
+  /** Render items; their value Buffers are fresh copies the caller wipes (`wipeItems`). */
+  readonly items: RenderItem[];
+  readonly problems: VariableProblem[];
+}
+
+export function resolveEntries(entries: readonly TemplateEntry[], source: ValueSource): Resolution {
+  const items: RenderItem[] = [];
+  const problems: VariableProblem[] = [];
+  for (const entry of entries) {
+    const chunks: Buffer[] = [];
+    let problem: VariableProblem | undefined;
+    for (const part of entry.parts) {
+      if (part.kind === 'text') {
+        chunks.push(Buffer.from(part.text, 'utf8'));
+        continue;
+      }
+      const found = source.lookup(part.ref);
+      if (Buffer.isBuffer(found)) {
+        chunks.push(found);
+      } else {
+        problem = { key: entry.key, reference: part.ref.raw, problem: found.problem };
+        break;
+      }
+    }
+    if (problem) {
+      problems.push(problem);
+      items.push({ key: entry.key, problem: problem.problem });
+    } else {
+      items.push({ key: entry.key, value: Buffer.concat(chunks) });
+    }
+  }
+  return { items, problems };
+}
+
+export function wipeItems(items: readonly RenderItem[]): void {
+  for (const item of items) if ('value' in item) item.value.fill(0);
+}
