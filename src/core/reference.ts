@@ -81,7 +81,7 @@ function parseOp(raw: string): OpReference {
     throw invalid(raw, 'use op://vault/item/field or op://vault/item/section/field');
   }
   for (const segment of segments) {
-    if (segment.trim() === '' || /[\x00-\x1f]/.test(segment)) {
+    if (segment.trim() === '' || [...segment].some((ch) => ch.charCodeAt(0) < 0x20)) {
       throw invalid(raw, 'a vault, item, section or field name is empty');
     }
   }
