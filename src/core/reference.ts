@@ -42,7 +42,7 @@ export function storeNameProblem(name: string): string | undefined {
 
 /** The scheme of text that looks like `scheme://...`, lower-cased, or undefined. */
 export function schemeOf(text: string): string | undefined {
-  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
+  const match = /^([A-Za-z0-9][A-Za-z0-9+.-]*):\/\//.exec(text);
   return match?.[1]?.toLowerCase();
 }
 

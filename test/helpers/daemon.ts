@@ -1,0 +1,177 @@
+/**
+ * Integration harness: a real envmountd process in a temp root with XDG_* pointed there, the real CLI, and
+ * bookkeeping so that every process and FIFO a test starts is gone when it ends.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ControlClient } from '../../src/control/client.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const DAEMON = join(ROOT, 'dist/bin/envmountd.js');
+export const CLI = join(ROOT, 'dist/bin/envmount.js');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Runs a command to completion; its input goes through stdin. Tracked: killed by `killAll` if still running. */
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; uid?: number; gid?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
+    });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Starts a long-running process (a reader that blocks, say); tracked like `run`. */
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+export async function killAll(): Promise<void> {
+  const waits = [...children].map(
+    (child) =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGKILL');
+      }),
+  );
+  await Promise.all(waits);
+  children.clear();
+}
+
+export class TestDaemon {
+  readonly root: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly dirs: { config: string; state: string; data: string; runtime: string; home: string; projects: string };
+  process: ChildProcess | undefined;
+  log = '';
+
+  constructor() {
+    // Short root: unix socket paths are limited to about 100 bytes.
+    this.root = mkdtempSync('/tmp/emt-');
+    const dirs = {
+      config: join(this.root, 'config'),
+      state: join(this.root, 'state'),
+      data: join(this.root, 'data'),
+      runtime: join(this.root, 'run'),
+      home: join(this.root, 'home'),
+      projects: join(this.root, 'p'),
+    };
+    for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.dirs = dirs;
+    this.env = {
+      PATH: process.env.PATH,
+      HOME: dirs.home,
+      XDG_CONFIG_HOME: dirs.config,
+      XDG_STATE_HOME: dirs.state,
+      XDG_DATA_HOME: dirs.data,
+      XDG_RUNTIME_DIR: dirs.runtime,
+      ENVMOUNT_LOG_LEVEL: 'debug',
+    };
+  }
+
+  get socketPath(): string {
+    return join(this.dirs.runtime, 'envmount', 'envmountd.sock');
+  }
+
+  /** Starts envmountd and resolves when it logs that it serves (or rejects with its log if it exits first). */
+  start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+    const child = track(spawn(process.execPath, [DAEMON, 'start'], { env: { ...this.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] }));
+    this.process = child;
+    return new Promise((resolvePromise, reject) => {
+      let ready = false;
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+        this.log += d;
+        if (!ready && this.log.includes('"msg":"envmountd started"')) {
+          ready = true;
+          resolvePromise();
+        }
+      });
+      child.once('exit', (code) => {
+        if (!ready) reject(new Error(`envmountd exited with ${code} before it was ready:\n${this.log}`));
+      });
+    });
+  }
+
+  /** SIGTERM and wait for exit; returns the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    child.kill(signal);
+    return exited;
+  }
+
+  cli(args: readonly string[], options: { input?: string | Buffer; cwd?: string } = {}): Promise<RunResult> {
+    return run(process.execPath, [CLI, ...args], { env: this.env, ...options });
+  }
+
+  async client(): Promise<ControlClient> {
+    return ControlClient.connect(this.socketPath);
+  }
+
+  project(name: string, template?: string): string {
+    const dir = join(this.dirs.projects, name);
+    mkdirSync(dir, { recursive: true });
+    if (template !== undefined) writeTemplate(dir, template);
+    return dir;
+  }
+
+  /** Stops the daemon (SIGKILL if it will not stop), then removes the whole temp root. */
+  async dispose(): Promise<void> {
+    try {
+      const child = this.process;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((done) => child.once('exit', () => done()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+    } finally {
+      rmSync(this.root, { recursive: true, force: true });
+    }
+  }
+}
+
+
+export function writeTemplate(dir: string, text: string): void {
+  writeFileSync(join(dir, '.env.op'), text);
+}
+
+/** Names in a directory, for "nothing left behind" checks. */
+export function listDir(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
