@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -89,12 +90,9 @@ describe('control server', () => {
     await expect(start()).rejects.toMatchObject({ code: 'ALREADY_RUNNING' });
     await server.close();
     server = undefined;
-    // A stale socket file: bound once, its server gone.
-    const { createServer } = await import('node:net');
-    const stale = createServer();
-    await new Promise<void>((r) => stale.listen(join(dir, 'run', 's.sock'), r));
-    // Closing the listening handle directly leaves the socket file behind, as a killed daemon does.
-    (stale as unknown as { _handle: { close(): void } })._handle.close();
+    // A stale socket file: a listener killed with SIGKILL leaves it behind, as a killed daemon does.
+    const script = `require('net').createServer().listen(${JSON.stringify(join(dir, 'run', 's.sock'))}, () => process.kill(process.pid, 'SIGKILL'))`;
+    spawnSync(process.execPath, ['-e', script]);
     expect(existsSync(join(dir, 'run', 's.sock'))).toBe(true);
     server = await start();
     const client = await ControlClient.connect(join(dir, 'run', 's.sock'));
