@@ -54,14 +54,17 @@ for (const file of files(src)) {
       const target = relative(src, resolve(dirname(file), spec)).split('/')[0];
       if (target === part) continue;
       if (target === 'bin') problems.push(`${rel}: imports src/bin; nothing may`);
-      else if (!(allowed[part] ?? []).includes(target)) problems.push(`${rel}: ${part} may not import ${target} (${spec})`);
+      else if (!(allowed[part] ?? []).includes(target))
+        problems.push(`${rel}: ${part} may not import ${target} (${spec})`);
     } else if (part in packagesAllowed && !packagesAllowed[part].includes(spec)) {
       problems.push(`${rel}: ${part} imports only node: built-ins, not "${spec}"`);
     }
   }
 }
 if (problems.length > 0) {
-  console.error(`Dependency rules broken (see DESIGN.md, "Parts and which way they depend"):\n  ${problems.join('\n  ')}`);
+  console.error(
+    `Dependency rules broken (see DESIGN.md, "Parts and which way they depend"):\n  ${problems.join('\n  ')}`,
+  );
   process.exit(1);
 }
 console.log('dependency rules: ok');

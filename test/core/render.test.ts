@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDotenv } from '../../src/core/dotenv-parse.js';
 import { quoteStyle, renderDotenv } from '../../src/core/render.js';
 
-export const HARD_VALUES: Record<string, string> = {
+const HARD_VALUES: Record<string, string> = {
   SPACES: '  two  spaces  ',
   DQUOTE: 'say "hi"',
   SQUOTE: "it's",

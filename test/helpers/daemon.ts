@@ -20,12 +20,18 @@ export interface RunResult {
 
 const children = new Set<ChildProcess>();
 
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** SIGKILL after this long (default 20 s): a reader stuck on a FIFO must never hang the suite. */
+  timeoutMs?: number;
+}
+
 /** Runs a command to completion; its input goes through stdin. Tracked: killed by `killAll` if still running. */
-export function run(
-  command: string,
-  args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; uid?: number; gid?: number } = {},
-): Promise<RunResult> {
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, {
       env: options.env ?? process.env,
@@ -43,7 +49,9 @@ export function run(
       stderr += d;
     });
     child.on('error', reject);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       children.delete(child);
       resolvePromise({ code, signal, stdout, stderr });
     });
@@ -108,7 +116,12 @@ export class TestDaemon {
 
   /** Starts envmountd and resolves when it logs that it serves (or rejects with its log if it exits first). */
   start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
-    const child = track(spawn(process.execPath, [DAEMON, 'start'], { env: { ...this.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] }));
+    const child = track(
+      spawn(process.execPath, [DAEMON, 'start'], {
+        env: { ...this.env, ...extraEnv },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    );
     this.process = child;
     return new Promise((resolvePromise, reject) => {
       let ready = false;
@@ -134,7 +147,7 @@ export class TestDaemon {
     return exited;
   }
 
-  cli(args: readonly string[], options: { input?: string | Buffer; cwd?: string } = {}): Promise<RunResult> {
+  cli(args: readonly string[], options: Omit<RunOptions, 'env'> = {}): Promise<RunResult> {
     return run(process.execPath, [CLI, ...args], { env: this.env, ...options });
   }
 
@@ -166,7 +179,6 @@ export class TestDaemon {
   }
 }
 
-
 export function writeTemplate(dir: string, text: string): void {
   writeFileSync(join(dir, '.env.op'), text);
 }
@@ -174,4 +186,9 @@ export function writeTemplate(dir: string, text: string): void {
 /** Names in a directory, for "nothing left behind" checks. */
 export function listDir(dir: string): string[] {
   return readdirSync(dir).sort();
+}
+
+/** Runs a Node script (`node -e`) with the daemon's environment; for readers written in JS. */
+export function node(script: string, options: RunOptions = {}): Promise<RunResult> {
+  return run(process.execPath, ['-e', script], options);
 }

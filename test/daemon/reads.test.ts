@@ -1,0 +1,112 @@
+/**
+ * The mount engine's promise to readers, with a real daemon and real processes: byte-exact values for cat, node
+ * --env-file and dotenv; one whole copy per reader whether they come in sequence, in a burst, or read slowly.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderDotenv } from '../../src/core/render.js';
+import { killAll, node, ROOT, run, TestDaemon } from '../helpers/daemon.js';
+import { HARD_VALUES } from '../helpers/values.js';
+
+let daemon: TestDaemon;
+let envPath: string;
+const expected = renderDotenv(
+  Object.entries(HARD_VALUES).map(([key, value]) => ({ key, value: Buffer.from(value) })),
+).content.toString('utf8');
+
+beforeAll(async () => {
+  daemon = new TestDaemon();
+  await daemon.start();
+  for (const [name, value] of Object.entries(HARD_VALUES)) {
+    const result = await daemon.cli(['set', name, '--raw'], { input: value });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  }
+  const template = Object.keys(HARD_VALUES)
+    .map((key) => `${key}=envmount://${key}`)
+    .join('\n');
+  const dir = daemon.project('app', template);
+  expect((await daemon.cli(['add', dir])).code).toBe(0);
+  envPath = join(dir, '.env');
+});
+
+afterAll(async () => {
+  await killAll();
+  await daemon?.dispose();
+});
+
+describe('readers get the values byte-exact', () => {
+  it('cat .env', async () => {
+    const result = await run('cat', [envPath]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(expected);
+    // Single-quoted values appear verbatim in the file.
+    for (const key of ['SPACES', 'DQUOTE', 'HASH', 'DOLLAR', 'BACKSLASH', 'NEWLINES', 'UNICODE']) {
+      expect(result.stdout).toContain(`${key}='${HARD_VALUES[key]}'`);
+    }
+  });
+
+  it('node --env-file=.env', async () => {
+    const keys = JSON.stringify(Object.keys(HARD_VALUES));
+    const result = await run(process.execPath, [
+      `--env-file=${envPath}`,
+      '-e',
+      `const o={};for(const k of ${keys})o[k]=process.env[k];process.stdout.write(JSON.stringify(o))`,
+    ]);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual(HARD_VALUES);
+  });
+
+  it('the dotenv package', async () => {
+    const result = await node(
+      `const dotenv=require(${JSON.stringify(join(ROOT, 'node_modules/dotenv'))});
+       const parsed=dotenv.parse(require('fs').readFileSync(${JSON.stringify(envPath)}));
+       process.stdout.write(JSON.stringify(parsed))`,
+    );
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual(HARD_VALUES);
+  });
+});
+
+describe('one whole copy per reader', () => {
+  it('500 sequential reads are all complete and exact', async () => {
+    const result = await node(
+      `const fs=require('fs');const want=${JSON.stringify(expected)};let ok=0,bad=0;
+       for(let i=0;i<500;i++){fs.readFileSync(${JSON.stringify(envPath)},'utf8')===want?ok++:bad++}
+       process.stdout.write(JSON.stringify({ok,bad}))`,
+      { timeoutMs: 30_000 },
+    );
+    expect(JSON.parse(result.stdout)).toEqual({ ok: 500, bad: 0 });
+  });
+
+  it('20 readers started 2 ms apart each get exactly one complete copy', async () => {
+    const readers: Promise<{ stdout: string; code: number | null }>[] = [];
+    for (let i = 0; i < 20; i++) {
+      readers.push(run('cat', [envPath]));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const results = await Promise.all(readers);
+    expect(results.map((r) => r.code)).toEqual(Array(20).fill(0));
+    expect(results.filter((r) => r.stdout === expected)).toHaveLength(20);
+  });
+
+  it('a reader that sleeps 100 ms after open before reading gets exactly one copy', async () => {
+    const result = await node(
+      `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(envPath)},'r');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,100);
+       const chunks=[];const buf=Buffer.alloc(65536);let n;
+       while((n=fs.readSync(fd,buf,0,buf.length,null))>0)chunks.push(Buffer.from(buf.subarray(0,n)));
+       fs.closeSync(fd);process.stdout.write(Buffer.concat(chunks))`,
+    );
+    expect(result.stdout).toBe(expected);
+  });
+
+  it('counts every read in status', async () => {
+    const before = JSON.parse((await daemon.cli(['--json', 'status'])).stdout).mounts[0].reads as number;
+    await run('cat', [envPath]);
+    await run('cat', [envPath]);
+    const after = JSON.parse((await daemon.cli(['--json', 'status'])).stdout).mounts[0];
+    expect(after.reads).toBe(before + 2);
+    expect(after.state).toBe('serving');
+  });
+});
