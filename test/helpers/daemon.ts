@@ -192,3 +192,21 @@ export function listDir(dir: string): string[] {
 export function node(script: string, options: RunOptions = {}): Promise<RunResult> {
   return run(process.execPath, ['-e', script], options);
 }
+
+/**
+ * Resolves once the process is blocked in open() on a FIFO, waiting for a writer (the kernel's wait_for_partner).
+ * Polls /proc in 5 ms steps for at most `timeoutMs`; rejects if the process never gets there.
+ */
+export async function blockedInFifoOpen(pid: number, timeoutMs = 5000): Promise<void> {
+  const { readFileSync } = await import('node:fs');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let wchan = '';
+    try {
+      wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8');
+    } catch {}
+    if (wchan === 'wait_for_partner') return;
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not block in a FIFO open (wchan "${wchan}")`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
