@@ -55,6 +55,8 @@ export function run(command: string, args: readonly string[], options: RunOption
       children.delete(child);
       resolvePromise({ code, signal, stdout, stderr });
     });
+    // A reader like `cat FILE` exits without reading stdin; EPIPE on it is expected.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
