@@ -200,11 +200,13 @@ static void release_late_readers(int old_handle, const char *path) {
  * new inode, or -1 with errno (EEXIST: the path holds something that is not ours). */
 static int rotate(mount_t *m, const struct stat *served) {
   struct stat st;
-  if (lstat(m->temp, &st) == 0) {
+  if (mkfifo(m->temp, 0600) != 0) {
+    /* Taken: a leftover FIFO of a killed daemon is removed; anything else is not ours to touch. */
+    if (errno != EEXIST || lstat(m->temp, &st) != 0) return -1;
     if (!S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) return errno = EEXIST, -1;
-    unlink(m->temp); /* a leftover of a killed daemon */
+    unlink(m->temp);
+    if (mkfifo(m->temp, 0600) != 0) return -1;
   }
-  if (mkfifo(m->temp, 0600) != 0) return -1;
   int fd = open_handle(m->temp);
   if (fd < 0 || handle_stat(fd, m->temp, &st) != 0) {
     int e = errno;
@@ -300,7 +302,7 @@ static int spawn(void *(*fn)(void *), void *arg, int detached) {
 
 /* Writes the content once. Returns 1 when a slow writer took over the fd (it closes it and reports), else 0. */
 static int serve(mount_t *m, int wfd, int old_handle, const struct timespec *t0) {
-  fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
+  fcntl(wfd, F_SETFL, O_NONBLOCK); /* F_SETFL ignores the access mode; the fd has no other status flags */
   pthread_mutex_lock(&m->lock);
   uint64_t inode = m->inode;
   size_t len = m->content_len;
