@@ -8,6 +8,7 @@ const HARD_VALUES: Record<string, string> = {
   DQUOTE: 'say "hi"',
   SQUOTE: "it's",
   HASH: 'a #not a comment#',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is what this value tests
   DOLLAR: '$HOME ${USER} $',
   BACKSLASH: 'C:\\path\\n\\\\x',
   NEWLINES: 'line1\nline2\n',

@@ -4,6 +4,7 @@ export const HARD_VALUES: Readonly<Record<string, string>> = {
   DQUOTE: 'say "hi"',
   SQUOTE: "it's",
   HASH: 'a #not a comment#',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is what this value tests
   DOLLAR: '$HOME ${USER} $',
   BACKSLASH: 'C:\\path\\n\\\\x',
   NEWLINES: 'line1\nline2\n',
