@@ -2,13 +2,11 @@
 // `npm run bench`: open-to-EOF latency (p50/p99) and sequential reads per second of a 4 KiB mounted .env, side by
 // side with a plain-file read of the same bytes measured in the same run. Writes bench/results.json.
 // Not part of `npm test`: numbers depend on the machine; nothing here fails on a slow one.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { root, startSandbox } from '../scripts/sandbox.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SAMPLES = 5000;
 const WARMUP = 500;
 const THROUGHPUT_MS = 2000;
@@ -41,48 +39,15 @@ function measure(path) {
   };
 }
 
-function cli(env, args, input) {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(root, 'dist/bin/envmount.js'), ...args], {
-      env,
-      stdio: ['pipe', 'ignore', 'inherit'],
-    });
-    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`envmount ${args.join(' ')} exited ${code}`))));
-    child.stdin.end(input ?? '');
-  });
-}
-
-const tmp = mkdtempSync('/tmp/emb-');
-const env = { PATH: process.env.PATH, HOME: tmp };
-for (const [name, sub] of [
-  ['XDG_CONFIG_HOME', 'c'],
-  ['XDG_STATE_HOME', 's'],
-  ['XDG_DATA_HOME', 'd'],
-  ['XDG_RUNTIME_DIR', 'r'],
-]) {
-  env[name] = join(tmp, sub);
-  mkdirSync(env[name], { mode: 0o700 });
-}
-const daemon = spawn(process.execPath, [join(root, 'dist/bin/envmountd.js'), 'start'], {
-  env,
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
+const sandbox = await startSandbox('emb');
 try {
-  await new Promise((ready, fail) => {
-    let log = '';
-    daemon.stderr.setEncoding('utf8').on('data', (d) => {
-      log += d;
-      if (log.includes('envmountd started')) ready();
-    });
-    daemon.once('exit', (code) => fail(new Error(`envmountd exited ${code}: ${log}`)));
-  });
   // 4 KiB rendered: `VALUE='` + value + `'\n` = 4096 bytes.
   const value = 'v'.repeat(4096 - "VALUE=''\n".length);
-  await cli(env, ['set', 'VALUE', '--raw'], value);
-  const project = join(tmp, 'project');
+  sandbox.envmount(['set', 'VALUE', '--raw'], value);
+  const project = join(sandbox.tmp, 'project');
   mkdirSync(project);
   writeFileSync(join(project, '.env.op'), 'VALUE=envmount://VALUE\n');
-  await cli(env, ['add', project]);
+  sandbox.envmount(['add', project]);
   const plain = join(project, 'plain.env');
   writeFileSync(plain, readFileSync(join(project, '.env')));
 
@@ -117,7 +82,6 @@ try {
     `target: mounted p50 under 300 us: ${mount.p50_us < 300 ? 'met' : `missed by ${(mount.p50_us - 300).toFixed(1)} us`}`,
   );
 } finally {
-  daemon.kill('SIGTERM');
-  await new Promise((done) => daemon.once('exit', done));
-  rmSync(tmp, { recursive: true, force: true });
+  await sandbox.stop();
+  sandbox.remove();
 }

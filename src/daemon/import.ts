@@ -8,25 +8,19 @@
 import { lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseDotenv } from '../core/dotenv-parse.js';
-import { EnvmountError, errnoCode } from '../core/errors.js';
+import { EnvmountError } from '../core/errors.js';
 import { storeNameProblem } from '../core/reference.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { mkfifo } from '../native/index.js';
 import type { EmbeddedStore } from '../secrets/store.js';
 import type { MountService } from './mounts.js';
+import { exists } from './placement.js';
 import { TEMPLATE_NAMES } from './templates.js';
 
 export interface ImportResult {
   path: string;
   template: string;
   names: string[];
-}
-
-async function absent(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => false,
-    (error) => errnoCode(error) === 'ENOENT',
-  );
 }
 
 export async function importDotenv(
@@ -41,7 +35,7 @@ export async function importDotenv(
     throw new EnvmountError('NOT_FOUND', `Nothing to import: "${path}" is not a regular file.`);
   }
   for (const name of TEMPLATE_NAMES) {
-    if (!(await absent(join(dir, name)))) {
+    if (await exists(join(dir, name))) {
       throw new EnvmountError(
         'MOUNT_EXISTS',
         `Cannot import "${path}": ${join(dir, name)} already exists. Merge the variables into it by hand, then run \`envmount add ${dir}\`.`,

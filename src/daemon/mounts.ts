@@ -2,15 +2,15 @@
  * The daemon's mounts: adding, removing and restoring them, and rendering each one's content from its template
  * and the value sources. Owns every Mount and every rendered Buffer (wiped as soon as the thread has its copy).
  */
-import { lstat, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
-import { EnvmountError, errnoCode } from '../core/errors.js';
+import { EnvmountError } from '../core/errors.js';
 import { renderDotenv } from '../core/render.js';
 import { resolveEntries, type ValueSource, type VariableProblem, wipeItems } from '../secrets/resolve.js';
 import { Mount } from './mount.js';
-import { inspectPath, placementError } from './placement.js';
+import { exists, inspectPath, placementError } from './placement.js';
 import type { MountRecord, Registry } from './registry.js';
 import { findTemplate, type LoadedTemplate, loadTemplate, readTemplate } from './templates.js';
 
@@ -27,16 +27,6 @@ interface Entry {
   template: LoadedTemplate;
   problems: VariableProblem[];
   unrepresentable: readonly string[];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
-  }
 }
 
 export class MountService {

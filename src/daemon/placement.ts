@@ -26,6 +26,10 @@ export async function inspectPath(path: string, uid: number): Promise<PathState>
   }
 }
 
+export async function exists(path: string): Promise<boolean> {
+  return (await inspectPath(path, -1)).kind !== 'absent';
+}
+
 /** The error that forbids mounting at `path` in `state`, or undefined when a FIFO may be placed or reclaimed. */
 export function placementError(path: string, dir: string, state: PathState): EnvmountError | undefined {
   const where = `Cannot mount "${path}"`;

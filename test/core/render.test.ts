@@ -2,21 +2,9 @@ import { parse as dotenvParse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
 import { parseDotenv } from '../../src/core/dotenv-parse.js';
 import { quoteStyle, renderDotenv } from '../../src/core/render.js';
+import { HARD_VALUES as SHARED_HARD_VALUES } from '../helpers/values.js';
 
-const HARD_VALUES: Record<string, string> = {
-  SPACES: '  two  spaces  ',
-  DQUOTE: 'say "hi"',
-  SQUOTE: "it's",
-  HASH: 'a #not a comment#',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is what this value tests
-  DOLLAR: '$HOME ${USER} $',
-  BACKSLASH: 'C:\\path\\n\\\\x',
-  NEWLINES: 'line1\nline2\n',
-  UNICODE: 'héllo ✓ 日本 🙂',
-  BOTH: "it's `tick`",
-  EQUALS: 'a=b==',
-  EMPTY: '',
-};
+const HARD_VALUES: Record<string, string> = { ...SHARED_HARD_VALUES, EMPTY: '' };
 
 describe('renderDotenv', () => {
   it('writes values the dotenv package reads back byte-exact', () => {
