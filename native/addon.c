@@ -7,6 +7,9 @@ napi_value em_harden(napi_env env, napi_callback_info info);
 napi_value em_mount_start(napi_env env, napi_callback_info info);
 napi_value em_mount_set_content(napi_env env, napi_callback_info info);
 napi_value em_mount_stop(napi_env env, napi_callback_info info);
+napi_value em_mount_set_decide(napi_env env, napi_callback_info info);
+napi_value em_ticket_finish(napi_env env, napi_callback_info info);
+napi_value em_fifo_holders(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -16,6 +19,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mountStart", NULL, em_mount_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountSetContent", NULL, em_mount_set_content, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountStop", NULL, em_mount_stop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mountSetDecide", NULL, em_mount_set_decide, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ticketFinish", NULL, em_ticket_finish, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fifoHolders", NULL, em_fifo_holders, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

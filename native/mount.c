@@ -5,12 +5,12 @@
  * swaps a fresh FIFO in at the path (so every later reader gets its own pipe), writes the rendered content handed
  * down from JS in one non-blocking write, closes, releases anyone who reached the old inode in the swap window, and
  * reports the serve to JS through a thread-safe function. Content that does not fit the pipe buffer at once is
- * handed to a short-lived writer thread with a deadline, so a reader that never reads stalls nothing.
+ * handed to a short-lived writer thread with a deadline, so a reader that never reads stalls nothing. When the
+ * mount's policy needs a decision, the reader is identified and handed to JS as a ticket instead (ticket.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,20 +22,14 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "holders.h"
+#include "serve.h"
 
-#define THREAD_STACK (64 * 1024)
+/* How long to look for the reader's fd after the rendezvous (its open() may not have installed it yet). */
+#define IDENTIFY_DEADLINE_US 20000
 
-enum { EV_SERVED, EV_CLOSED_EARLY, EV_TIMEOUT, EV_ERROR, EV_DISPLACED, EV_STOPPED };
-static const char *EV_NAMES[] = {"served", "closed-early", "timeout", "error", "displaced", "stopped"};
-
-typedef struct {
-  int type;
-  int err;
-  const char *syscall;
-  uint64_t bytes;
-  uint64_t inode;
-  double micros;
-} event_t;
+ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, const struct timespec *start,
+                     napi_threadsafe_function tsfn);
 
 typedef struct mount {
   char *path;
@@ -47,6 +41,7 @@ typedef struct mount {
   size_t content_len;
   int content_locked;
   int cancelled;
+  int decide;    /* 1: every reader goes to JS for a policy decision (a ticket); 0: serve `content` at once */
   int wait_fd;   /* O_PATH handle of the inode the thread waits on, -1 while not waiting */
   int cancel_fd; /* read end opened by stop() to complete a pending open(); closed by the thread */
   uint64_t inode;
@@ -54,79 +49,6 @@ typedef struct mount {
   int refs; /* main thread only: the JS handle and the thread-safe function each hold one */
 } mount_t;
 
-typedef struct {
-  napi_threadsafe_function tsfn;
-  int fd, probe_fd, timeout_ms;
-  unsigned char *buf;
-  size_t len, already;
-  int locked;
-  uint64_t inode;
-  struct timespec start;
-} slow_t;
-
-static void wipe(void *p, size_t n) {
-  volatile unsigned char *v = p;
-  while (n--) *v++ = 0;
-}
-
-static void free_secret(unsigned char *buf, size_t len, int locked) {
-  if (buf == NULL) return;
-  wipe(buf, len);
-  if (locked) munlock(buf, len);
-  free(buf);
-}
-
-/* Copies bytes into fresh memory, locked in RAM when RLIMIT_MEMLOCK allows. */
-static unsigned char *copy_secret(const void *src, size_t len, int *locked) {
-  *locked = 0;
-  if (len == 0) return NULL;
-  unsigned char *buf = malloc(len);
-  if (buf == NULL) return NULL;
-  memcpy(buf, src, len);
-  *locked = mlock(buf, len) == 0;
-  return buf;
-}
-
-static double micros_since(const struct timespec *t0) {
-  struct timespec t1;
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  return (double)(t1.tv_sec - t0->tv_sec) * 1e6 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e3;
-}
-
-static void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall, uint64_t bytes,
-                 uint64_t inode, double micros) {
-  event_t *ev = malloc(sizeof *ev);
-  if (ev == NULL) return;
-  *ev = (event_t){type, err, syscall, bytes, inode, micros};
-  if (napi_call_threadsafe_function(tsfn, ev, napi_tsfn_nonblocking) != napi_ok) free(ev);
-}
-
-static void call_js(napi_env env, napi_value callback, void *context, void *data) {
-  (void)context;
-  event_t *ev = data;
-  if (env != NULL && callback != NULL) {
-    napi_value obj, v, undef;
-    if (napi_create_object(env, &obj) == napi_ok) {
-      napi_create_string_utf8(env, EV_NAMES[ev->type], NAPI_AUTO_LENGTH, &v);
-      napi_set_named_property(env, obj, "type", v);
-      napi_create_double(env, (double)ev->bytes, &v);
-      napi_set_named_property(env, obj, "bytes", v);
-      napi_create_double(env, (double)ev->inode, &v);
-      napi_set_named_property(env, obj, "inode", v);
-      napi_create_double(env, ev->micros, &v);
-      napi_set_named_property(env, obj, "micros", v);
-      if (ev->err != 0) {
-        napi_create_string_utf8(env, errno_name(ev->err), NAPI_AUTO_LENGTH, &v);
-        napi_set_named_property(env, obj, "code", v);
-        napi_create_string_utf8(env, ev->syscall, NAPI_AUTO_LENGTH, &v);
-        napi_set_named_property(env, obj, "syscall", v);
-      }
-      napi_get_undefined(env, &undef);
-      napi_call_function(env, undef, callback, 1, &obj, NULL);
-    }
-  }
-  free(ev);
-}
 
 static void free_mount(mount_t *m) {
   free_secret(m->content, m->content_len, m->content_locked);
@@ -152,19 +74,6 @@ static void handle_finalize(napi_env env, void *data, void *hint) {
   release_ref(data);
 }
 
-/* Opens the inode behind an O_PATH handle (Linux) or, elsewhere, the path itself. */
-static int open_inode(int handle, const char *path, int flags) {
-#ifdef O_PATH
-  char proc[48];
-  (void)path;
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", handle);
-  return open(proc, flags | O_CLOEXEC);
-#else
-  (void)handle;
-  return open(path, flags | O_CLOEXEC | O_NOFOLLOW);
-#endif
-}
-
 /* A handle on the inode at a path that neither reads nor writes it. Without O_PATH (macOS) the handle is a
  * placeholder and the path is used instead; handle_stat() tells what it refers to either way. */
 static int open_handle(const char *path) {
@@ -185,14 +94,6 @@ static int handle_stat(int handle, const char *path, struct stat *st) {
   (void)handle;
   return lstat(path, st);
 #endif
-}
-
-/* A reader that resolved the path to the old inode just before the swap, and reached open() after we closed, would
- * wait forever for a writer. Opening and closing a writer on the old inode releases it with EOF (never a second
- * copy: nothing is written), and is harmless to the reader that was served. */
-static void release_late_readers(int old_handle, const char *path) {
-  int fd = open_inode(old_handle, path, O_WRONLY | O_NONBLOCK);
-  if (fd >= 0) close(fd);
 }
 
 /* Puts a fresh FIFO at the path in one atomic exchange, verifies that what came out is the inode just served
@@ -251,89 +152,36 @@ static int rotate(mount_t *m, const struct stat *served) {
   return fd;
 }
 
-static void *slow_main(void *arg) {
-  slow_t *s = arg;
-  size_t off = 0;
-  int err = 0;
-  while (off < s->len) {
-    int left = s->timeout_ms - (int)(micros_since(&s->start) / 1000);
-    if (left <= 0) {
-      err = ETIMEDOUT;
-      break;
-    }
-    struct pollfd p = {s->fd, POLLOUT, 0};
-    int r = poll(&p, 1, left);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      err = r == 0 ? ETIMEDOUT : errno;
-      break;
-    }
-    ssize_t n = write(s->fd, s->buf + off, s->len - off);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    off += (size_t)n;
-  }
-  close(s->fd);
-  if (s->probe_fd >= 0) {
-    release_late_readers(s->probe_fd, NULL);
-    close(s->probe_fd);
-  }
-  free_secret(s->buf, s->len, s->locked);
-  int type = err == 0 ? EV_SERVED : err == EPIPE ? EV_CLOSED_EARLY : err == ETIMEDOUT ? EV_TIMEOUT : EV_ERROR;
-  emit(s->tsfn, type, err == EPIPE ? 0 : err, "write", s->already + off, s->inode, micros_since(&s->start));
-  napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
-  free(s);
-  return NULL;
-}
-
-static int spawn(void *(*fn)(void *), void *arg, int detached) {
-  pthread_attr_t attr;
-  pthread_t thread;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, THREAD_STACK);
-  if (detached) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  int r = pthread_create(&thread, &attr, fn, arg);
-  pthread_attr_destroy(&attr);
-  return r;
-}
-
-/* Writes the content once. Returns 1 when a slow writer took over the fd (it closes it and reports), else 0. */
-static int serve(mount_t *m, int wfd, int old_handle, const struct timespec *t0) {
-  fcntl(wfd, F_SETFL, O_NONBLOCK); /* F_SETFL ignores the access mode; the fd has no other status flags */
+/* Writes the content once (policy "any": no decision needed). */
+static void serve(mount_t *m, int wfd, int old_handle, const struct timespec *t0) {
   pthread_mutex_lock(&m->lock);
   uint64_t inode = m->inode;
-  size_t len = m->content_len;
-  ssize_t n = len > 0 ? write(wfd, m->content, len) : 0;
-  int err = n < 0 ? errno : 0;
-  if (n < 0 && err == EAGAIN) n = 0, err = 0;
-  if (err == 0 && (size_t)n < len) {
-    slow_t *s = calloc(1, sizeof *s);
-    if (s != NULL) {
-      *s = (slow_t){m->tsfn, wfd, -1, m->write_timeout_ms, NULL, len - (size_t)n, (size_t)n, 0, inode, *t0};
-      s->buf = copy_secret(m->content + n, s->len, &s->locked);
-    }
-    pthread_mutex_unlock(&m->lock);
-    if (s != NULL && s->buf != NULL) {
-      s->probe_fd = old_handle >= 0 ? dup(old_handle) : -1;
-      napi_acquire_threadsafe_function(m->tsfn);
-      if (spawn(slow_main, s, 1) == 0) return 1;
-      napi_release_threadsafe_function(m->tsfn, napi_tsfn_release);
-      if (s->probe_fd >= 0) close(s->probe_fd);
-    }
-    if (s != NULL) free_secret(s->buf, s->len, s->locked);
-    free(s);
-    close(wfd);
-    emit(m->tsfn, EV_ERROR, ENOMEM, "pthread_create", (uint64_t)n, inode, micros_since(t0));
-    return 0;
-  }
+  size_t written = 0;
+  int err = 0;
+  int type = write_or_hand_over(wfd, m->content, m->content_len, old_handle, m->tsfn, m->write_timeout_ms, EV_SERVED,
+                                inode, t0, &written, &err);
   pthread_mutex_unlock(&m->lock);
-  close(wfd);
-  int type = err == 0 ? EV_SERVED : err == EPIPE ? EV_CLOSED_EARLY : EV_ERROR;
-  emit(m->tsfn, type, err == EPIPE ? 0 : err, "write", n > 0 ? (uint64_t)n : 0, inode, micros_since(t0));
-  return 0;
+  if (type != -1) emit(m->tsfn, type, err == EPIPE ? 0 : err, "write", written, inode, micros_since(t0));
+}
+
+/* Policy needs a decision: identify who holds the served pipe, hand the open write end to JS as a ticket. */
+static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0) {
+  event_t *ev = calloc(1, sizeof *ev);
+  holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
+  ticket_t *ticket = ev && holders ? ticket_new(wfd, old_handle >= 0 ? dup(old_handle) : -1, m->write_timeout_ms,
+                                                (uint64_t)served->st_ino, t0, m->tsfn)
+                                   : NULL;
+  if (ticket == NULL) {
+    free(ev);
+    free(holders);
+    close(wfd);
+    emit(m->tsfn, EV_ERROR, ENOMEM, "malloc", 0, (uint64_t)served->st_ino, micros_since(t0));
+    return;
+  }
+  int n = fifo_holders_wait(served->st_dev, served->st_ino, getpid(), holders, HOLDERS_MAX, IDENTIFY_DEADLINE_US);
+  *ev = (event_t){EV_READER, n < 0 ? errno : 0, "fifo_holders", 0, (uint64_t)served->st_ino, micros_since(t0),
+                  holders, n < 0 ? 0 : n, ticket};
+  emit_event(m->tsfn, ev);
 }
 
 static void *mount_main(void *arg) {
@@ -381,7 +229,13 @@ static void *mount_main(void *arg) {
     }
     int next = rotate(m, &st);
     int rotate_err = errno;
-    serve(m, wfd, next >= 0 ? handle : -1, &t0);
+    pthread_mutex_lock(&m->lock);
+    int decide = m->decide;
+    pthread_mutex_unlock(&m->lock);
+    if (decide)
+      hand_off(m, wfd, next >= 0 ? handle : -1, &st, &t0);
+    else
+      serve(m, wfd, next >= 0 ? handle : -1, &t0);
     if (next < 0) {
       /* The served inode stays at the path (or the path is gone): stop rather than serve one pipe twice. */
       emit(m->tsfn, rotate_err == EEXIST ? EV_DISPLACED : EV_ERROR, rotate_err, "rename", 0, 0, 0);
@@ -456,7 +310,7 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
     return NULL;
   }
-  int r = spawn(mount_main, m, 1);
+  int r = spawn_thread(mount_main, m);
   if (r != 0) {
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
     return throw_errno(env, r, "pthread_create", m->path);
@@ -509,6 +363,23 @@ napi_value em_mount_stop(napi_env env, napi_callback_info info) {
     /* Become the reader ourselves so the pending open() returns; the thread closes this fd as it exits. */
     if (m->wait_fd >= 0) m->cancel_fd = open_inode(m->wait_fd, m->path, O_RDONLY | O_NONBLOCK);
   }
+  pthread_mutex_unlock(&m->lock);
+  napi_get_undefined(env, &undef);
+  return undef;
+}
+
+/* mountSetDecide(handle, decide: boolean): whether readers go to JS for a decision (tickets) or are served at once. */
+napi_value em_mount_set_decide(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], undef;
+  bool decide = false;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_arg(env, "mountSetDecide(handle, decide) takes two arguments");
+  mount_t *m = get_mount(env, argv[0]);
+  if (m == NULL) return NULL;
+  if (napi_get_value_bool(env, argv[1], &decide) != napi_ok) return throw_arg(env, "decide must be a boolean");
+  pthread_mutex_lock(&m->lock);
+  m->decide = decide;
   pthread_mutex_unlock(&m->lock);
   napi_get_undefined(env, &undef);
   return undef;

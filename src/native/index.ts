@@ -15,7 +15,34 @@ export interface Hardening {
   readonly coreLimit: number;
 }
 
-export type MountEventType = 'served' | 'closed-early' | 'timeout' | 'error' | 'displaced' | 'stopped';
+export type MountEventType =
+  | 'served'
+  | 'closed-early'
+  | 'timeout'
+  | 'error'
+  | 'displaced'
+  | 'stopped'
+  | 'reader'
+  | 'drained';
+
+/** A process holding a served FIFO open (`mode`: the fd's access mode). */
+export interface FifoHolder {
+  readonly pid: number;
+  readonly fd: number;
+  readonly mode: 'r' | 'w' | 'rw';
+}
+
+declare const ticketBrand: unique symbol;
+/** The open write end of one reader's pipe, waiting for a policy decision. Finish it exactly once. */
+export type Ticket = { readonly [ticketBrand]: true };
+
+export interface TicketResult {
+  readonly bytes: number;
+  /** A writer thread is finishing the rest; a `drained` (or `timeout`) event follows. */
+  readonly pending: boolean;
+  readonly closedEarly: boolean;
+  readonly code?: string;
+}
 
 /** What a mount thread reports. `bytes` written; `inode` of the FIFO served (or at the path, for `stopped`). */
 export interface MountEvent {
@@ -26,6 +53,9 @@ export interface MountEvent {
   readonly micros: number;
   readonly code?: string;
   readonly syscall?: string;
+  /** `reader` events: who holds the served pipe (other than the daemon), found before any byte is written. */
+  readonly holders?: readonly FifoHolder[];
+  readonly ticket?: Ticket;
 }
 
 declare const handleBrand: unique symbol;
@@ -44,6 +74,9 @@ interface Addon {
   ): MountHandle;
   mountSetContent(handle: MountHandle, content: Buffer): { locked: boolean };
   mountStop(handle: MountHandle): void;
+  mountSetDecide(handle: MountHandle, decide: boolean): void;
+  ticketFinish(ticket: Ticket, content: Buffer): TicketResult;
+  fifoHolders(path: string): FifoHolder[];
 }
 
 const require = createRequire(import.meta.url);
@@ -88,4 +121,19 @@ export function setMountContent(handle: MountHandle, content: Buffer): { locked:
 /** Ends the thread; a `stopped` event follows. Idempotent. */
 export function stopMount(handle: MountHandle): void {
   addon.mountStop(handle);
+}
+
+/** Whether readers are handed to JS for a decision (`reader` events with a ticket) or served at once. */
+export function setMountDecide(handle: MountHandle, decide: boolean): void {
+  addon.mountSetDecide(handle, decide);
+}
+
+/** Writes `content` (empty: nothing) to a waiting reader and closes. Throws EINVAL if already finished. */
+export function finishTicket(ticket: Ticket, content: Buffer): TicketResult {
+  return addon.ticketFinish(ticket, content);
+}
+
+/** Every other process holding the FIFO at `path` open, from /proc (Linux) or libproc (macOS). */
+export function fifoHolders(path: string): FifoHolder[] {
+  return addon.fifoHolders(path);
 }

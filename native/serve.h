@@ -1,0 +1,53 @@
+/* Serving one reader: the bytes, the write with a deadline, and the events reported to JS. */
+#ifndef ENVMOUNT_SERVE_H
+#define ENVMOUNT_SERVE_H
+#include <node_api.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "holders.h"
+
+enum { EV_SERVED, EV_CLOSED_EARLY, EV_TIMEOUT, EV_ERROR, EV_DISPLACED, EV_STOPPED, EV_READER, EV_DRAINED };
+
+typedef struct ticket ticket_t;
+
+typedef struct {
+  int type;
+  int err;
+  const char *syscall;
+  uint64_t bytes;
+  uint64_t inode;
+  double micros;
+  holder_t *holders; /* EV_READER: owned by the event, freed after delivery */
+  int nholders;
+  ticket_t *ticket; /* EV_READER: handed to JS as an external */
+} event_t;
+
+void wipe(void *p, size_t n);
+void free_secret(unsigned char *buf, size_t len, int locked);
+/* Copies bytes into fresh memory, mlocked when RLIMIT_MEMLOCK allows (*locked says). NULL for len 0. */
+unsigned char *copy_secret(const void *src, size_t len, int *locked);
+double micros_since(const struct timespec *t0);
+
+/* Queues an event for JS (takes ownership of ev). */
+void emit_event(napi_threadsafe_function tsfn, event_t *ev);
+void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall, uint64_t bytes, uint64_t inode,
+          double micros);
+/* The thread-safe function's call_js: turns an event into a JS object. */
+void call_js(napi_env env, napi_value callback, void *context, void *data);
+
+/* Opens the inode behind an O_PATH handle (Linux) or, elsewhere, the path itself. */
+int open_inode(int handle, const char *path, int flags);
+/* Releases anyone blocked in open() on an old inode, with EOF (nothing is written). */
+void release_late_readers(int old_handle, const char *path);
+
+/* Writes `len` bytes to the pipe `fd` without blocking. When all fit, closes fd and returns the event type
+ * (EV_SERVED, EV_CLOSED_EARLY or EV_ERROR with *err). Otherwise a writer thread with a deadline takes over fd and
+ * the rest (it acquires `tsfn`, closes fd and probe_fd, and reports `done_type` or EV_TIMEOUT), and -1 is
+ * returned. *written has what went out at once. */
+int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_fd, napi_threadsafe_function tsfn,
+                       int timeout_ms, int done_type, uint64_t inode, const struct timespec *start, size_t *written,
+                       int *err);
+
+int spawn_thread(void *(*fn)(void *), void *arg);
+#endif

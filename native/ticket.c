@@ -1,0 +1,137 @@
+/*
+ * Tickets: a reader handed to JS for a decision. In "decide" mode the mount thread rotates the FIFO, identifies who
+ * holds the served pipe, and passes the open write end to JS as a ticket, then goes back to waiting: a reader
+ * waiting for a decision (even for minutes, while the user is asked) holds up nobody. JS finishes the ticket once,
+ * with the bytes to write (values, or comment lines for a refused reader); a ticket dropped unfinished is closed
+ * (EOF) when it is collected.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "holders.h"
+#include "serve.h"
+
+struct ticket {
+  int wfd, probe_fd, timeout_ms, done;
+  uint64_t inode;
+  struct timespec start;
+  napi_threadsafe_function tsfn; /* the ticket holds one reference until it is finished or dropped */
+};
+
+ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, const struct timespec *start,
+                     napi_threadsafe_function tsfn) {
+  ticket_t *t = calloc(1, sizeof *t);
+  if (t == NULL) return NULL;
+  *t = (ticket_t){wfd, probe_fd, timeout_ms, 0, inode, *start, tsfn};
+  napi_acquire_threadsafe_function(tsfn);
+  return t;
+}
+
+/* Closes an unfinished ticket: the reader gets EOF. */
+static void ticket_drop(ticket_t *t) {
+  if (t->done) return;
+  t->done = 1;
+  close(t->wfd);
+  if (t->probe_fd >= 0) {
+    release_late_readers(t->probe_fd, NULL);
+    close(t->probe_fd);
+  }
+  napi_release_threadsafe_function(t->tsfn, napi_tsfn_release);
+}
+
+static void ticket_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  ticket_drop(data);
+  free(data);
+}
+
+napi_value ticket_external(napi_env env, ticket_t *ticket) {
+  napi_value value;
+  if (napi_create_external(env, ticket, ticket_finalize, NULL, &value) != napi_ok) {
+    ticket_drop(ticket);
+    free(ticket);
+    napi_get_undefined(env, &value);
+  }
+  return value;
+}
+
+/* ticketFinish(ticket, buffer): { bytes, pending, code? }. Writes the bytes (an empty buffer writes nothing) and
+ * closes; content larger than the pipe buffer is finished by a writer thread that reports a "drained" event. */
+napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
+  size_t argc = 2, len = 0;
+  napi_value argv[2], result, flag;
+  void *data = NULL, *buf = NULL;
+  bool is_buffer = false;
+  napi_valuetype type;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
+    return throw_arg(env, "ticketFinish(ticket, buffer) takes a ticket from a reader event");
+  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer) return throw_arg(env, "content must be a Buffer");
+  NAPI_OK(napi_get_buffer_info(env, argv[1], &buf, &len));
+  ticket_t *t = data;
+  if (t->done) return throw_errno(env, EINVAL, "ticketFinish", NULL);
+  t->done = 1;
+  size_t written = 0;
+  int err = 0;
+  int outcome = write_or_hand_over(t->wfd, buf, len, t->probe_fd, t->tsfn, t->timeout_ms, EV_DRAINED, t->inode,
+                                   &t->start, &written, &err);
+  if (t->probe_fd >= 0) {
+    if (outcome != -1) release_late_readers(t->probe_fd, NULL);
+    close(t->probe_fd);
+  }
+  napi_release_threadsafe_function(t->tsfn, napi_tsfn_release);
+  NAPI_OK(napi_create_object(env, &result));
+  napi_value v;
+  napi_create_double(env, (double)written, &v);
+  napi_set_named_property(env, result, "bytes", v);
+  napi_get_boolean(env, outcome == -1, &flag);
+  napi_set_named_property(env, result, "pending", flag);
+  if (err != 0 && err != EPIPE) {
+    napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, result, "code", v);
+  }
+  napi_get_boolean(env, err == EPIPE, &flag);
+  napi_set_named_property(env, result, "closedEarly", flag);
+  return result;
+}
+
+/* fifoHolders(path): [{ pid, fd, mode }] of every other process holding the FIFO at path open. */
+napi_value em_fifo_holders(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], list;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_arg(env, "fifoHolders(path) takes one argument");
+  char *path = arg_string(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    int e = errno;
+    throw_errno(env, e, "stat", path);
+    free(path);
+    return NULL;
+  }
+  free(path);
+  holder_t holders[HOLDERS_MAX];
+  int n = fifo_holders(st.st_dev, st.st_ino, getpid(), holders, HOLDERS_MAX);
+  if (n < 0) return throw_errno(env, errno, "fifo_holders", NULL);
+  static const char *modes[] = {"r", "w", "rw"};
+  NAPI_OK(napi_create_array_with_length(env, (size_t)n, &list));
+  for (int i = 0; i < n; i++) {
+    napi_value h, v;
+    napi_create_object(env, &h);
+    napi_create_int32(env, holders[i].pid, &v);
+    napi_set_named_property(env, h, "pid", v);
+    napi_create_int32(env, holders[i].fd, &v);
+    napi_set_named_property(env, h, "fd", v);
+    napi_create_string_utf8(env, modes[holders[i].mode], NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, h, "mode", v);
+    napi_set_element(env, list, (uint32_t)i, h);
+  }
+  return list;
+}
