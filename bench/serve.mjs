@@ -47,7 +47,7 @@ try {
   const project = join(sandbox.tmp, 'project');
   mkdirSync(project);
   writeFileSync(join(project, '.env.op'), 'VALUE=envmount://VALUE\n');
-  sandbox.envmount(['add', project]);
+  sandbox.envmount(['add', project, '--allow', 'any']);
   const plain = join(project, 'plain.env');
   writeFileSync(plain, readFileSync(join(project, '.env')));
 

@@ -267,17 +267,20 @@ static mount_t *get_mount(napi_env env, napi_value value) {
   return data;
 }
 
-/* mountStart(path, tempPath, writeTimeoutMs, onEvent, content): handle. The path must already hold a FIFO of this
- * user. The first content is given here so that a reader already waiting on a reclaimed FIFO never gets less. */
+/* mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide): handle. The path must already hold a FIFO
+ * of this user. The first content and mode are given here so that a reader already waiting on a reclaimed FIFO is
+ * handled as the policy says from the first byte. */
 napi_value em_mount_start(napi_env env, napi_callback_info info) {
-  size_t argc = 5, len = 0;
-  napi_value argv[5], name, handle;
+  size_t argc = 6, len = 0;
+  bool decide = false;
+  napi_value argv[6], name, handle;
   void *data = NULL;
   bool is_buffer = false;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   napi_valuetype cb_type;
   int32_t timeout;
-  if (argc < 5) return throw_arg(env, "mountStart(path, tempPath, writeTimeoutMs, onEvent, content) takes five arguments");
+  if (argc < 6) return throw_arg(env, "mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide) takes six arguments");
+  if (napi_get_value_bool(env, argv[5], &decide) != napi_ok) return throw_arg(env, "decide must be a boolean");
   if (napi_is_buffer(env, argv[4], &is_buffer) != napi_ok || !is_buffer) return throw_arg(env, "content must be a Buffer");
   NAPI_OK(napi_get_buffer_info(env, argv[4], &data, &len));
   if (napi_get_value_int32(env, argv[2], &timeout) != napi_ok || timeout < 1)
@@ -288,6 +291,7 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
   if (m == NULL) return throw_errno(env, ENOMEM, "calloc", NULL);
   m->wait_fd = m->cancel_fd = -1;
   m->write_timeout_ms = timeout;
+  m->decide = decide;
   pthread_mutex_init(&m->lock, NULL);
   m->path = arg_string(env, argv[0], "path");
   m->temp = m->path ? arg_string(env, argv[1], "tempPath") : NULL;

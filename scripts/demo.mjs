@@ -28,7 +28,7 @@ try {
   envmount(['set', 'DATABASE_URL'], 'postgres://app:s3cr3t "demo"@localhost/app');
   writeFileSync(join(project, '.env.op'), 'DATABASE_URL=envmount://DATABASE_URL\nLOG_LEVEL=debug\n');
   show('cat .env.op', 'cat', ['.env.op']);
-  envmount(['add', '.']);
+  envmount(['add', '.', '--allow', 'any']);
   show('ls -l .env', 'ls', ['-l', '.env']);
   show('cat .env', 'cat', ['.env']);
   show(`node --env-file=.env -e 'console.log(process.env.DATABASE_URL)'`, process.execPath, [

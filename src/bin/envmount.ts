@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main } from '../cli/main.js';
-import { secretReader } from '../cli/prompt.js';
+import { confirmer, secretReader } from '../cli/prompt.js';
 /** The `envmount` entry point: wires config, streams and the control client, then hands over to the CLI. */
 import { loadConfig } from '../config/config.js';
 import { ControlClient } from '../control/client.js';
@@ -15,6 +15,9 @@ const code = await main(
     version: VERSION,
     connect: () => ControlClient.connect(config.paths.socketPath),
     readSecret: secretReader({ input: process.stdin, output: process.stderr }),
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    confirm: confirmer({ input: process.stdin, output: process.stderr }),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   },
   { stdout: process.stdout, stderr: process.stderr },
 );

@@ -9,6 +9,14 @@ export interface CliContext {
   readonly connect: () => Promise<ControlClient>;
   /** Reads a secret from a hidden prompt (terminal) or all of stdin; never from argv. */
   readonly readSecret: (prompt: string, options: { raw: boolean }) => Promise<Buffer>;
+  /** Whether a person is at a terminal (stdin and stderr are TTYs). */
+  readonly interactive: boolean;
+  /** Asks a yes/no question on the terminal; true only for an explicit yes. */
+  readonly confirm: (question: string) => Promise<boolean>;
+  /** Waits (for `--follow` loops). */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Writes a line of data as it comes (for `--follow`). */
+  readonly emit: (line: string) => void;
 }
 
 /** A command's outcome: `data` for --json, `text` for people (stdout). */

@@ -18,7 +18,18 @@ export function formatMountStatus(m: MountStatus, now = Date.now()): string {
   const lines = [`${m.path}`, `  state:     ${m.state}${m.reason ? ` (${m.reason})` : ''}`];
   lines.push(`  template:  ${m.template}`);
   lines.push(`  variables: ${m.variables.join(', ') || '(none)'}`);
+  lines.push(`  readers:   ${m.policy}`);
   lines.push(`  reads:     ${m.reads}, last ${ago(m.lastReadAt, now)}`);
+  for (const r of m.lastReaders.slice(-3)) {
+    lines.push(
+      `             ${r.decision} ${r.exe ? `${r.exe} (pid ${r.pid})` : '(reader not identified)'} ${ago(r.time, now)}`,
+    );
+  }
+  if (m.collisions > 0) {
+    lines.push(
+      `  warning:   ${m.collisions} reads where several processes opened the file at once and shared one pipe; use \`envmount run\` or a mount per consumer (--path)`,
+    );
+  }
   if (!m.contentLocked) lines.push('  memory:    not locked in RAM (RLIMIT_MEMLOCK too low); values could reach swap');
   for (const p of m.problems) lines.push(`  unresolved ${p.key}: ${p.problem}`);
   for (const key of m.unrepresentable) {

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isEnvmountError } from '../core/errors.js';
 import type { CliContext, CommandOutput } from './context.js';
 import { add, importEnv, list, remove, status } from './mount-commands.js';
+import { approvals, approve, deny, log, policy, policyParams } from './policy-commands.js';
 import { set, unset, vars } from './variable-commands.js';
 
 export interface CliIo {
@@ -16,8 +17,13 @@ export interface CliIo {
 
 const EXIT = { ok: 0, failure: 1, usage: 2, daemonDown: 3 } as const;
 
-export async function main(argv: readonly string[], ctx: CliContext, io: CliIo): Promise<number> {
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const RULES_HELP =
+  'RULE: any | NAME or exe:GLOB (the executable) | argv:GLOB (the command line) | ancestor:GLOB (a parent process); repeatable';
+
+export async function main(argv: readonly string[], base: Omit<CliContext, 'emit'>, io: CliIo): Promise<number> {
   let output: CommandOutput | undefined;
+  const ctx: CliContext = { ...base, emit: (line) => io.stdout.write(`${line}\n`) };
   const program = new Command('envmount')
     .description('Serve .env files from memory through named pipes: no plaintext secrets on disk.')
     .version(ctx.version, '-V, --version')
@@ -35,7 +41,50 @@ export async function main(argv: readonly string[], ctx: CliContext, io: CliIo):
     .command('add [dir]')
     .description("mount the project's .env (rendered from .env.op or .env.tpl)")
     .option('--path <file>', 'mount at this path instead of DIR/.env')
-    .action(run((dir: string | undefined, o: { path?: string }) => add(ctx, dir, o)));
+    .option('--allow <rule>', `let these readers have the values (--allow any: every reader). ${RULES_HELP}`, collect)
+    .option('--deny <rule>', 'refuse these readers (they get comment lines)', collect)
+    .option('--otherwise <ask|deny>', 'what readers no rule matches get (default: ask)')
+    .action(
+      run((dir: string | undefined, o: { path?: string; allow?: string[]; deny?: string[]; otherwise?: string }) =>
+        add(ctx, dir, { ...(o.path ? { path: o.path } : {}), ...policyParams(o) }),
+      ),
+    );
+  program
+    .command('policy [dir]')
+    .description("change who may read a mount (adds to its rules; --reset starts from 'ask')")
+    .option('--allow <rule>', RULES_HELP, collect)
+    .option('--deny <rule>', 'refuse these readers', collect)
+    .option('--otherwise <ask|deny>', 'what readers no rule matches get')
+    .option('--reset', 'drop every rule first')
+    .action(
+      run((dir: string | undefined, o: { allow?: string[]; deny?: string[]; otherwise?: string; reset?: boolean }) =>
+        policy(ctx, dir, o),
+      ),
+    );
+  program
+    .command('approvals')
+    .description('reads waiting for your approval, and who is asking')
+    .action(run(() => approvals(ctx)));
+  program
+    .command('approve <id>')
+    .description('let a waiting read through (asks for confirmation on your terminal)')
+    .option('--for <duration>', 'and let the same executable read this mount for a while (30s, 10m, 8h, 7d)')
+    .option('--always', 'and always (stored as a rule: see `envmount status`)')
+    .action(run((id: string, o: { for?: string; always?: boolean }) => approve(ctx, id, o)));
+  program
+    .command('deny <id>')
+    .description('refuse a waiting read (the reader gets comment lines)')
+    .action(run((id: string) => deny(ctx, id)));
+  program
+    .command('log [dir]')
+    .description('the audit log of reads: who, when, what was decided (never values)')
+    .option('--follow', 'keep printing new reads')
+    .option('--limit <n>', 'how many recent reads (default 50)')
+    .action(
+      run((dir: string | undefined, o: { follow?: boolean; limit?: string }) =>
+        log(ctx, dir, { ...o, json: program.opts<{ json?: boolean }>().json ?? false }),
+      ),
+    );
   program
     .command('remove [dir]')
     .description('remove a mount (its pipe is deleted; the template stays)')
@@ -66,7 +115,14 @@ export async function main(argv: readonly string[], ctx: CliContext, io: CliIo):
     .command('import [dir]')
     .description('move a plaintext .env into the store and mount it in its place')
     .option('--prefix <name>', 'store the values as PREFIX/KEY (default: the directory name)')
-    .action(run((dir: string | undefined, o: { prefix?: string }) => importEnv(ctx, dir, o)));
+    .option('--allow <rule>', 'who may read the new mount (as for add)', collect)
+    .option('--deny <rule>', 'refuse these readers', collect)
+    .option('--otherwise <ask|deny>', 'what readers no rule matches get (default: ask)')
+    .action(
+      run((dir: string | undefined, o: { prefix?: string; allow?: string[]; deny?: string[]; otherwise?: string }) =>
+        importEnv(ctx, dir, { ...(o.prefix ? { prefix: o.prefix } : {}), ...policyParams(o) }),
+      ),
+    );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

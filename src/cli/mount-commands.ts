@@ -2,13 +2,18 @@
 import { resolve } from 'node:path';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
 import { formatDaemon, formatMountList, formatMountStatus } from './format.js';
+import type { policyParams } from './policy-commands.js';
 
-export function add(ctx: CliContext, dir: string | undefined, options: { path?: string }): Promise<CommandOutput> {
+type PolicyParams = ReturnType<typeof policyParams>;
+
+export function add(
+  ctx: CliContext,
+  dir: string | undefined,
+  options: { path?: string } & PolicyParams,
+): Promise<CommandOutput> {
   return withClient(ctx, async (client) => {
-    const params = {
-      dir: resolve(ctx.cwd, dir ?? '.'),
-      ...(options.path ? { path: resolve(ctx.cwd, options.path) } : {}),
-    };
+    const { path, ...policy } = options;
+    const params = { dir: resolve(ctx.cwd, dir ?? '.'), ...(path ? { path: resolve(ctx.cwd, path) } : {}), ...policy };
     const status = await client.request('add', params);
     return { data: status, text: `Mounted ${status.path}\n${formatMountStatus(status)}` };
   });
@@ -39,10 +44,10 @@ export function status(ctx: CliContext): Promise<CommandOutput> {
 export function importEnv(
   ctx: CliContext,
   dir: string | undefined,
-  options: { prefix?: string },
+  options: { prefix?: string } & PolicyParams,
 ): Promise<CommandOutput> {
   return withClient(ctx, async (client) => {
-    const params = { dir: resolve(ctx.cwd, dir ?? '.'), ...(options.prefix ? { prefix: options.prefix } : {}) };
+    const params = { dir: resolve(ctx.cwd, dir ?? '.'), ...options };
     const result = await client.request('import', params);
     const names = result.names.map((n) => `  envmount://${n}`).join('\n');
     return {

@@ -72,3 +72,22 @@ export function secretReader(streams: PromptStreams) {
   return (prompt: string, options: { raw: boolean }): Promise<Buffer> =>
     streams.input.isTTY ? readHidden(streams, prompt) : readAll(streams.input, options.raw);
 }
+
+/** Reads one line from the terminal after printing `question`; true for y or yes. */
+export function confirmer(streams: PromptStreams) {
+  return (question: string): Promise<boolean> =>
+    new Promise((resolve) => {
+      const { input, output } = streams;
+      output.write(question);
+      let line = '';
+      const onData = (data: Buffer) => {
+        line += data.toString('utf8');
+        if (!line.includes('\n') && !line.includes('\r')) return;
+        input.off('data', onData);
+        input.pause();
+        resolve(/^\s*y(es)?\s*$/i.test(line.split(/[\r\n]/)[0] ?? ''));
+      };
+      input.on('data', onData);
+      input.resume();
+    });
+}

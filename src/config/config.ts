@@ -16,6 +16,8 @@ export interface Paths {
   readonly runtimeDir: string;
   readonly socketPath: string;
   readonly registryFile: string;
+  /** 0600; one JSON line per read, rotated to `.1` by size. */
+  readonly auditFile: string;
   readonly storeFile: string;
   readonly keyFile: string;
 }
@@ -25,6 +27,12 @@ export interface Config {
   /** How long a reader may take to drain content larger than the pipe buffer before the daemon gives up on it. */
   readonly writeTimeoutMs: number;
   readonly logLevel: string;
+  /** How long a read that needs approval waits for an answer before the reader gets a refusal. */
+  readonly approvalTimeoutMs: number;
+  readonly auditMaxBytes: number;
+  /** Whether a desktop dialog can ask for approvals (a display is there, or macOS). */
+  readonly desktopPrompt: boolean;
+  readonly platform: NodeJS.Platform;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -58,10 +66,17 @@ export function loadConfig(env: Env = process.env, home: string = homedir()): Co
       runtimeDir,
       socketPath: join(runtimeDir, 'envmountd.sock'),
       registryFile: join(stateDir, 'registry.json'),
+      auditFile: join(stateDir, 'audit.log'),
       storeFile: join(dataDir, 'store.enc'),
       keyFile,
     },
     writeTimeoutMs: positiveInt(env, 'ENVMOUNT_WRITE_TIMEOUT_MS', 5000),
     logLevel: env.ENVMOUNT_LOG_LEVEL || 'info',
+    approvalTimeoutMs: positiveInt(env, 'ENVMOUNT_APPROVAL_TIMEOUT_MS', 120_000),
+    auditMaxBytes: positiveInt(env, 'ENVMOUNT_AUDIT_MAX_BYTES', 5 * 1024 * 1024),
+    desktopPrompt:
+      env.ENVMOUNT_DESKTOP_PROMPT !== '0' &&
+      (process.platform === 'darwin' || Boolean(env.DISPLAY) || Boolean(env.WAYLAND_DISPLAY)),
+    platform: process.platform,
   };
 }

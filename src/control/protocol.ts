@@ -9,17 +9,41 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 const absolute = z.string().min(1).startsWith('/', 'must be an absolute path');
+const ruleTexts = z.array(z.string().min(1).max(500)).max(100);
+const otherwise = z.enum(['ask', 'deny', 'allow']);
+const policyOptions = {
+  allow: ruleTexts.optional(),
+  deny: ruleTexts.optional(),
+  otherwise: otherwise.optional(),
+};
 
 export const paramSchemas = {
   ping: z.object({}).strict(),
-  add: z.object({ dir: absolute, path: absolute.optional() }).strict(),
+  add: z.object({ dir: absolute, path: absolute.optional(), ...policyOptions }).strict(),
+  policy: z.object({ path: absolute, ...policyOptions, reset: z.boolean().optional() }).strict(),
+  approvals: z.object({}).strict(),
+  approve: z
+    .object({
+      id: z.number().int().positive(),
+      forMs: z.number().int().positive().optional(),
+      always: z.boolean().optional(),
+    })
+    .strict(),
+  deny: z.object({ id: z.number().int().positive() }).strict(),
+  log: z
+    .object({
+      path: absolute.optional(),
+      after: z.number().int().min(0).optional(),
+      limit: z.number().int().min(1).max(2000).optional(),
+    })
+    .strict(),
   remove: z.object({ path: absolute }).strict(),
   list: z.object({}).strict(),
   status: z.object({}).strict(),
   set: z.object({ name: z.string().min(1).max(200), valueBase64: z.string() }).strict(),
   unset: z.object({ name: z.string().min(1).max(200) }).strict(),
   vars: z.object({}).strict(),
-  import: z.object({ dir: absolute, prefix: z.string().min(1).max(100).optional() }).strict(),
+  import: z.object({ dir: absolute, prefix: z.string().min(1).max(100).optional(), ...policyOptions }).strict(),
 } as const;
 
 export type Method = keyof typeof paramSchemas;
@@ -50,6 +74,36 @@ export interface MountStatus extends MountInfo {
   readonly problems: readonly VariableProblem[];
   /** Keys whose value no dotenv reader reads back exactly (names only). */
   readonly unrepresentable: readonly string[];
+  /** Who may read, in words, and as data. */
+  readonly policy: string;
+  readonly rules: readonly { effect: 'allow' | 'deny'; kind: 'exe' | 'argv' | 'ancestor'; pattern: string }[];
+  readonly otherwise: 'allow' | 'ask' | 'deny';
+  /** Reads where several processes held one pipe (see `envmount log`). */
+  readonly collisions: number;
+  readonly lastReaders: readonly { time: string; decision: string; pid?: number; exe?: string }[];
+}
+
+export interface Approval {
+  readonly id: number;
+  readonly mount: string;
+  readonly pid: number;
+  readonly exe: string;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly ancestors: readonly string[];
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+}
+
+export interface LogEntry {
+  readonly seq: number;
+  readonly time: string;
+  readonly mount: string;
+  readonly decision: string;
+  readonly reason: string | undefined;
+  readonly bytes: number;
+  readonly reader: { pid: number; exe: string; argv: readonly string[]; cwd: string } | undefined;
+  readonly others: readonly { pid: number; exe: string }[];
 }
 
 export interface DaemonStatus {
@@ -73,6 +127,11 @@ export interface Results {
   unset: { name: string; removed: boolean };
   vars: { names: string[] };
   import: { path: string; template: string; names: string[] };
+  policy: MountStatus;
+  approvals: Approval[];
+  approve: { id: number; mount: string; exe: string };
+  deny: { id: number; mount: string; exe: string };
+  log: { entries: LogEntry[] };
 }
 
 export interface Request {

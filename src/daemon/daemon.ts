@@ -12,8 +12,12 @@ import type { Hardening } from '../native/index.js';
 import { EmbeddedStore } from '../secrets/store.js';
 import { loadStoreKey } from '../secrets/store-key.js';
 import { storeSource } from '../secrets/store-source.js';
+import { Approvals } from './approvals.js';
+import { AuditLog } from './audit.js';
+import { desktopPrompter } from './desktop-prompt.js';
 import { createHandler } from './handlers.js';
 import { MountService } from './mounts.js';
+import { ReaderGate } from './reader-gate.js';
 import { Registry } from './registry.js';
 
 export interface DaemonDeps {
@@ -31,9 +35,20 @@ export class Daemon {
   readonly #mounts: MountService;
   readonly #store: EmbeddedStore;
   readonly #logger: Logger;
+  readonly #approvals: Approvals;
+  readonly #audit: AuditLog;
   #stopping: Promise<void> | undefined;
 
-  private constructor(server: ControlServer, mounts: MountService, store: EmbeddedStore, logger: Logger) {
+  private constructor(
+    server: ControlServer,
+    mounts: MountService,
+    store: EmbeddedStore,
+    logger: Logger,
+    approvals: Approvals,
+    audit: AuditLog,
+  ) {
+    this.#approvals = approvals;
+    this.#audit = audit;
     this.#server = server;
     this.#mounts = mounts;
     this.#store = store;
@@ -61,10 +76,21 @@ export class Daemon {
       handle: async (method, params, peer) => (await handlerReady)(method, params, peer),
     });
     let store: EmbeddedStore | undefined;
+    let audit: AuditLog | undefined;
+    let approvalsRef: Approvals | undefined;
     try {
       store = await EmbeddedStore.open(config.paths.storeFile, await loadStoreKey(config.paths.keyFile, true));
       const registry = await Registry.load(config.paths.registryFile);
+      audit = await AuditLog.open(config.paths.auditFile, config.auditMaxBytes, logger.child({ component: 'audit' }));
+      const approvals = new Approvals(
+        config.approvalTimeoutMs,
+        config.desktopPrompt ? desktopPrompter({ platform: config.platform, display: true }) : undefined,
+      );
+      approvalsRef = approvals;
+      const gate = new ReaderGate({ approvals, audit, logger: logger.child({ component: 'readers' }) });
       const mounts = new MountService({
+        audit,
+        gate,
         registry,
         source: storeSource(store),
         uid: deps.uid,
@@ -83,13 +109,15 @@ export class Daemon {
         coreLimit: hardening.coreLimit,
         storeNames: openStore.names().length,
       });
-      ready(createHandler({ mounts, store, daemonStatus }));
+      ready(createHandler({ mounts, store, approvals, audit, daemonStatus }));
       logger.info(
         { pid: deps.pid, socket: config.paths.socketPath, mounts: mounts.list().length, dumpable: hardening.dumpable },
         'envmountd started',
       );
-      return new Daemon(server, mounts, store, logger);
+      return new Daemon(server, mounts, store, logger, approvals, audit);
     } catch (error) {
+      approvalsRef?.cancel();
+      await audit?.close();
       store?.close();
       await server.close();
       throw error;
@@ -103,8 +131,11 @@ export class Daemon {
         await this.#server.close();
       } finally {
         try {
+          // Readers waiting for an answer are refused (comment lines) before their pipes go.
+          this.#approvals.cancel();
           await this.#mounts.stopAll();
         } finally {
+          await this.#audit.close().catch(() => undefined);
           this.#store.close();
           this.#logger.info('envmountd stopped');
         }

@@ -4,20 +4,43 @@
  */
 import { z } from 'zod';
 import { type DaemonStatus, type Method, type Params, paramSchemas, type Results } from '../control/protocol.js';
-import type { Handler } from '../control/server.js';
+import type { Handler, Peer } from '../control/server.js';
 import { EnvmountError } from '../core/errors.js';
 import { storeNameProblem } from '../core/reference.js';
 import type { EmbeddedStore } from '../secrets/store.js';
+import type { Approvals } from './approvals.js';
+import type { AuditLog } from './audit.js';
 import { importDotenv } from './import.js';
 import type { MountService } from './mounts.js';
+import { describeProcess } from './process-info.js';
 
 export interface HandlerDeps {
   readonly mounts: MountService;
   readonly store: EmbeddedStore;
+  readonly approvals: Approvals;
+  readonly audit: AuditLog;
   readonly daemonStatus: () => DaemonStatus;
 }
 
-type Implementations = { [M in Method]: (params: Params<M>) => Promise<Results[M]> | Results[M] };
+type Implementations = { [M in Method]: (params: Params<M>, peer: Peer) => Promise<Results[M]> | Results[M] };
+
+/** Approving must come from a person: the requesting process needs a controlling terminal. */
+function requireTerminal(peer: Peer, what: string): void {
+  const info = describeProcess(peer.pid);
+  if (!info || info.tty === 0) {
+    throw new EnvmountError(
+      'FORBIDDEN',
+      `${what} must be run by a person in a terminal; this request came from a process without one (pid ${peer.pid}). Ask the user to run it.`,
+    );
+  }
+}
+
+function noPending(id: number): EnvmountError {
+  return new EnvmountError(
+    'NOT_FOUND',
+    `No pending request ${id}: it was answered or timed out. See \`envmount approvals\`.`,
+  );
+}
 
 function checkName(name: string): void {
   const problem = storeNameProblem(name);
@@ -25,14 +48,39 @@ function checkName(name: string): void {
 }
 
 export function createHandler(deps: HandlerDeps): Handler {
-  const { mounts, store } = deps;
+  const { mounts, store, approvals } = deps;
   const methods: Implementations = {
     ping: () => {
       const { pid, version } = deps.daemonStatus();
       return { pid, version, protocol: 1 };
     },
-    add: (p) => mounts.add(p.dir, p.path),
-    remove: (p) => mounts.remove(p.path),
+    add: (p) => mounts.add(p.dir, p.path, p),
+    policy: (p) => mounts.setPolicy(p.path, p),
+    approvals: () => approvals.list(),
+    approve: async (p, peer) => {
+      requireTerminal(peer, '`envmount approve`');
+      const request = approvals.get(p.id);
+      if (!request || !approvals.approve(p.id, p.forMs !== undefined ? { forMs: p.forMs } : {})) throw noPending(p.id);
+      if (p.always) await mounts.allowAlways(request.mount, request.exe);
+      return { id: p.id, mount: request.mount, exe: request.exe };
+    },
+    deny: (p) => {
+      const request = approvals.get(p.id);
+      if (!request || !approvals.deny(p.id)) throw noPending(p.id);
+      return { id: p.id, mount: request.mount, exe: request.exe };
+    },
+    log: (p) => ({
+      entries: deps.audit.query({
+        ...(p.path ? { mount: mounts.pathOf(p.path) } : {}),
+        ...(p.after !== undefined ? { after: p.after } : {}),
+        ...(p.limit !== undefined ? { limit: p.limit } : {}),
+      }),
+    }),
+    remove: async (p) => {
+      const removed = await mounts.remove(p.path);
+      approvals.cancel(removed.path);
+      return removed;
+    },
     list: () => mounts.list(),
     status: async () => ({ daemon: deps.daemonStatus(), mounts: await mounts.status() }),
     set: async (p) => {
@@ -53,9 +101,9 @@ export function createHandler(deps: HandlerDeps): Handler {
       return { name: p.name, removed };
     },
     vars: () => ({ names: store.names() }),
-    import: (p) => importDotenv(p.dir, p.prefix, { store, mounts }),
+    import: (p) => importDotenv(p.dir, p.prefix, p, { store, mounts }),
   };
-  return async (method, params) => {
+  return async (method, params, peer) => {
     if (!Object.hasOwn(paramSchemas, method)) {
       throw new EnvmountError('BAD_REQUEST', `Unknown method "${method}". Is the CLI newer than the daemon?`);
     }
@@ -64,7 +112,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     if (!parsed.success) {
       throw new EnvmountError('BAD_REQUEST', `Bad parameters for ${name}: ${z.prettifyError(parsed.error)}`);
     }
-    const implementation = methods[name] as (p: unknown) => Promise<unknown> | unknown;
-    return implementation(parsed.data);
+    const implementation = methods[name] as (p: unknown, peer: Peer) => Promise<unknown> | unknown;
+    return implementation(parsed.data, peer);
   };
 }

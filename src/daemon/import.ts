@@ -13,7 +13,7 @@ import { storeNameProblem } from '../core/reference.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { mkfifo } from '../native/index.js';
 import type { EmbeddedStore } from '../secrets/store.js';
-import type { MountService } from './mounts.js';
+import type { MountService, PolicyOptions } from './mounts.js';
 import { exists } from './placement.js';
 import { TEMPLATE_NAMES } from './templates.js';
 
@@ -26,6 +26,7 @@ export interface ImportResult {
 export async function importDotenv(
   dirInput: string,
   prefixInput: string | undefined,
+  policy: PolicyOptions,
   deps: { store: EmbeddedStore; mounts: MountService },
 ): Promise<ImportResult> {
   const dir = resolve(dirInput);
@@ -89,7 +90,7 @@ export async function importDotenv(
     }
     await rename(swap, path);
     renamed = true;
-    await deps.mounts.add(dir);
+    await deps.mounts.add(dir, undefined, policy);
     const zeros = Buffer.alloc(Math.min(info.size, 16 * 1024 * 1024));
     await original.write(zeros, 0, zeros.length, 0);
     await original.sync();

@@ -4,7 +4,14 @@
  */
 import type { Logger } from 'pino';
 import type { MountState } from '../control/protocol.js';
-import { type MountEvent, type MountHandle, setMountContent, startMount, stopMount } from '../native/index.js';
+import {
+  type MountEvent,
+  type MountHandle,
+  setMountContent,
+  setMountDecide,
+  startMount,
+  stopMount,
+} from '../native/index.js';
 import { placeFifo, removeOwnFifo, rotationTempPath } from './placement.js';
 import type { MountRecord } from './registry.js';
 
@@ -14,11 +21,19 @@ export interface MountDeps {
   readonly logger: Logger;
 }
 
+/** What the mount reports upward: reads served at once (policy `any`) and readers that need a decision. */
+export interface MountHooks {
+  readonly onServed: (event: MountEvent) => void;
+  readonly onReader: (event: MountEvent) => void;
+}
+
 const STOP_WAIT_MS = 2000;
 
 export class Mount {
   readonly record: MountRecord;
   readonly #deps: MountDeps;
+  readonly #hooks: MountHooks;
+  #decide = false;
   #handle: MountHandle | undefined;
   #inode = 0;
   #stopped: Promise<void> = Promise.resolve();
@@ -30,9 +45,16 @@ export class Mount {
   bytesPerRead = 0;
   contentLocked = true;
 
-  constructor(record: MountRecord, deps: MountDeps) {
+  constructor(record: MountRecord, deps: MountDeps, hooks: MountHooks) {
     this.record = record;
     this.#deps = deps;
+    this.#hooks = hooks;
+  }
+
+  /** Whether each reader is handed up for a decision (true) or served the content at once (false). */
+  setDecide(decide: boolean): void {
+    this.#decide = decide;
+    if (this.#handle) setMountDecide(this.#handle, decide);
   }
 
   get path(): string {
@@ -52,6 +74,7 @@ export class Mount {
       this.#deps.writeTimeoutMs,
       (event) => this.#onEvent(event),
       content,
+      this.#decide,
     );
     this.bytesPerRead = content.length;
     this.state = 'serving';
@@ -95,6 +118,15 @@ export class Mount {
         this.reads++;
         this.lastReadAt = new Date();
         log.debug({ path: this.path, bytes: event.bytes, micros: Math.round(event.micros) }, 'served');
+        this.#hooks.onServed(event);
+        return;
+      case 'reader':
+        this.reads++;
+        this.lastReadAt = new Date();
+        this.#hooks.onReader(event);
+        return;
+      case 'drained':
+        log.debug({ path: this.path, bytes: event.bytes }, 'large content drained');
         return;
       case 'closed-early':
         this.reads++;

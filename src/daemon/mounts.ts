@@ -7,10 +7,21 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
+import {
+  buildPolicy,
+  DEFAULT_POLICY,
+  describePolicy,
+  type Fallback,
+  needsNoDecision,
+  type Policy,
+} from '../core/policy.js';
 import { renderDotenv } from '../core/render.js';
 import { resolveEntries, type ValueSource, type VariableProblem, wipeItems } from '../secrets/resolve.js';
+import type { AuditLog } from './audit.js';
 import { Mount } from './mount.js';
+import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
+import type { ReaderGate } from './reader-gate.js';
 import type { MountRecord, Registry } from './registry.js';
 import { findTemplate, type LoadedTemplate, loadTemplate, readTemplate } from './templates.js';
 
@@ -20,10 +31,22 @@ export interface MountServiceDeps {
   readonly uid: number;
   readonly writeTimeoutMs: number;
   readonly logger: Logger;
+  readonly audit: AuditLog;
+  readonly gate: ReaderGate;
 }
 
-interface Entry {
+export interface PolicyOptions {
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+  readonly otherwise?: Fallback;
+  /** Start from the default (ask) instead of the mount's current policy. */
+  readonly reset?: boolean;
+}
+
+export interface Entry {
   readonly mount: Mount;
+  policy: Policy;
+  collisions: number;
   template: LoadedTemplate;
   problems: VariableProblem[];
   unrepresentable: readonly string[];
@@ -57,7 +80,7 @@ export class MountService {
   }
 
   /** Adds a mount, or re-reads the template of an existing one. Validates everything before touching the path. */
-  async add(dirInput: string, pathInput?: string): Promise<MountStatus> {
+  async add(dirInput: string, pathInput?: string, policy: PolicyOptions = {}): Promise<MountStatus> {
     const dir = resolve(dirInput);
     const path = resolve(pathInput ?? join(dir, '.env'));
     const info = await stat(dir).catch(() => undefined);
@@ -69,6 +92,7 @@ export class MountService {
     const existing = this.#entries.get(path);
     if (existing) {
       existing.template = { entries };
+      if (policy.allow || policy.deny || policy.otherwise || policy.reset) await this.#changePolicy(existing, policy);
       if (existing.mount.state === 'serving' && (await exists(path))) {
         this.#refresh(existing);
       } else {
@@ -76,11 +100,17 @@ export class MountService {
         await existing.mount.stop(false);
         await this.#start(existing);
       }
-      return this.#status(existing);
+      return mountStatus(existing, this.#deps.audit);
     }
     const refusal = placementError(path, dir, await inspectPath(path, this.#deps.uid));
     if (refusal) throw refusal;
-    const record: MountRecord = { path, dir, template: templatePath, addedAt: new Date().toISOString() };
+    const record: MountRecord = {
+      path,
+      dir,
+      template: templatePath,
+      addedAt: new Date().toISOString(),
+      policy: policyFrom(DEFAULT_POLICY, policy),
+    };
     const entry = this.#entry(record, { entries });
     await this.#start(entry);
     try {
@@ -90,17 +120,13 @@ export class MountService {
       await entry.mount.stop();
       throw error;
     }
-    return this.#status(entry);
+    return mountStatus(entry, this.#deps.audit);
   }
 
   /** Stops a mount, removes its FIFO (if still ours) and forgets it. Accepts the FIFO path or the project dir. */
   async remove(pathOrDir: string): Promise<{ path: string }> {
-    const candidates = [resolve(pathOrDir), join(resolve(pathOrDir), '.env')];
-    const path = candidates.find((p) => this.#entries.has(p));
-    const entry = path ? this.#entries.get(path) : undefined;
-    if (!path || !entry) {
-      throw new EnvmountError('NOT_A_MOUNT', `"${pathOrDir}" is not mounted. See \`envmount list\`.`);
-    }
+    const entry = this.#find(pathOrDir);
+    const path = entry.mount.path;
     try {
       await entry.mount.stop();
     } finally {
@@ -110,12 +136,30 @@ export class MountService {
     return { path };
   }
 
+  /** Changes who may read a mount; stored in the registry, applied from the next reader on. */
+  async setPolicy(pathOrDir: string, options: PolicyOptions): Promise<MountStatus> {
+    const entry = this.#find(pathOrDir);
+    await this.#changePolicy(entry, options);
+    return mountStatus(entry, this.#deps.audit);
+  }
+
+  /** `envmount approve --always`: a stored rule allowing this executable on this mount. */
+  async allowAlways(path: string, exe: string): Promise<void> {
+    const entry = this.#entries.get(path);
+    if (entry) await this.#changePolicy(entry, { allow: [`exe:${exe}`] });
+  }
+
+  /** The FIFO path of the mount at `pathOrDir` (its path or its project dir). */
+  pathOf(pathOrDir: string): string {
+    return this.#find(pathOrDir).mount.path;
+  }
+
   list(): MountInfo[] {
-    return [...this.#entries.values()].map((entry) => this.#info(entry));
+    return [...this.#entries.values()].map((entry) => mountInfo(entry));
   }
 
   async status(): Promise<MountStatus[]> {
-    return Promise.all([...this.#entries.values()].map((entry) => this.#checkedStatus(entry)));
+    return Promise.all([...this.#entries.values()].map((entry) => checkedMountStatus(entry, this.#deps.audit)));
   }
 
   /** Re-renders every mount (after the store changed). Returns how many mounts reference `name`, if given. */
@@ -140,15 +184,62 @@ export class MountService {
     }
   }
 
+  #find(pathOrDir: string): Entry {
+    const candidates = [resolve(pathOrDir), join(resolve(pathOrDir), '.env')];
+    const entry = candidates.map((p) => this.#entries.get(p)).find((e) => e !== undefined);
+    if (!entry) throw new EnvmountError('NOT_A_MOUNT', `"${pathOrDir}" is not mounted. See \`envmount list\`.`);
+    return entry;
+  }
+
+  async #changePolicy(entry: Entry, options: PolicyOptions): Promise<void> {
+    const policy = policyFrom(options.reset ? DEFAULT_POLICY : entry.policy, options);
+    await this.#deps.registry.put({ ...entry.mount.record, policy });
+    entry.policy = policy;
+    entry.mount.setDecide(!needsNoDecision(policy));
+  }
+
   #entry(record: MountRecord, template: LoadedTemplate): Entry {
+    const { audit, gate, logger } = this.#deps;
+    const hooks = {
+      onServed: (event: { bytes: number }) => {
+        audit.record({
+          mount: record.path,
+          decision: 'served',
+          reason: undefined,
+          bytes: event.bytes,
+          reader: undefined,
+          others: [],
+        });
+      },
+      onReader: (event: Parameters<ReaderGate['handle']>[1]) => {
+        gate
+          .handle(this.#gated(entry), event)
+          .catch((error: unknown) => logger.error({ err: error }, 'reader decision failed'));
+      },
+    };
     const entry: Entry = {
-      mount: new Mount(record, this.#deps),
+      mount: new Mount(record, this.#deps, hooks),
+      policy: record.policy ?? DEFAULT_POLICY,
+      collisions: 0,
       template,
       problems: [],
       unrepresentable: [],
     };
+    entry.mount.setDecide(!needsNoDecision(entry.policy));
     this.#entries.set(record.path, entry);
     return entry;
+  }
+
+  #gated(entry: Entry) {
+    return {
+      path: entry.mount.path,
+      dir: entry.mount.record.dir,
+      policy: entry.policy,
+      render: () => this.#render(entry),
+      noteCollision: () => {
+        entry.collisions++;
+      },
+    };
   }
 
   async #start(entry: Entry): Promise<void> {
@@ -185,40 +276,12 @@ export class MountService {
       wipeItems(items);
     }
   }
+}
 
-  #info(entry: Entry): MountInfo {
-    const { record, state } = entry.mount;
-    const variables = 'entries' in entry.template ? entry.template.entries.map((e) => e.key) : [];
-    return { path: record.path, dir: record.dir, template: record.template, state, variables };
-  }
-
-  #status(entry: Entry): MountStatus {
-    const { mount } = entry;
-    const templateError = 'error' in entry.template ? entry.template.error : undefined;
-    return {
-      ...this.#info(entry),
-      state: templateError && mount.state === 'serving' ? 'error' : mount.state,
-      reason: templateError ?? mount.reason,
-      reads: mount.reads,
-      lastReadAt: mount.lastReadAt?.toISOString(),
-      bytesPerRead: mount.bytesPerRead,
-      contentLocked: mount.contentLocked,
-      problems: entry.problems,
-      unrepresentable: entry.unrepresentable,
-    };
-  }
-
-  /** Status with the path checked now: a serving mount whose FIFO or directory vanished is reported paused. */
-  async #checkedStatus(entry: Entry): Promise<MountStatus> {
-    const status = this.#status(entry);
-    if (status.state !== 'serving' || (await exists(status.path))) return status;
-    const dirGone = !(await exists(status.dir));
-    return {
-      ...status,
-      state: 'paused',
-      reason: dirGone
-        ? `the project directory ${status.dir} is gone; run \`envmount add ${status.dir}\` when it is back, or \`envmount remove ${status.dir}\`.`
-        : `the pipe at ${status.path} was removed; run \`envmount add ${status.dir}\` to put it back.`,
-    };
-  }
+function policyFrom(base: Policy, options: PolicyOptions): Policy {
+  const built = buildPolicy(base, {
+    ...(options.allow ? { allow: options.allow } : {}),
+    ...(options.deny ? { deny: options.deny } : {}),
+  });
+  return options.otherwise ? { ...built, fallback: options.otherwise } : built;
 }

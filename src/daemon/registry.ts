@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
+import type { Policy } from '../core/policy.js';
 import { ensurePrivateDir, writeFileAtomic } from '../io/atomic-write.js';
 
 export interface MountRecord {
@@ -15,6 +16,8 @@ export interface MountRecord {
   /** Absolute path of the template the mount renders. */
   readonly template: string;
   readonly addedAt: string;
+  /** Who may read (rules are data, shown by `envmount status`). */
+  readonly policy: Policy;
 }
 
 interface RegistryFile {

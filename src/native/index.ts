@@ -71,6 +71,7 @@ interface Addon {
     writeTimeoutMs: number,
     onEvent: (event: MountEvent) => void,
     content: Buffer,
+    decide: boolean,
   ): MountHandle;
   mountSetContent(handle: MountHandle, content: Buffer): { locked: boolean };
   mountStop(handle: MountHandle): void;
@@ -101,7 +102,7 @@ export function harden(): Hardening {
 /**
  * Starts the rendezvous thread of one mount. The path must hold a FIFO of this user. The thread blocks in open()
  * (no libuv pool thread), rotates the inode at each reader, writes the current content once, and reports.
- * `content` is the first content (copied); the caller wipes its own buffer.
+ * `content` is the first content (copied; the caller wipes its own buffer); `decide` the first mode (setMountDecide).
  */
 export function startMount(
   path: string,
@@ -109,8 +110,9 @@ export function startMount(
   writeTimeoutMs: number,
   onEvent: (event: MountEvent) => void,
   content: Buffer,
+  decide: boolean,
 ): MountHandle {
-  return addon.mountStart(path, tempPath, writeTimeoutMs, onEvent, content);
+  return addon.mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide);
 }
 
 /** Hands the rendered bytes to the thread (copied, mlocked where allowed). The caller wipes its own buffer. */

@@ -47,7 +47,7 @@ describe('envmount CLI', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toBe('Stored API_KEY (envmount://API_KEY); 0 mounts use it.\n');
       const dir = daemon.project('p', 'K=envmount://API_KEY\n');
-      await daemon.cli(['add', dir]);
+      await daemon.cli(['add', dir, '--allow', 'any']);
       expect((await run('cat', [`${dir}/.env`])).stdout).toBe("K='sk-123'\n");
       const update = await daemon.cli(['set', 'API_KEY'], { input: 'sk-456' });
       expect(update.stdout).toBe('Updated API_KEY (envmount://API_KEY); 1 mount uses it.\n');

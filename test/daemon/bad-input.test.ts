@@ -21,7 +21,7 @@ afterAll(async () => {
 describe('bad input', () => {
   it('a malformed template is refused with file:line, and no mount is made', async () => {
     const dir = daemon.project('broken', 'A=1\nB=envmount://TOKEN\nthis line is wrong\n');
-    const result = await daemon.cli(['add', dir]);
+    const result = await daemon.cli(['add', dir, '--allow', 'any']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${join(dir, '.env.op')}:3: expected KEY=value`);
     expect(() => lstatSync(join(dir, '.env'))).toThrow(/ENOENT/);
@@ -29,7 +29,7 @@ describe('bad input', () => {
 
   it('an envmount:// name that does not exist shows in status, and a reader gets a comment, not a hang', async () => {
     const dir = daemon.project('missing', 'TOKEN=envmount://TOKEN\nGHOST=envmount://GHOST\n');
-    expect((await daemon.cli(['add', dir])).code).toBe(0);
+    expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
     const status = await daemon.cli(['status']);
     expect(status.stdout).toContain('unresolved GHOST: envmount://GHOST is not set; run `envmount set GHOST`');
     const read = await run('cat', [join(dir, '.env')], { timeoutMs: 5000 });
@@ -46,7 +46,7 @@ describe('bad input', () => {
     const target = join(dir, 'real.env');
     writeFileSync(target, 'ORIGINAL=1\n');
     symlinkSync(target, join(dir, '.env'));
-    const result = await daemon.cli(['add', dir]);
+    const result = await daemon.cli(['add', dir, '--allow', 'any']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/symbolic link.*never follows/);
     expect(readlinkSync(join(dir, '.env'))).toBe(target);
@@ -56,7 +56,7 @@ describe('bad input', () => {
   it('a regular .env is refused, left untouched, and the message names envmount import', async () => {
     const dir = daemon.project('plain', 'A=envmount://TOKEN\n');
     writeFileSync(join(dir, '.env'), 'PLAIN=keep me\n');
-    const result = await daemon.cli(['add', dir]);
+    const result = await daemon.cli(['add', dir, '--allow', 'any']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       `Cannot mount "${join(dir, '.env')}": a regular file is there. Run \`envmount import ${dir}\` to move its values in.`,
@@ -66,14 +66,14 @@ describe('bad input', () => {
 
   it('an unknown scheme in a template is an error, never a literal', async () => {
     const dir = daemon.project('typo', 'A=envmout://TOKEN\n');
-    const result = await daemon.cli(['add', dir]);
+    const result = await daemon.cli(['add', dir, '--allow', 'any']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/\.env\.op:1: .*did you mean envmount:\/\//);
   });
 
   it('a missing template names the file to create', async () => {
     const dir = daemon.project('empty');
-    const result = await daemon.cli(['add', dir]);
+    const result = await daemon.cli(['add', dir, '--allow', 'any']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`create ${join(dir, '.env.op')}`);
   });
@@ -81,8 +81,8 @@ describe('bad input', () => {
   it('deleting a mounted project directory leaves other mounts serving, and status says so', async () => {
     const doomed = daemon.project('doomed', 'A=envmount://TOKEN\n');
     const other = daemon.project('other', 'A=envmount://TOKEN\n');
-    expect((await daemon.cli(['add', doomed])).code).toBe(0);
-    expect((await daemon.cli(['add', other])).code).toBe(0);
+    expect((await daemon.cli(['add', doomed, '--allow', 'any'])).code).toBe(0);
+    expect((await daemon.cli(['add', other, '--allow', 'any'])).code).toBe(0);
     rmSync(doomed, { recursive: true });
     expect((await run('cat', [join(other, '.env')])).stdout).toBe("A='tok-value'\n");
     const status = JSON.parse((await daemon.cli(['--json', 'status'])).stdout);
@@ -92,7 +92,7 @@ describe('bad input', () => {
     // It comes back with the directory.
     mkdirSync(doomed);
     writeFileSync(join(doomed, '.env.op'), 'A=envmount://TOKEN\n');
-    expect((await daemon.cli(['add', doomed])).code).toBe(0);
+    expect((await daemon.cli(['add', doomed, '--allow', 'any'])).code).toBe(0);
     expect((await run('cat', [join(doomed, '.env')])).stdout).toBe("A='tok-value'\n");
   });
 

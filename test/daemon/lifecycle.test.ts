@@ -37,8 +37,8 @@ describe('lifecycle', () => {
     const d = await started();
     const a = d.project('a', 'A=envmount://TOKEN\n');
     const b = d.project('b', 'B=envmount://TOKEN\n');
-    await d.cli(['add', a]);
-    await d.cli(['add', b]);
+    await d.cli(['add', a, '--allow', 'any']);
+    await d.cli(['add', b, '--allow', 'any']);
     await run('cat', [join(a, '.env')]);
     expect(await d.stop()).toBe(0);
     expect(listDir(a)).toEqual(['.env.op']);
@@ -53,7 +53,7 @@ describe('lifecycle', () => {
   it('after kill -9, the FIFO left behind is reclaimed and a reader blocked on it is served', async () => {
     const d = await started();
     const dir = d.project('k', 'A=envmount://TOKEN\n');
-    await d.cli(['add', dir]);
+    await d.cli(['add', dir, '--allow', 'any']);
     expect(await d.stop('SIGKILL')).toBe(null);
     expect(lstatSync(join(dir, '.env')).isFIFO()).toBe(true);
     const reader = blockedReader(join(dir, '.env'));
@@ -67,7 +67,7 @@ describe('lifecycle', () => {
   it('a reader of another uid is refused by the file mode and never reaches the daemon', async () => {
     const d = await started();
     const dir = d.project('mode', 'A=envmount://TOKEN\n');
-    await d.cli(['add', dir]);
+    await d.cli(['add', dir, '--allow', 'any']);
     expect(lstatSync(join(dir, '.env')).mode & 0o777).toBe(0o600);
     // Let the other user reach the directory, so that the FIFO's own mode is what refuses.
     for (const p of [d.root, d.dirs.projects, dir]) chmodSync(p, 0o755);
@@ -99,7 +99,7 @@ describe('lifecycle', () => {
     const dir = d.project('imp');
     const plaintext = 'API_KEY=sk-imported\nexport QUOTED="two words"\n# comment\nMULTI=\'a\nb\'\n';
     writeFileSync(join(dir, '.env'), plaintext);
-    const result = await d.cli(['import', dir]);
+    const result = await d.cli(['import', dir, '--allow', 'any']);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('envmount://imp/API_KEY');
     expect(lstatSync(join(dir, '.env')).isFIFO()).toBe(true);
@@ -115,7 +115,7 @@ describe('lifecycle', () => {
     const d = await started();
     const dir = d.project('imp2', 'A=envmount://TOKEN\n');
     writeFileSync(join(dir, '.env'), 'SECRET=stay\n');
-    const result = await d.cli(['import', dir]);
+    const result = await d.cli(['import', dir, '--allow', 'any']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('already exists');
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe('SECRET=stay\n');
@@ -125,7 +125,7 @@ describe('lifecycle', () => {
   it('remove deletes the FIFO and keeps the template', async () => {
     const d = await started();
     const dir = d.project('rm', 'A=envmount://TOKEN\n');
-    await d.cli(['add', dir]);
+    await d.cli(['add', dir, '--allow', 'any']);
     expect((await d.cli(['remove', dir])).code).toBe(0);
     expect(existsSync(join(dir, '.env'))).toBe(false);
     expect(listDir(dir)).toEqual(['.env.op']);

@@ -26,7 +26,7 @@ beforeAll(async () => {
     .map((key) => `${key}=envmount://${key}`)
     .join('\n');
   const dir = daemon.project('app', template);
-  expect((await daemon.cli(['add', dir])).code).toBe(0);
+  expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
   envPath = join(dir, '.env');
 });
 

@@ -25,7 +25,7 @@ afterAll(async () => {
 async function addMounts(client: ControlClient, d: TestDaemon, count: number): Promise<string[]> {
   const dirs: string[] = [];
   for (let i = 0; i < count; i++) dirs.push(d.project(`m${i}`, `N=envmount://TOKEN\nI=${i}\n`));
-  for (const dir of dirs) await client.request('add', { dir });
+  for (const dir of dirs) await client.request('add', { dir, allow: ['any'] });
   return dirs;
 }
 
@@ -99,8 +99,8 @@ describe(`${MOUNTS} waiting mounts`, () => {
     await d.cli(['set', 'SMALL'], { input: 'small' });
     const big = d.project('big', 'BIG=envmount://BIG\n');
     const small = d.project('small', 'SMALL=envmount://SMALL\n');
-    await d.cli(['add', big]);
-    await d.cli(['add', small]);
+    await d.cli(['add', big, '--allow', 'any']);
+    await d.cli(['add', small, '--allow', 'any']);
     // The stalled reader: opens the big mount, never reads, holds it open; says so once open() returned.
     const staller = track(
       spawn(

@@ -1,0 +1,52 @@
+/** What `list` and `status` say about a mount: state, reads, problems, policy, recent readers. Names, never values. */
+import type { MountInfo, MountStatus } from '../control/protocol.js';
+import { describePolicy } from '../core/policy.js';
+import type { AuditLog } from './audit.js';
+import type { Entry } from './mounts.js';
+import { exists } from './placement.js';
+
+export function mountInfo(entry: Entry): MountInfo {
+  const { record, state } = entry.mount;
+  const variables = 'entries' in entry.template ? entry.template.entries.map((e) => e.key) : [];
+  return { path: record.path, dir: record.dir, template: record.template, state, variables };
+}
+
+export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
+  const { mount } = entry;
+  const templateError = 'error' in entry.template ? entry.template.error : undefined;
+  return {
+    ...mountInfo(entry),
+    state: templateError && mount.state === 'serving' ? 'error' : mount.state,
+    reason: templateError ?? mount.reason,
+    reads: mount.reads,
+    lastReadAt: mount.lastReadAt?.toISOString(),
+    bytesPerRead: mount.bytesPerRead,
+    contentLocked: mount.contentLocked,
+    problems: entry.problems,
+    unrepresentable: entry.unrepresentable,
+    policy: describePolicy(entry.policy),
+    rules: entry.policy.rules,
+    otherwise: entry.policy.fallback,
+    collisions: entry.collisions,
+    lastReaders: audit.query({ mount: mount.path, limit: 5 }).map((e) => ({
+      time: e.time,
+      decision: e.decision,
+      pid: e.reader?.pid,
+      exe: e.reader?.exe,
+    })),
+  };
+}
+
+/** Status with the path checked now: a serving mount whose FIFO or directory vanished is reported paused. */
+export async function checkedMountStatus(entry: Entry, audit: AuditLog): Promise<MountStatus> {
+  const status = mountStatus(entry, audit);
+  if (status.state !== 'serving' || (await exists(status.path))) return status;
+  const dirGone = !(await exists(status.dir));
+  return {
+    ...status,
+    state: 'paused',
+    reason: dirGone
+      ? `the project directory ${status.dir} is gone; run \`envmount add ${status.dir}\` when it is back, or \`envmount remove ${status.dir}\`.`
+      : `the pipe at ${status.path} was removed; run \`envmount add ${status.dir}\` to put it back.`,
+  };
+}

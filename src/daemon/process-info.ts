@@ -1,0 +1,88 @@
+/**
+ * Who a process is, from /proc (Linux): executable, command line, cwd, uid, start time and parents up to the
+ * session leader. Reads are synchronous: procfs answers from memory, in microseconds. The start time guards
+ * against pid reuse: a pid whose start time changed is another process.
+ */
+import { readFileSync, readlinkSync } from 'node:fs';
+
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly uid: number;
+  readonly exe: string;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  /** Clock ticks since boot (field 22 of /proc/PID/stat). */
+  readonly startTime: number;
+  readonly ppid: number;
+  readonly sid: number;
+  /** Controlling terminal device number, 0 when there is none. */
+  readonly tty: number;
+}
+
+const MAX_ANCESTORS = 32;
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function link(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '?';
+  }
+}
+
+/** Fields of /proc/PID/stat after the command name (which may hold spaces and parentheses). */
+function statFields(pid: number): string[] | undefined {
+  const stat = read(`/proc/${pid}/stat`);
+  const close = stat?.lastIndexOf(')') ?? -1;
+  return stat && close !== -1 ? stat.slice(close + 2).split(' ') : undefined;
+}
+
+export function startTimeOf(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields ? Number(fields[19]) : undefined;
+}
+
+export function describeProcess(pid: number): ProcessInfo | undefined {
+  const fields = statFields(pid);
+  const status = read(`/proc/${pid}/status`);
+  if (!fields || !status) return undefined;
+  const cmdline = read(`/proc/${pid}/cmdline`) ?? '';
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
+  return {
+    pid,
+    uid,
+    exe: link(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''),
+    argv: cmdline.split('\0').filter((arg, i, all) => arg !== '' || i < all.length - 1),
+    cwd: link(`/proc/${pid}/cwd`),
+    // Fields after "(comm) ": state(0) ppid(1) pgrp(2) session(3) tty_nr(4) ... starttime(19).
+    ppid: Number(fields[1]),
+    sid: Number(fields[3]),
+    tty: Number(fields[4]),
+    startTime: Number(fields[19]),
+  };
+}
+
+/** Parents of a process, nearest first, up to and including its session leader (or pid 1). */
+export function ancestorsOf(info: ProcessInfo): ProcessInfo[] {
+  const chain: ProcessInfo[] = [];
+  let current = info;
+  while (current.ppid > 1 && current.pid !== current.sid && chain.length < MAX_ANCESTORS) {
+    const parent = describeProcess(current.ppid);
+    if (!parent) break;
+    chain.push(parent);
+    current = parent;
+  }
+  return chain;
+}
+
+/** Whether `pid` is still the process described (same start time). */
+export function isSameProcess(info: ProcessInfo): boolean {
+  return startTimeOf(info.pid) === info.startTime;
+}

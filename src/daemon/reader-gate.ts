@@ -1,0 +1,170 @@
+/**
+ * The decision for one reader of a mount whose policy needs one: who holds the served pipe (found by the mount
+ * thread before any byte was written), what the policy says about each, asking the user when it says ask. Allowed
+ * readers get the values; anyone else gets `#` comment lines saying who was refused and how to allow it. Every
+ * outcome is audited. If anyone other than allowed readers holds the pipe, no value is written.
+ */
+import type { Logger } from 'pino';
+import { type Decision, decide, describeRule, type Policy, type ReaderFacts } from '../core/policy.js';
+import { finishTicket, type MountEvent, type Ticket } from '../native/index.js';
+import type { Approvals } from './approvals.js';
+import { type AuditDecision, type AuditLog, type AuditReader, boundedArgv } from './audit.js';
+import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo } from './process-info.js';
+
+export interface GatedMount {
+  readonly path: string;
+  readonly dir: string;
+  readonly policy: Policy;
+  /** The bytes an allowed reader gets now (the caller of render wipes them). */
+  render(): Buffer;
+  /** Two or more processes held one pipe. */
+  noteCollision(): void;
+}
+
+export interface GateDeps {
+  readonly approvals: Approvals;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+}
+
+interface Reader {
+  readonly info: ProcessInfo;
+  readonly ancestors: ProcessInfo[];
+  readonly decision: Decision;
+}
+
+function clean(text: string, max = 160): string {
+  const flat = [...text].map((ch) => (ch.charCodeAt(0) < 0x20 ? ' ' : ch)).join('');
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+function auditReader(info: ProcessInfo): AuditReader {
+  return { pid: info.pid, exe: info.exe, argv: boundedArgv(info.argv), cwd: info.cwd };
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+export function refusalText(mount: GatedMount, reader: ProcessInfo | undefined, why: string, fix: string): Buffer {
+  const who = reader
+    ? `pid ${reader.pid}, ${clean(reader.exe)} (${clean(reader.argv.join(' '))})`
+    : 'a process envmount could not identify';
+  return Buffer.from(
+    [`# envmount refused this read of ${mount.path}`, `# reader: ${who}`, `# why: ${why}`, `# to allow it: ${fix}`, '']
+      .map((line) => clean(line, 400))
+      .join('\n'),
+  );
+}
+
+export class ReaderGate {
+  readonly #deps: GateDeps;
+
+  constructor(deps: GateDeps) {
+    this.#deps = deps;
+  }
+
+  async handle(mount: GatedMount, event: MountEvent): Promise<void> {
+    const ticket = event.ticket;
+    if (!ticket) return;
+    const holders = event.holders ?? [];
+    const pids = [...new Set(holders.map((h) => h.pid))];
+    const readers: Reader[] = [];
+    for (const pid of pids) {
+      const info = describeProcess(pid);
+      if (!info) continue;
+      const ancestors = ancestorsOf(info);
+      const facts: ReaderFacts = { exe: info.exe, argv: info.argv, ancestors };
+      const granted = this.#deps.approvals.granted(mount.path, info.exe);
+      readers.push({
+        info,
+        ancestors,
+        decision: granted ? { verdict: 'allow', rule: undefined } : decide(mount.policy, facts),
+      });
+    }
+    const first = readers[0];
+    if (!first || !holders.some((h) => h.mode !== 'w')) {
+      const why = 'the process that opened the file could not be identified (it may have exited)';
+      this.#refuse(mount, ticket, undefined, 'unidentified', why, `envmount policy ${mount.dir} --allow any`, []);
+      return;
+    }
+    const others = readers.slice(1).map((r) => auditReader(r.info));
+    if (readers.length > 1) mount.noteCollision();
+    const denied = readers.find((r) => r.decision.verdict === 'deny');
+    if (denied) {
+      const rule = denied.decision.rule;
+      const why = rule ? `the rule "${describeRule(rule)}" refuses it` : 'this mount refuses readers no rule allows';
+      const decision: AuditDecision = readers.length > 1 ? 'collision' : 'denied';
+      this.#refuse(mount, ticket, denied.info, decision, why, this.#allowCommand(mount, denied.info), others);
+      return;
+    }
+    if (readers.every((r) => r.decision.verdict === 'allow')) {
+      this.#serve(mount, ticket, first.info, readers.length > 1 ? 'collision' : 'allowed', others);
+      return;
+    }
+    if (readers.length > 1) {
+      const why = `${readers.length} processes opened the file at the same instant and share one pipe`;
+      const fix = `read through \`envmount run\`, or give each consumer its own mount (--path)`;
+      this.#refuse(mount, ticket, first.info, 'collision', why, fix, others);
+      return;
+    }
+    const { id, answer } = this.#deps.approvals.ask(mount.path, first.info, first.ancestors);
+    this.#deps.logger.info(
+      { id, path: mount.path, pid: first.info.pid, exe: first.info.exe },
+      'read waits for approval',
+    );
+    const result = await answer;
+    if (result === 'allow' && isSameProcess(first.info)) {
+      this.#serve(mount, ticket, first.info, 'allowed', []);
+    } else {
+      const why = result === 'timeout' ? 'nobody approved it in time' : 'the request was denied';
+      const decision: AuditDecision = result === 'timeout' ? 'timed-out' : 'denied';
+      this.#refuse(mount, ticket, first.info, decision, why, this.#allowCommand(mount, first.info), []);
+    }
+  }
+
+  #allowCommand(mount: GatedMount, reader: ProcessInfo): string {
+    return `\`envmount policy ${mount.dir} --allow ${basename(reader.exe)}\`, or approve its next read with \`envmount approve\``;
+  }
+
+  #serve(mount: GatedMount, ticket: Ticket, reader: ProcessInfo, decision: AuditDecision, others: AuditReader[]): void {
+    const content = mount.render();
+    try {
+      const result = finishTicket(ticket, content);
+      this.#deps.audit.record({
+        mount: mount.path,
+        decision,
+        reason: result.closedEarly ? 'reader closed early' : undefined,
+        bytes: result.bytes,
+        reader: auditReader(reader),
+        others,
+      });
+    } finally {
+      content.fill(0);
+    }
+  }
+
+  #refuse(
+    mount: GatedMount,
+    ticket: Ticket,
+    reader: ProcessInfo | undefined,
+    decision: AuditDecision,
+    why: string,
+    fix: string,
+    others: AuditReader[],
+  ): void {
+    const result = finishTicket(ticket, refusalText(mount, reader, why, fix));
+    this.#deps.audit.record({
+      mount: mount.path,
+      decision,
+      reason: why,
+      bytes: 0,
+      reader: reader ? auditReader(reader) : undefined,
+      others,
+    });
+    this.#deps.logger.info(
+      { path: mount.path, pid: reader?.pid, exe: reader?.exe, decision, bytes: result.bytes },
+      'read refused',
+    );
+  }
+}
