@@ -7,14 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
-import {
-  buildPolicy,
-  DEFAULT_POLICY,
-  describePolicy,
-  type Fallback,
-  needsNoDecision,
-  type Policy,
-} from '../core/policy.js';
+import { buildPolicy, DEFAULT_POLICY, type Fallback, needsNoDecision, type Policy } from '../core/policy.js';
 import { renderDotenv } from '../core/render.js';
 import { resolveEntries, type ValueSource, type VariableProblem, wipeItems } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
