@@ -212,3 +212,31 @@ export async function blockedInFifoOpen(pid: number, timeoutMs = 5000): Promise<
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** Resolves with the first truthy value of `probe`, checked every 20 ms for at most `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Starts a command that keeps running (a reader waiting for approval); its output arrives with `done`. */
+export function startReader(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+) {
+  const child = track(
+    spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  const done = new Promise<string>((resolve) => child.on('close', () => resolve(out)));
+  return { child, done };
+}
