@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run bench`: open-to-EOF latency (p50/p99) and sequential reads per second of a 4 KiB mounted .env, side by
-// side with a plain-file read of the same bytes measured in the same run. Writes bench/results.json.
+// `npm run bench`: open-to-EOF latency (p50/p99) and sequential reads per second of a 4 KiB mounted .env, with
+// policy `any` and with a rule that needs reader identification, side by side with a plain-file read of the same
+// bytes measured in the same run. Writes bench/results.json.
 // Not part of `npm test`: numbers depend on the machine; nothing here fails on a slow one.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -45,15 +46,22 @@ try {
   const value = 'v'.repeat(4096 - "VALUE=''\n".length);
   sandbox.envmount(['set', 'VALUE', '--raw'], value);
   const project = join(sandbox.tmp, 'project');
-  mkdirSync(project);
-  writeFileSync(join(project, '.env.op'), 'VALUE=envmount://VALUE\n');
-  sandbox.envmount(['add', project, '--allow', 'any']);
+  const identified = join(sandbox.tmp, 'identified');
+  for (const [dir, policy] of [
+    [project, ['--allow', 'any']],
+    [identified, ['--allow', 'node', '--otherwise', 'deny']],
+  ]) {
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.env.op'), 'VALUE=envmount://VALUE\n');
+    sandbox.envmount(['add', dir, ...policy]);
+  }
   const plain = join(project, 'plain.env');
   writeFileSync(plain, readFileSync(join(project, '.env')));
 
   const mount = measure(join(project, '.env'));
+  const ident = measure(join(identified, '.env'));
   const file = measure(plain);
-  if (mount.bytes !== 4096) throw new Error(`expected 4096 bytes per read, got ${mount.bytes}`);
+  for (const r of [mount, ident]) if (r.bytes !== 4096) throw new Error(`expected 4096 bytes per read, got ${r.bytes}`);
   const results = {
     date: new Date().toISOString(),
     machine: {
@@ -64,6 +72,7 @@ try {
     },
     samples: SAMPLES,
     mount_4k: mount,
+    mount_4k_identified: ident,
     plain_file_4k: file,
     target: { p50_us: 300 },
   };
@@ -71,7 +80,8 @@ try {
   console.log(`envmount bench (${results.machine.model}, ${results.machine.cpus} cores, node ${process.version})`);
   console.log('read of a 4 KiB .env      p50 (us)   p99 (us)   reads/s');
   for (const [name, r] of [
-    ['mounted FIFO', mount],
+    ['mounted, policy any', mount],
+    ['mounted, rule (identify)', ident],
     ['plain file', file],
   ]) {
     console.log(

@@ -123,6 +123,7 @@ export class Mount {
       case 'reader':
         this.reads++;
         this.lastReadAt = new Date();
+        log.debug({ path: this.path, holders: event.holders?.length, micros: Math.round(event.micros) }, 'reader');
         this.#hooks.onReader(event);
         return;
       case 'drained':

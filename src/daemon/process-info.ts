@@ -3,7 +3,7 @@
  * session leader. Reads are synchronous: procfs answers from memory, in microseconds. The start time guards
  * against pid reuse: a pid whose start time changed is another process.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 
 export interface ProcessInfo {
   readonly pid: number;
@@ -51,10 +51,14 @@ export function startTimeOf(pid: number): number | undefined {
 
 export function describeProcess(pid: number): ProcessInfo | undefined {
   const fields = statFields(pid);
-  const status = read(`/proc/${pid}/status`);
-  if (!fields || !status) return undefined;
+  if (!fields) return undefined;
+  let uid: number;
+  try {
+    uid = statSync(`/proc/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
   const cmdline = read(`/proc/${pid}/cmdline`) ?? '';
-  const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
   return {
     pid,
     uid,

@@ -29,8 +29,25 @@ export interface GateDeps {
 
 interface Reader {
   readonly info: ProcessInfo;
-  readonly ancestors: ProcessInfo[];
+  readonly facts: ReturnType<typeof factsOf>;
   readonly decision: Decision;
+}
+
+/** Facts for the policy; the parent chain is read from /proc only if a rule (or a question) needs it. */
+function factsOf(info: ProcessInfo): ReaderFacts & { readonly chain: () => ProcessInfo[] } {
+  let ancestors: ProcessInfo[] | undefined;
+  const chain = () => {
+    ancestors ??= ancestorsOf(info);
+    return ancestors;
+  };
+  return {
+    exe: info.exe,
+    argv: info.argv,
+    get ancestors() {
+      return chain();
+    },
+    chain,
+  };
 }
 
 function clean(text: string, max = 160): string {
@@ -73,12 +90,11 @@ export class ReaderGate {
     for (const pid of pids) {
       const info = describeProcess(pid);
       if (!info) continue;
-      const ancestors = ancestorsOf(info);
-      const facts: ReaderFacts = { exe: info.exe, argv: info.argv, ancestors };
+      const facts = factsOf(info);
       const granted = this.#deps.approvals.granted(mount.path, info.exe);
       readers.push({
         info,
-        ancestors,
+        facts,
         decision: granted ? { verdict: 'allow', rule: undefined } : decide(mount.policy, facts),
       });
     }
@@ -108,7 +124,7 @@ export class ReaderGate {
       this.#refuse(mount, ticket, first.info, 'collision', why, fix, others);
       return;
     }
-    const { id, answer } = this.#deps.approvals.ask(mount.path, first.info, first.ancestors);
+    const { id, answer } = this.#deps.approvals.ask(mount.path, first.info, first.facts.chain());
     this.#deps.logger.info(
       { id, path: mount.path, pid: first.info.pid, exe: first.info.exe },
       'read waits for approval',
