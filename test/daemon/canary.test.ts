@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { filesContaining } from '../helpers/canary.js';
-import { killAll, node, TestDaemon } from '../helpers/daemon.js';
+import { killAll, node, run, TestDaemon } from '../helpers/daemon.js';
 
 let daemon: TestDaemon | undefined;
 
@@ -23,14 +23,18 @@ it('leaves no plaintext value on disk or in logs after a full session', async ()
   await daemon.start();
   expect((await daemon.cli(['set', 'CANARY'], { input: canary })).code).toBe(0);
   const dir = daemon.project('app', 'SECRET=envmount://CANARY\nWRAPPED="pre-{{ envmount://CANARY }}-post"\n');
-  expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+  expect((await daemon.cli(['add', dir, '--allow', 'node', '--deny', 'cat'])).code).toBe(0);
+  // A refused reader too: the comment lines it gets name the process, never a value.
+  expect((await run('cat', [join(dir, '.env')])).stdout).not.toContain(canary);
+  // The canary reaches the reader through its environment: its argv is audited (as the command line of a reader).
   const reads = await node(
-    `const fs=require('fs');let n=0;for(let i=0;i<100;i++){if(fs.readFileSync(${JSON.stringify(join(dir, '.env'))},'utf8').includes(${JSON.stringify(canary)}))n++}
+    `const fs=require('fs');let n=0;for(let i=0;i<100;i++){if(fs.readFileSync(${JSON.stringify(join(dir, '.env'))},'utf8').includes(process.env.CANARY))n++}
      process.stdout.write(String(n))`,
+    { env: { ...daemon.env, CANARY: canary } },
   );
   expect(reads.stdout).toBe('100');
   // Everything a user might run that prints state, too.
-  for (const args of [['status'], ['--json', 'status'], ['list'], ['vars']]) {
+  for (const args of [['status'], ['--json', 'status'], ['list'], ['vars'], ['log'], ['--json', 'log']]) {
     const out = await daemon.cli(args);
     expect(out.stdout + out.stderr).not.toContain(canary);
   }

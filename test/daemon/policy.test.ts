@@ -126,6 +126,21 @@ describe('asking', () => {
     expect((await logFor(dir)).map((e) => e.decision)).toEqual(['denied', 'timed-out']);
   });
 
+  it('approve --always stores a rule: the next read of the same executable is not asked', async () => {
+    const dir = await mount('always');
+    const reader = startReader('cat', [join(dir, '.env')]);
+    const pending = await pendingFor(dir);
+    await run('script', ['-qec', `${process.execPath} ${CLI} approve ${pending.id} --always`, '/dev/null'], {
+      env: daemon.env,
+      input: 'y\n',
+    });
+    expect(await reader.done).toBe(VALUES);
+    expect((await run('cat', [join(dir, '.env')])).stdout).toBe(VALUES);
+    const status = JSON.parse((await daemon.cli(['--json', 'status'])).stdout);
+    const mounted = status.mounts.find((m: { dir: string }) => m.dir === dir);
+    expect(mounted.rules).toEqual([{ effect: 'allow', kind: 'exe', pattern: '/usr/bin/cat' }]);
+  });
+
   it('approve refuses without a terminal, in the CLI and in the daemon', async () => {
     const dir = await mount('ask3');
     const reader = startReader('cat', [join(dir, '.env')]);
@@ -147,6 +162,21 @@ describe('asking', () => {
     );
     expect(JSON.parse(direct.stdout)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     expect(await reader.done).not.toContain('tok-value');
+  });
+});
+
+describe('audit log', () => {
+  it('log --follow prints reads as they happen', async () => {
+    const dir = await mount('follow', '--allow', 'cat');
+    const follower = startReader(process.execPath, [CLI, 'log', dir, '--follow'], { env: daemon.env });
+    let seen = '';
+    follower.child.stdout?.on('data', (d: string) => {
+      seen += d;
+    });
+    await run('cat', [join(dir, '.env')]);
+    await waitFor(() => seen.includes('allowed') && seen.includes('/usr/bin/cat'));
+    follower.child.kill();
+    await follower.done;
   });
 });
 
