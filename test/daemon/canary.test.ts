@@ -41,7 +41,7 @@ it('leaves no plaintext value on disk or in logs after a full session', async ()
   expect(await daemon.stop()).toBe(0);
   const logFile = join(daemon.root, 'envmountd.log');
   writeFileSync(logFile, daemon.log);
-  expect(daemon.log).toContain('"msg":"served"');
+  expect(daemon.log).toContain('"msg":"reader"');
   // Positive control: the search does find a marker that is on disk.
   const marker = `marker-${randomBytes(8).toString('hex')}`;
   writeFileSync(join(daemon.root, 'marker.txt'), marker);
