@@ -10,6 +10,7 @@ napi_value em_mount_stop(napi_env env, napi_callback_info info);
 napi_value em_mount_set_decide(napi_env env, napi_callback_info info);
 napi_value em_ticket_finish(napi_env env, napi_callback_info info);
 napi_value em_fifo_holders(napi_env env, napi_callback_info info);
+napi_value em_ticket_holders(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -22,6 +23,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mountSetDecide", NULL, em_mount_set_decide, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ticketFinish", NULL, em_ticket_finish, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fifoHolders", NULL, em_fifo_holders, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ticketHolders", NULL, em_ticket_holders, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

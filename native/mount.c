@@ -28,7 +28,7 @@
 /* How long to look for the reader's fd after the rendezvous (its open() may not have installed it yet). */
 #define IDENTIFY_DEADLINE_US 20000
 
-ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, const struct timespec *start,
+ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
                      napi_threadsafe_function tsfn);
 
 typedef struct mount {
@@ -169,7 +169,7 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
   ticket_t *ticket = ev && holders ? ticket_new(wfd, old_handle >= 0 ? dup(old_handle) : -1, m->write_timeout_ms,
-                                                (uint64_t)served->st_ino, t0, m->tsfn)
+                                                (uint64_t)served->st_ino, served->st_dev, t0, m->tsfn)
                                    : NULL;
   if (ticket == NULL) {
     free(ev);

@@ -18,15 +18,16 @@
 struct ticket {
   int wfd, probe_fd, timeout_ms, done;
   uint64_t inode;
+  dev_t dev;
   struct timespec start;
   napi_threadsafe_function tsfn; /* the ticket holds one reference until it is finished or dropped */
 };
 
-ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, const struct timespec *start,
+ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
                      napi_threadsafe_function tsfn) {
   ticket_t *t = calloc(1, sizeof *t);
   if (t == NULL) return NULL;
-  *t = (ticket_t){wfd, probe_fd, timeout_ms, 0, inode, *start, tsfn};
+  *t = (ticket_t){wfd, probe_fd, timeout_ms, 0, inode, dev, *start, tsfn};
   napi_acquire_threadsafe_function(tsfn);
   return t;
 }
@@ -101,10 +102,47 @@ napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value holders_array(napi_env env, const holder_t *holders, int n) {
+  static const char *modes[] = {"r", "w", "rw"};
+  napi_value list;
+  if (napi_create_array_with_length(env, (size_t)n, &list) != napi_ok) return NULL;
+  for (int i = 0; i < n; i++) {
+    napi_value h, v;
+    napi_create_object(env, &h);
+    napi_create_int32(env, holders[i].pid, &v);
+    napi_set_named_property(env, h, "pid", v);
+    napi_create_int32(env, holders[i].fd, &v);
+    napi_set_named_property(env, h, "fd", v);
+    napi_create_string_utf8(env, modes[holders[i].mode], NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, h, "mode", v);
+    napi_set_element(env, list, (uint32_t)i, h);
+  }
+  return list;
+}
+
+/* ticketHolders(ticket): who holds the ticket's pipe now (a confirming scan before the decision is acted on: a
+ * second reader released on the same pipe may install its fd after the first scan). */
+napi_value em_ticket_holders(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *data = NULL;
+  napi_valuetype type;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
+    return throw_arg(env, "ticketHolders(ticket) takes a ticket from a reader event");
+  ticket_t *t = data;
+  if (t->done) return throw_errno(env, EINVAL, "ticketHolders", NULL);
+  holder_t holders[HOLDERS_MAX];
+  int n = fifo_holders(t->dev, (ino_t)t->inode, getpid(), holders, HOLDERS_MAX);
+  if (n < 0) return throw_errno(env, errno, "fifo_holders", NULL);
+  return holders_array(env, holders, n);
+}
+
 /* fifoHolders(path): [{ pid, fd, mode }] of every other process holding the FIFO at path open. */
 napi_value em_fifo_holders(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], list;
+  napi_value argv[1];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) return throw_arg(env, "fifoHolders(path) takes one argument");
   char *path = arg_string(env, argv[0], "path");
@@ -120,18 +158,5 @@ napi_value em_fifo_holders(napi_env env, napi_callback_info info) {
   holder_t holders[HOLDERS_MAX];
   int n = fifo_holders(st.st_dev, st.st_ino, getpid(), holders, HOLDERS_MAX);
   if (n < 0) return throw_errno(env, errno, "fifo_holders", NULL);
-  static const char *modes[] = {"r", "w", "rw"};
-  NAPI_OK(napi_create_array_with_length(env, (size_t)n, &list));
-  for (int i = 0; i < n; i++) {
-    napi_value h, v;
-    napi_create_object(env, &h);
-    napi_create_int32(env, holders[i].pid, &v);
-    napi_set_named_property(env, h, "pid", v);
-    napi_create_int32(env, holders[i].fd, &v);
-    napi_set_named_property(env, h, "fd", v);
-    napi_create_string_utf8(env, modes[holders[i].mode], NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, h, "mode", v);
-    napi_set_element(env, list, (uint32_t)i, h);
-  }
-  return list;
+  return holders_array(env, holders, n);
 }

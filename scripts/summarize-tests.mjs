@@ -14,12 +14,11 @@ try {
   process.exit(0);
 }
 const passed = report.numPassedTests ?? 0;
-// A file that failed to load has no test results of its own; count it as a failure.
-const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(report);
+// A file that failed to load or crashed has no failed test of its own; count it as one failure.
+const crashedFiles = (report.testResults ?? []).filter(
+  (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed'),
+).length;
+const failed = (report.numFailedTests ?? 0) + crashedFiles;
 const counted = exitCode !== 0 && failed === 0 ? 1 : failed;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${counted} failed${skipped ? `, ${skipped} skipped` : ''}`);
-
-function countSuitesWithFailedTests(r) {
-  return (r.testResults ?? []).filter((s) => (s.assertionResults ?? []).some((a) => a.status === 'failed')).length;
-}

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { type Decision, decide, describeRule, type Policy, type ReaderFacts } from '../core/policy.js';
-import { finishTicket, type MountEvent, type Ticket } from '../native/index.js';
+import { finishTicket, type MountEvent, type Ticket, ticketHolders } from '../native/index.js';
 import type { Approvals } from './approvals.js';
 import { type AuditDecision, type AuditLog, type AuditReader, boundedArgv } from './audit.js';
 import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo } from './process-info.js';
@@ -84,7 +84,9 @@ export class ReaderGate {
   async handle(mount: GatedMount, event: MountEvent): Promise<void> {
     const ticket = event.ticket;
     if (!ticket) return;
-    const holders = event.holders ?? [];
+    // The thread's scan stops at the first reader; a second reader released on the same pipe can install its fd a
+    // moment later, so a confirming scan is joined to it before anything is decided.
+    const holders = [...(event.holders ?? []), ...ticketHolders(ticket)];
     const pids = [...new Set(holders.map((h) => h.pid))];
     const readers: Reader[] = [];
     for (const pid of pids) {
@@ -130,7 +132,12 @@ export class ReaderGate {
       'read waits for approval',
     );
     const result = await answer;
-    if (result === 'allow' && isSameProcess(first.info)) {
+    const joined = result === 'allow' ? ticketHolders(ticket).filter((h) => h.pid !== first.info.pid) : [];
+    if (joined.length > 0) {
+      mount.noteCollision();
+      const why = 'another process opened the same pipe while the read waited for approval';
+      this.#refuse(mount, ticket, first.info, 'collision', why, 'read it again', []);
+    } else if (result === 'allow' && isSameProcess(first.info)) {
       this.#serve(mount, ticket, first.info, 'allowed', []);
     } else {
       const why = result === 'timeout' ? 'nobody approved it in time' : 'the request was denied';

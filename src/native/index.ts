@@ -78,6 +78,7 @@ interface Addon {
   mountSetDecide(handle: MountHandle, decide: boolean): void;
   ticketFinish(ticket: Ticket, content: Buffer): TicketResult;
   fifoHolders(path: string): FifoHolder[];
+  ticketHolders(ticket: Ticket): FifoHolder[];
 }
 
 const require = createRequire(import.meta.url);
@@ -138,4 +139,9 @@ export function finishTicket(ticket: Ticket, content: Buffer): TicketResult {
 /** Every other process holding the FIFO at `path` open, from /proc (Linux) or libproc (macOS). */
 export function fifoHolders(path: string): FifoHolder[] {
   return addon.fifoHolders(path);
+}
+
+/** Who holds a waiting reader's pipe now: the confirming scan before a decision is acted on. */
+export function ticketHolders(ticket: Ticket): FifoHolder[] {
+  return addon.ticketHolders(ticket);
 }
