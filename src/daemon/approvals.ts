@@ -3,22 +3,13 @@
  * it (`envmount approve ID` / `deny ID`, or a desktop dialog) or when the timeout passes. Approvals can grant the
  * same executable on the same mount for a while (`--for`); `--always` is turned into a stored rule by the caller.
  */
+import type { Approval } from '../control/protocol.js';
 import type { ProcessInfo } from './process-info.js';
 
 export type Answer = 'allow' | 'deny' | 'timeout';
 
-export interface PendingApproval {
-  readonly id: number;
-  readonly mount: string;
-  readonly pid: number;
-  readonly exe: string;
-  readonly argv: readonly string[];
-  readonly cwd: string;
-  /** Executables of the parents, nearest first. */
-  readonly ancestors: readonly string[];
-  readonly requestedAt: string;
-  readonly expiresAt: string;
-}
+/** A read waiting for an answer, as `envmount approvals` shows it (the protocol's shape). */
+export type PendingApproval = Approval;
 
 export interface ApproveOptions {
   /** Also let this executable read this mount for this long without asking. */

@@ -40,7 +40,11 @@ describe('AuditLog', () => {
   it('rotates to .1 when the file would pass its size limit', async () => {
     const file = join(dir, 'audit.log');
     const log = await AuditLog.open(file, 600, logger);
-    for (let i = 0; i < 10; i++) log.record(entry('/a/.env'));
+    // Reads arrive over time: each entry goes out in its own batch.
+    for (let i = 0; i < 10; i++) {
+      log.record(entry('/a/.env'));
+      await log.flush();
+    }
     await log.close();
     expect(existsSync(`${file}.1`)).toBe(true);
     expect(statSync(file).size).toBeLessThanOrEqual(600);
@@ -49,6 +53,15 @@ describe('AuditLog', () => {
     );
     expect(lines.length).toBeGreaterThan(0);
     expect(JSON.parse(lines.at(-1) ?? '{}').seq).toBe(10);
+  });
+
+  it('writes the entries of one turn of the event loop in one batch, in order', async () => {
+    const file = join(dir, 'audit.log');
+    const log = await AuditLog.open(file, 1024 * 1024, logger);
+    for (let i = 0; i < 50; i++) log.record(entry(`/m${i}/.env`));
+    await log.close();
+    const seqs = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).seq);
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
   it('bounds the argv it stores', () => {
