@@ -60,7 +60,10 @@ describe('AuditLog', () => {
     const log = await AuditLog.open(file, 1024 * 1024, logger);
     for (let i = 0; i < 50; i++) log.record(entry(`/m${i}/.env`));
     await log.close();
-    const seqs = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).seq);
+    const seqs = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).seq);
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
