@@ -1,0 +1,185 @@
+/**
+ * The value cache for `op://` references: every reference all mounts need, resolved in one provider call per
+ * refresh (single-flight), refreshed in the background, values in Buffers wiped when replaced or dropped. When the
+ * provider fails, the last good values are served for a bounded grace (0: fail closed) and the state says why;
+ * a rate limit backs off; `lock` wipes everything until `unlock`.
+ */
+import type { Logger } from 'pino';
+import { ProviderFailure, type Resolved, type SecretProvider } from './provider.js';
+
+export type CacheState = 'empty' | 'fresh' | 'stale' | 'failing' | 'locked';
+
+export interface CacheStatus {
+  readonly provider: string;
+  readonly state: CacheState;
+  readonly references: number;
+  readonly lastSuccessAt: string | undefined;
+  readonly lastError: string | undefined;
+  readonly fix: string | undefined;
+  readonly nextRefreshAt: string | undefined;
+}
+
+export interface CacheOptions {
+  readonly refreshMs: number;
+  readonly graceMs: number;
+  readonly backoffMs: number;
+  readonly logger: Logger;
+  /** Called after every refresh that changed what readers get (the daemon re-renders its mounts). */
+  readonly onChange: () => void;
+  readonly now?: () => number;
+}
+
+export class SecretCache {
+  readonly #provider: SecretProvider;
+  readonly #options: CacheOptions;
+  // Owned here: every Buffer in #values is wiped when replaced, dropped, locked or at close.
+  #values = new Map<string, Resolved>();
+  #references: string[] = [];
+  #inflight: Promise<void> | undefined;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #locked = false;
+  #lastSuccess: number | undefined;
+  #failure: ProviderFailure | undefined;
+  #failures = 0;
+  #nextAt: number | undefined;
+
+  constructor(provider: SecretProvider, options: CacheOptions) {
+    this.#provider = provider;
+    this.#options = options;
+  }
+
+  get provider(): SecretProvider {
+    return this.#provider;
+  }
+
+  #now(): number {
+    return this.#options.now?.() ?? Date.now();
+  }
+
+  /** The references to keep resolved (deduplicated); a change triggers a refresh. */
+  async setReferences(references: readonly string[]): Promise<void> {
+    const next = [...new Set(references)].sort();
+    const changed = next.length !== this.#references.length || next.some((r, i) => r !== this.#references[i]);
+    this.#references = next;
+    if (changed && next.some((r) => !this.#values.has(r))) await this.refresh();
+  }
+
+  /** One provider call for every reference. Concurrent calls share it; a call during one runs once more after. */
+  refresh(): Promise<void> {
+    if (this.#locked) return Promise.resolve();
+    if (this.#inflight) {
+      this.#again = true;
+      return this.#inflight;
+    }
+    this.#inflight = this.#run().finally(() => {
+      this.#inflight = undefined;
+      if (this.#again) {
+        this.#again = false;
+        void this.refresh();
+      }
+    });
+    return this.#inflight;
+  }
+
+  async #run(): Promise<void> {
+    const references = this.#references;
+    try {
+      const resolved =
+        references.length > 0 ? await this.#provider.resolveAll(references) : new Map<string, Resolved>();
+      if (this.#locked) {
+        wipe(resolved);
+        return;
+      }
+      wipe(this.#values);
+      this.#values = resolved;
+      this.#lastSuccess = this.#now();
+      this.#failure = undefined;
+      this.#failures = 0;
+      this.#schedule(this.#options.refreshMs);
+    } catch (error) {
+      const failure =
+        error instanceof ProviderFailure
+          ? error
+          : new ProviderFailure('unavailable', `1Password failed: ${(error as Error)?.message ?? error}`);
+      this.#failure = failure;
+      this.#failures++;
+      this.#options.logger.warn({ kind: failure.kind, reason: failure.message }, 'refresh failed');
+      if (!this.#withinGrace()) wipe(this.#values);
+      const backoff =
+        failure.kind === 'rate-limited' ? this.#options.backoffMs * 2 ** Math.min(this.#failures - 1, 6) : 0;
+      this.#schedule(Math.max(backoff, Math.min(this.#options.refreshMs, this.#options.backoffMs * this.#failures)));
+    }
+    this.#options.onChange();
+  }
+
+  #withinGrace(): boolean {
+    return this.#lastSuccess !== undefined && this.#now() - this.#lastSuccess < this.#options.graceMs;
+  }
+
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#nextAt = this.#now() + ms;
+    this.#timer = setTimeout(() => void this.refresh(), ms);
+    this.#timer.unref();
+  }
+
+  /** The value Buffer for a reference (read synchronously, not kept), or why there is none. */
+  lookup(reference: string): Buffer | { problem: string } {
+    if (this.#locked) return { problem: 'the store is locked; run `envmount unlock`' };
+    if (this.#failure && !this.#withinGrace()) {
+      const fix = this.#failure.fix ? `; ${this.#failure.fix}` : '';
+      return { problem: `${this.#failure.message}${fix}` };
+    }
+    const found = this.#values.get(reference);
+    if (!found) return { problem: `${reference} is not resolved yet; run \`envmount refresh\`` };
+    return 'value' in found ? found.value : { problem: `${reference}: ${found.problem}` };
+  }
+
+  /** Drops every value (wiped); lookups say locked until `unlock`. */
+  lock(): void {
+    this.#locked = true;
+    wipe(this.#values);
+    this.#values = new Map();
+    clearTimeout(this.#timer);
+    this.#nextAt = undefined;
+    this.#options.onChange();
+  }
+
+  async unlock(): Promise<void> {
+    this.#locked = false;
+    await this.refresh();
+  }
+
+  status(): CacheStatus {
+    const state: CacheState = this.#locked
+      ? 'locked'
+      : this.#failure
+        ? this.#withinGrace()
+          ? 'stale'
+          : 'failing'
+        : this.#lastSuccess === undefined
+          ? 'empty'
+          : 'fresh';
+    return {
+      provider: this.#provider.description,
+      state,
+      references: this.#references.length,
+      lastSuccessAt: this.#lastSuccess !== undefined ? new Date(this.#lastSuccess).toISOString() : undefined,
+      lastError: this.#failure?.message,
+      fix: this.#failure?.fix,
+      nextRefreshAt: this.#nextAt !== undefined ? new Date(this.#nextAt).toISOString() : undefined,
+    };
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+    wipe(this.#values);
+    this.#values = new Map();
+  }
+}
+
+function wipe(values: Map<string, Resolved>): void {
+  for (const resolved of values.values()) if ('value' in resolved) resolved.value.fill(0);
+  values.clear();
+}

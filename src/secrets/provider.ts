@@ -1,0 +1,36 @@
+/**
+ * A source of `op://` values (the 1Password SDK or the `op` CLI). One call resolves every reference all mounts
+ * need. A reference that fails marks that reference only; a failure of the whole call is a ProviderFailure whose
+ * kind decides what the cache does (back off, report expired auth, serve stale values).
+ */
+import { EnvmountError } from '../core/errors.js';
+
+export type Resolved = { readonly value: Buffer } | { readonly problem: string };
+
+export interface SecretProvider {
+  /** For status: "1Password SDK (service account)", "op CLI". */
+  readonly description: string;
+  /** Resolves each reference; the Buffers are the caller's to keep and wipe. */
+  resolveAll(references: readonly string[]): Promise<Map<string, Resolved>>;
+  /** A syntax problem with a reference, found without the network, or undefined. */
+  validate(reference: string): string | undefined;
+}
+
+export type FailureKind = 'rate-limited' | 'auth' | 'unavailable';
+
+export class ProviderFailure extends Error {
+  override readonly name = 'ProviderFailure';
+  readonly kind: FailureKind;
+  /** The command that fixes it, for status and reader comments. */
+  readonly fix: string | undefined;
+
+  constructor(kind: FailureKind, message: string, fix?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.fix = fix;
+  }
+}
+
+export function validationError(reference: string, problem: string): EnvmountError {
+  return new EnvmountError('REFERENCE_INVALID', `Invalid reference "${reference}": ${problem}.`);
+}

@@ -1,0 +1,158 @@
+/**
+ * Contract test of the 1Password SDK provider and the cache, against a fake client typed by the SDK's own
+ * interfaces (SecretsApi, ResolveAllResponse) and throwing the SDK's own error classes.
+ */
+import {
+  AuthExpiredError,
+  type Client,
+  DesktopSessionExpiredError,
+  RateLimitExceededError,
+  type ResolveAllResponse,
+  Secrets,
+  type SecretsApi,
+} from '@1password/sdk';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { SecretCache } from '../../src/secrets/cache.js';
+import { sdkProvider } from '../../src/secrets/sdk-provider.js';
+
+const bindings = {
+  RateLimitExceededError,
+  AuthExpiredError,
+  DesktopSessionExpiredError,
+  validateSecretReference: (r: string) => Secrets.validateSecretReference(r),
+};
+
+class FakeSecrets implements SecretsApi {
+  calls: string[][] = [];
+  failWith: Error | undefined;
+  missing = new Set<string>();
+  async resolve(reference: string): Promise<string> {
+    return `value-of:${reference}`;
+  }
+  async resolveAll(references: string[]): Promise<ResolveAllResponse> {
+    this.calls.push(references);
+    if (this.failWith) throw this.failWith;
+    const individualResponses: ResolveAllResponse['individualResponses'] = {};
+    for (const r of references) {
+      individualResponses[r] = this.missing.has(r)
+        ? { error: { type: 'itemNotFound' } }
+        : { content: { secret: `value-of:${r}`, itemId: 'i', vaultId: 'v' } };
+    }
+    return { individualResponses };
+  }
+}
+
+function setup(options: { graceMs?: number; backoffMs?: number } = {}) {
+  const secrets = new FakeSecrets();
+  const client: Pick<Client, 'secrets'> = { secrets };
+  const provider = sdkProvider(client, bindings, { description: 'test', fix: 'run `envmount login`' });
+  let now = 1_000_000;
+  let changes = 0;
+  const cache = new SecretCache(provider, {
+    refreshMs: 300_000,
+    graceMs: options.graceMs ?? 3_600_000,
+    backoffMs: options.backoffMs ?? 1000,
+    logger: pino({ level: 'silent' }),
+    onChange: () => changes++,
+    now: () => now,
+  });
+  return { secrets, cache, provider, advance: (ms: number) => (now += ms), changes: () => changes };
+}
+
+/** 10 mounts whose templates share 40 distinct references (each uses 8, overlapping). */
+const MOUNT_REFS = Array.from({ length: 10 }, (_, m) =>
+  Array.from({ length: 8 }, (_, k) => `op://vault/item${(m * 4 + k) % 40}/field`),
+);
+
+describe('1Password SDK provider with the cache', () => {
+  it('resolves the references of 10 mounts (40 distinct) in one resolveAll per refresh, single-flight', async () => {
+    const { secrets, cache } = setup();
+    await cache.setReferences(MOUNT_REFS.flat());
+    expect(secrets.calls).toHaveLength(1);
+    expect(secrets.calls[0]).toHaveLength(40);
+    await Promise.all([cache.refresh(), cache.refresh(), cache.refresh()]);
+    // The first starts a call; the two during it share it and ask for one more run after it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(secrets.calls.length).toBeLessThanOrEqual(3);
+    expect(secrets.calls.every((c) => c.length === 40)).toBe(true);
+    expect((cache.lookup('op://vault/item7/field') as Buffer).toString()).toBe('value-of:op://vault/item7/field');
+    cache.close();
+  });
+
+  it('maps a per-reference error to that variable only', async () => {
+    const { secrets, cache } = setup();
+    secrets.missing.add('op://vault/item3/field');
+    await cache.setReferences(['op://vault/item3/field', 'op://vault/item4/field']);
+    expect(cache.lookup('op://vault/item3/field')).toEqual({ problem: 'op://vault/item3/field: no item matches' });
+    expect(Buffer.isBuffer(cache.lookup('op://vault/item4/field'))).toBe(true);
+    expect(cache.status().state).toBe('fresh');
+    cache.close();
+  });
+
+  it('backs off on a rate limit and serves the last good values within the grace, saying so', async () => {
+    const { secrets, cache } = setup({ backoffMs: 5000 });
+    await cache.setReferences(['op://v/a/f']);
+    secrets.failWith = new RateLimitExceededError('too many requests');
+    const before = Date.parse(cache.status().nextRefreshAt ?? '');
+    await cache.refresh();
+    const status = cache.status();
+    expect(status.state).toBe('stale');
+    expect(status.lastError).toBe('1Password rate limit reached');
+    expect(Date.parse(status.nextRefreshAt ?? '') - Date.parse(status.lastSuccessAt ?? '')).toBeGreaterThanOrEqual(
+      5000,
+    );
+    expect(Date.parse(status.nextRefreshAt ?? '')).toBeLessThan(before);
+    expect((cache.lookup('op://v/a/f') as Buffer).toString()).toBe('value-of:op://v/a/f');
+    await cache.refresh();
+    const second = cache.status();
+    expect(Date.parse(second.nextRefreshAt ?? '') - Date.parse(second.lastSuccessAt ?? '')).toBeGreaterThanOrEqual(
+      10_000,
+    );
+    cache.close();
+  });
+
+  it('fails closed once the grace has passed, and reports expired auth with the command that fixes it', async () => {
+    const { secrets, cache, advance } = setup({ graceMs: 60_000 });
+    await cache.setReferences(['op://v/a/f']);
+    const held = cache.lookup('op://v/a/f') as Buffer;
+    secrets.failWith = new AuthExpiredError('expired');
+    advance(61_000);
+    await cache.refresh();
+    expect(cache.status()).toMatchObject({ state: 'failing', fix: 'run `envmount login`' });
+    expect(cache.lookup('op://v/a/f')).toEqual({ problem: '1Password sign-in expired; run `envmount login`' });
+    expect(held.every((b) => b === 0)).toBe(true);
+    cache.close();
+  });
+
+  it('with grace 0, fails closed at the first failure', async () => {
+    const { secrets, cache } = setup({ graceMs: 0 });
+    await cache.setReferences(['op://v/a/f']);
+    secrets.failWith = new Error('network down');
+    await cache.refresh();
+    expect(cache.status().state).toBe('failing');
+    expect('problem' in (cache.lookup('op://v/a/f') as object)).toBe(true);
+    cache.close();
+  });
+
+  it('lock zeroes every buffer; unlock fills the cache again', async () => {
+    const { cache, changes } = setup();
+    await cache.setReferences(['op://v/a/f', 'op://v/b/f']);
+    const held = [cache.lookup('op://v/a/f') as Buffer, cache.lookup('op://v/b/f') as Buffer];
+    const before = changes();
+    cache.lock();
+    expect(held.every((b) => b.every((byte) => byte === 0))).toBe(true);
+    expect(cache.lookup('op://v/a/f')).toEqual({ problem: 'the store is locked; run `envmount unlock`' });
+    expect(cache.status().state).toBe('locked');
+    expect(changes()).toBe(before + 1);
+    await cache.unlock();
+    expect((cache.lookup('op://v/a/f') as Buffer).toString()).toBe('value-of:op://v/a/f');
+    cache.close();
+  });
+
+  it('wraps the SDK validator, which throws a JSON string', () => {
+    const { provider } = setup();
+    expect(provider.validate('op://vault/item/field')).toBeUndefined();
+    expect(provider.validate('op://vault/item')).toMatch(/could not be parsed/);
+  });
+});
