@@ -9,8 +9,11 @@ import {
   RateLimitExceededError,
   type ResolveAllResponse,
   Secrets,
-  type SecretsApi,
 } from '@1password/sdk';
+
+/** The SDK's secrets interface, as its Client types it (the package does not export SecretsApi by name). */
+type SecretsApi = Client['secrets'];
+
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SecretCache } from '../../src/secrets/cache.js';
