@@ -22,6 +22,11 @@
 
 #ifdef __linux__
 #include <sys/syscall.h>
+#ifdef SYS_open
+#define SYS_open_nr SYS_open
+#else
+#define SYS_open_nr (-1)
+#endif
 
 struct linux_dirent64 {
   ino64_t d_ino;
@@ -106,6 +111,33 @@ int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
   close(proc);
   return scan.count;
 }
+static void note_mid_open(const char *name, void *ctx) {
+  int *found = ctx;
+  char *end;
+  long pid = strtol(name, &end, 10);
+  if (*found || *end != 0 || pid <= 0 || pid == getpid()) return;
+  char path[48], buf[32];
+  snprintf(path, sizeof path, "/proc/%ld/syscall", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = 0;
+  long nr = strtol(buf, NULL, 10);
+  /* "running": on a CPU right now, may be finishing an open; otherwise the syscall it sleeps or is preempted in. */
+  if (strncmp(buf, "running", 7) == 0 || nr == SYS_openat || (SYS_open_nr >= 0 && nr == SYS_open_nr)) *found = 1;
+}
+
+/* Whether another process of this user may be inside open() right now. */
+static int someone_mid_open(void) {
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc < 0) return 0;
+  int found = 0;
+  each_entry(proc, note_mid_open, &found);
+  close(proc);
+  return found;
+}
 #elif defined(__APPLE__)
 int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
   int bytes = proc_listpids(PROC_ALL_PIDS, 0, NULL, 0);
@@ -156,4 +188,20 @@ int fifo_holders_wait(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, 
     if (elapsed >= deadline_us) return n;
     nanosleep(&pause, NULL);
   }
+}
+
+int fifo_holders_settle(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int deadline_us) {
+  struct timespec t0, now, pause = {0, 500 * 1000};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int n = fifo_holders_wait(dev, ino, self, out, max, deadline_us);
+#ifdef __linux__
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long elapsed = (now.tv_sec - t0.tv_sec) * 1000000L + (now.tv_nsec - t0.tv_nsec) / 1000;
+    if (n < 0 || elapsed >= deadline_us || !someone_mid_open()) break;
+    nanosleep(&pause, NULL);
+  }
+  if (n >= 0) n = fifo_holders(dev, ino, self, out, max);
+#endif
+  return n;
 }

@@ -20,4 +20,9 @@ int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max);
 /* fifo_holders, repeated for up to `deadline_us` until at least one reading holder shows up: a writer's open() can
  * return before the reader's open() has installed its fd. */
 int fifo_holders_wait(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int deadline_us);
+
+/* For readers that were queued on the FIFO before the daemon opened it (woken together): also waits, up to
+ * `deadline_us`, until no other process of this user is still inside an open() (one that may be a reader about to
+ * install its fd), then scans once more. */
+int fifo_holders_settle(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int deadline_us);
 #endif

@@ -27,6 +27,8 @@
 
 /* How long to look for the reader's fd after the rendezvous (its open() may not have installed it yet). */
 #define IDENTIFY_DEADLINE_US 20000
+/* How long to wait for readers woken together from a queue to finish their open(). */
+#define SETTLE_DEADLINE_US 50000
 
 ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
                      napi_threadsafe_function tsfn);
@@ -165,7 +167,8 @@ static void serve(mount_t *m, int wfd, int old_handle, const struct timespec *t0
 }
 
 /* Policy needs a decision: identify who holds the served pipe, hand the open write end to JS as a ticket. */
-static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0) {
+static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
+                     int queued) {
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
   ticket_t *ticket = ev && holders ? ticket_new(wfd, old_handle >= 0 ? dup(old_handle) : -1, m->write_timeout_ms,
@@ -178,7 +181,8 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
     emit(m->tsfn, EV_ERROR, ENOMEM, "malloc", 0, (uint64_t)served->st_ino, micros_since(t0));
     return;
   }
-  int n = fifo_holders_wait(served->st_dev, served->st_ino, getpid(), holders, HOLDERS_MAX, IDENTIFY_DEADLINE_US);
+  int n = queued ? fifo_holders_settle(served->st_dev, served->st_ino, getpid(), holders, HOLDERS_MAX, SETTLE_DEADLINE_US)
+                 : fifo_holders_wait(served->st_dev, served->st_ino, getpid(), holders, HOLDERS_MAX, IDENTIFY_DEADLINE_US);
   *ev = (event_t){EV_READER, n < 0 ? errno : 0, "fifo_holders", 0, (uint64_t)served->st_ino, micros_since(t0),
                   holders, n < 0 ? 0 : n, ticket};
   emit_event(m->tsfn, ev);
@@ -205,7 +209,12 @@ static void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     if (cancelled) break;
 
-    int wfd = open_inode(handle, m->path, O_WRONLY); /* blocks until a reader opens the FIFO */
+    /* Readers already waiting (queued while no writer was there: a reclaimed FIFO) make a non-blocking open
+     * succeed at once; they are woken together and need a more careful identification. Otherwise block until one
+     * comes. */
+    int wfd = open_inode(handle, m->path, O_WRONLY | O_NONBLOCK);
+    int queued = wfd >= 0;
+    if (wfd < 0 && errno == ENXIO) wfd = open_inode(handle, m->path, O_WRONLY);
     int open_err = errno;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -233,7 +242,7 @@ static void *mount_main(void *arg) {
     int decide = m->decide;
     pthread_mutex_unlock(&m->lock);
     if (decide)
-      hand_off(m, wfd, next >= 0 ? handle : -1, &st, &t0);
+      hand_off(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued);
     else
       serve(m, wfd, next >= 0 ? handle : -1, &t0);
     if (next < 0) {

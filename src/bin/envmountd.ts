@@ -10,10 +10,15 @@ import { isEnvmountError } from '../core/errors.js';
 import { Daemon } from '../daemon/daemon.js';
 import { socketPeer } from '../daemon/peer.js';
 import { harden } from '../native/index.js';
+import { providerFactory } from './providers.js';
 import { VERSION } from './version.js';
 
 async function start(): Promise<void> {
   const config = loadConfig(process.env);
+  // The token moves into memory and out of the environment: nothing this process starts inherits it, and
+  // /proc/PID/environ no longer shows it (the process is non-dumpable besides).
+  const serviceAccountToken = process.env.OP_SERVICE_ACCOUNT_TOKEN || undefined;
+  delete process.env.OP_SERVICE_ACCOUNT_TOKEN;
   const logger = pino(
     {
       name: 'envmountd',
@@ -36,6 +41,8 @@ async function start(): Promise<void> {
       version: VERSION,
       harden,
       peerOf: socketPeer,
+      providerFactory: providerFactory(config, { ...process.env }, VERSION),
+      serviceAccountToken,
     });
   } catch (error) {
     logger.fatal({ code: isEnvmountError(error) ? error.code : undefined }, (error as Error).message);

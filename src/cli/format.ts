@@ -1,5 +1,5 @@
 /** Human-readable renderings of daemon replies. Names and states only: replies never hold values. */
-import type { DaemonStatus, MountInfo, MountStatus } from '../control/protocol.js';
+import type { DaemonStatus, MountInfo, MountStatus, OnePasswordStatus } from '../control/protocol.js';
 
 function ago(iso: string | undefined, now: number): string {
   if (!iso) return 'never';
@@ -14,7 +14,7 @@ export function formatMountList(mounts: readonly MountInfo[]): string {
   return mounts.map((m) => `${m.state.padEnd(9)} ${m.path}  (${m.variables.length} variables)`).join('\n');
 }
 
-export function formatMountStatus(m: MountStatus, now = Date.now()): string {
+export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatus, now = Date.now()): string {
   const lines = [`${m.path}`, `  state:     ${m.state}${m.reason ? ` (${m.reason})` : ''}`];
   lines.push(`  template:  ${m.template}`);
   lines.push(`  variables: ${m.variables.join(', ') || '(none)'}`);
@@ -30,11 +30,26 @@ export function formatMountStatus(m: MountStatus, now = Date.now()): string {
       `  warning:   ${m.collisions} reads where several processes opened the file at once and shared one pipe; use \`envmount run\` or a mount per consumer (--path)`,
     );
   }
+  if (m.usesOnePassword && onePassword && onePassword.state !== 'fresh') {
+    const why = onePassword.lastError ? `: ${onePassword.lastError}` : '';
+    const what =
+      onePassword.state === 'stale' ? 'stale (last good values, within the grace period)' : onePassword.state;
+    lines.push(`  1Password: ${what}${why}`);
+  }
   if (!m.contentLocked) lines.push('  memory:    not locked in RAM (RLIMIT_MEMLOCK too low); values could reach swap');
   for (const p of m.problems) lines.push(`  unresolved ${p.key}: ${p.problem}`);
   for (const key of m.unrepresentable) {
     lines.push(`  warning:   ${key} holds both quote kinds or a CR; dotenv readers cannot read it back exactly`);
   }
+  return lines.join('\n');
+}
+
+export function formatOnePassword(p: OnePasswordStatus, now = Date.now()): string {
+  const lines = [
+    `  1Password: ${p.provider}: ${p.state}, ${p.references} references, last success ${ago(p.lastSuccessAt, now)}`,
+  ];
+  if (p.lastError) lines.push(`             last error: ${p.lastError}${p.fix ? ` (${p.fix})` : ''}`);
+  if (p.state === 'stale') lines.push('             serving the last good values until the grace period ends');
   return lines.join('\n');
 }
 
@@ -44,6 +59,7 @@ export function formatDaemon(d: DaemonStatus): string {
     `envmountd ${d.version}, pid ${d.pid}, up ${Math.round(d.uptimeMs / 1000)}s`,
     `  socket:    ${d.socket}`,
     `  process:   ${hardening}`,
-    `  store:     ${d.storeNames} values`,
+    `  store:     ${d.storeNames} values${d.storeLocked ? ' (locked: run `envmount unlock`)' : ''}`,
+    d.onePassword ? formatOnePassword(d.onePassword) : '  1Password: not configured (`envmount login`)',
   ].join('\n');
 }

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isEnvmountError } from '../core/errors.js';
 import type { CliContext, CommandOutput } from './context.js';
 import { add, importEnv, list, remove, status } from './mount-commands.js';
+import { lock, login, refresh, unlock } from './onepassword-commands.js';
 import { approvals, approve, deny, log, policy, policyParams } from './policy-commands.js';
 import { set, unset, vars } from './variable-commands.js';
 
@@ -107,6 +108,25 @@ export async function main(argv: readonly string[], base: Omit<CliContext, 'emit
     .command('unset <name>')
     .description('remove a value from the store')
     .action(run((name: string) => unset(ctx, name)));
+  program
+    .command('login')
+    .description('connect 1Password: a service account, the desktop app, or the op CLI')
+    .option('--service-account', 'a service account token, from a hidden prompt or stdin (kept in the encrypted store)')
+    .option('--account <name>', 'the 1Password desktop app, signed in to this account (name or UUID)')
+    .option('--op-cli', 'the op CLI you are signed in to (`op signin`)')
+    .action(run((o: { serviceAccount?: boolean; account?: string; opCli?: boolean }) => login(ctx, o)));
+  program
+    .command('refresh [dir]')
+    .description('re-read templates and resolve every 1Password reference again')
+    .action(run((dir: string | undefined) => refresh(ctx, dir)));
+  program
+    .command('lock')
+    .description("wipe every value from the daemon's memory")
+    .action(run(() => lock(ctx)));
+  program
+    .command('unlock')
+    .description('read the store and 1Password again after a lock')
+    .action(run(() => unlock(ctx)));
   program
     .command('vars')
     .description('list the names in the store (never values)')

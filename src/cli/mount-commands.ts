@@ -36,7 +36,7 @@ export function list(ctx: CliContext): Promise<CommandOutput> {
 export function status(ctx: CliContext): Promise<CommandOutput> {
   return withClient(ctx, async (client) => {
     const result = await client.request('status', {});
-    const mounts = result.mounts.map((m) => formatMountStatus(m)).join('\n');
+    const mounts = result.mounts.map((m) => formatMountStatus(m, result.daemon.onePassword)).join('\n');
     return { data: result, text: `${formatDaemon(result.daemon)}\n${mounts || 'No mounts.'}` };
   });
 }

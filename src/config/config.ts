@@ -18,6 +18,8 @@ export interface Paths {
   readonly registryFile: string;
   /** 0600; one JSON line per read, rotated to `.1` by size. */
   readonly auditFile: string;
+  /** Which 1Password source `envmount login` chose (no secret: a token lives in the encrypted store). */
+  readonly onePasswordFile: string;
   readonly storeFile: string;
   readonly keyFile: string;
 }
@@ -33,6 +35,12 @@ export interface Config {
   /** Whether a desktop dialog can ask for approvals (a display is there, or macOS). */
   readonly desktopPrompt: boolean;
   readonly platform: NodeJS.Platform;
+  /** 1Password: background refresh interval, grace for serving the last good values (0: fail closed), backoff unit. */
+  readonly refreshMs: number;
+  readonly graceMs: number;
+  readonly backoffMs: number;
+  /** The `op` executable for the op CLI source. */
+  readonly opPath: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -51,6 +59,10 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function nonNegativeInt(env: Env, name: string, fallback: number): number {
+  return env[name] === '0' ? 0 : positiveInt(env, name, fallback);
+}
+
 export function loadConfig(env: Env = process.env, home: string = homedir()): Config {
   const configDir = join(dir(env, 'XDG_CONFIG_HOME', join(home, '.config')), 'envmount');
   const stateDir = join(dir(env, 'XDG_STATE_HOME', join(home, '.local', 'state')), 'envmount');
@@ -67,6 +79,7 @@ export function loadConfig(env: Env = process.env, home: string = homedir()): Co
       socketPath: join(runtimeDir, 'envmountd.sock'),
       registryFile: join(stateDir, 'registry.json'),
       auditFile: join(stateDir, 'audit.log'),
+      onePasswordFile: join(stateDir, 'onepassword.json'),
       storeFile: join(dataDir, 'store.enc'),
       keyFile,
     },
@@ -78,5 +91,9 @@ export function loadConfig(env: Env = process.env, home: string = homedir()): Co
       env.ENVMOUNT_DESKTOP_PROMPT !== '0' &&
       (process.platform === 'darwin' || Boolean(env.DISPLAY) || Boolean(env.WAYLAND_DISPLAY)),
     platform: process.platform,
+    refreshMs: positiveInt(env, 'ENVMOUNT_REFRESH_MS', 5 * 60_000),
+    graceMs: nonNegativeInt(env, 'ENVMOUNT_GRACE_MS', 60 * 60_000),
+    backoffMs: positiveInt(env, 'ENVMOUNT_BACKOFF_MS', 5_000),
+    opPath: env.ENVMOUNT_OP_PATH || 'op',
   };
 }

@@ -43,6 +43,19 @@ export const paramSchemas = {
   set: z.object({ name: z.string().min(1).max(200), valueBase64: z.string() }).strict(),
   unset: z.object({ name: z.string().min(1).max(200) }).strict(),
   vars: z.object({}).strict(),
+  login: z
+    .object({
+      serviceAccountTokenBase64: z.string().min(1).max(16384).optional(),
+      account: z.string().min(1).max(200).optional(),
+      opCli: z.boolean().optional(),
+    })
+    .strict()
+    .refine((p) => [p.serviceAccountTokenBase64, p.account, p.opCli].filter((v) => v !== undefined).length === 1, {
+      message: 'give exactly one of serviceAccountTokenBase64, account, opCli',
+    }),
+  refresh: z.object({ path: absolute.optional() }).strict(),
+  lock: z.object({}).strict(),
+  unlock: z.object({}).strict(),
   import: z.object({ dir: absolute, prefix: z.string().min(1).max(100).optional(), ...policyOptions }).strict(),
 } as const;
 
@@ -81,6 +94,8 @@ export interface MountStatus extends MountInfo {
   /** Reads where several processes held one pipe (see `envmount log`). */
   readonly collisions: number;
   readonly lastReaders: readonly { time: string; decision: string; pid?: number; exe?: string }[];
+  /** Whether the mount needs 1Password (its `op://` values go stale with the cache). */
+  readonly usesOnePassword: boolean;
 }
 
 export interface Approval {
@@ -115,6 +130,19 @@ export interface DaemonStatus {
   readonly dumpable: boolean;
   readonly coreLimit: number;
   readonly storeNames: number;
+  /** The 1Password source and its cache, when one is configured (`envmount login`). */
+  readonly onePassword: OnePasswordStatus | undefined;
+  readonly storeLocked: boolean;
+}
+
+export interface OnePasswordStatus {
+  readonly provider: string;
+  readonly state: 'empty' | 'fresh' | 'stale' | 'failing' | 'locked';
+  readonly references: number;
+  readonly lastSuccessAt: string | undefined;
+  readonly lastError: string | undefined;
+  readonly fix: string | undefined;
+  readonly nextRefreshAt: string | undefined;
 }
 
 export interface Results {
@@ -132,6 +160,10 @@ export interface Results {
   approve: { id: number; mount: string; exe: string };
   deny: { id: number; mount: string; exe: string };
   log: { entries: LogEntry[] };
+  login: OnePasswordStatus;
+  refresh: { mounts: MountStatus[]; onePassword: OnePasswordStatus | undefined };
+  lock: { locked: true };
+  unlock: { locked: false; onePassword: OnePasswordStatus | undefined };
 }
 
 export interface Request {

@@ -127,3 +127,21 @@ export function describePolicy(policy: Policy): string {
   const rules = policy.rules.map(describeRule);
   return [...rules, `otherwise ${policy.fallback}`].join('; ');
 }
+
+/** `--allow` / `--deny` / `--otherwise` / `--reset` as given to add, import and policy. */
+export interface PolicyOptions {
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+  readonly otherwise?: Fallback;
+  /** Start from the default (ask) instead of the mount's current policy. */
+  readonly reset?: boolean;
+}
+
+/** The policy after applying options to `base` (the caller picks DEFAULT_POLICY for --reset). */
+export function applyPolicyOptions(base: Policy, options: PolicyOptions): Policy {
+  const built = buildPolicy(base, {
+    ...(options.allow ? { allow: options.allow } : {}),
+    ...(options.deny ? { deny: options.deny } : {}),
+  });
+  return options.otherwise ? { ...built, fallback: options.otherwise } : built;
+}

@@ -17,6 +17,7 @@ import { AuditLog } from './audit.js';
 import { desktopPrompter } from './desktop-prompt.js';
 import { createHandler } from './handlers.js';
 import { MountService } from './mounts.js';
+import { OnePassword, type ProviderFactory } from './onepassword.js';
 import { ReaderGate } from './reader-gate.js';
 import { Registry } from './registry.js';
 
@@ -28,6 +29,10 @@ export interface DaemonDeps {
   readonly version: string;
   readonly harden: () => Hardening;
   readonly peerOf: (socket: Socket) => Peer;
+  /** Builds a 1Password provider (the SDK or the op CLI), wired in src/bin. */
+  readonly providerFactory: ProviderFactory;
+  /** OP_SERVICE_ACCOUNT_TOKEN, taken out of the environment by src/bin. */
+  readonly serviceAccountToken: string | undefined;
 }
 
 export class Daemon {
@@ -37,6 +42,7 @@ export class Daemon {
   readonly #logger: Logger;
   readonly #approvals: Approvals;
   readonly #audit: AuditLog;
+  readonly #onePassword: OnePassword;
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -46,7 +52,9 @@ export class Daemon {
     logger: Logger,
     approvals: Approvals,
     audit: AuditLog,
+    onePassword: OnePassword,
   ) {
+    this.#onePassword = onePassword;
     this.#approvals = approvals;
     this.#audit = audit;
     this.#server = server;
@@ -78,6 +86,7 @@ export class Daemon {
     let store: EmbeddedStore | undefined;
     let audit: AuditLog | undefined;
     let approvalsRef: Approvals | undefined;
+    let onePassword: OnePassword | undefined;
     try {
       store = await EmbeddedStore.open(config.paths.storeFile, await loadStoreKey(config.paths.keyFile, true));
       const registry = await Registry.load(config.paths.registryFile);
@@ -87,18 +96,34 @@ export class Daemon {
         config.desktopPrompt ? desktopPrompter({ platform: config.platform, display: true }) : undefined,
       );
       approvalsRef = approvals;
+      // The cache re-renders the mounts after each refresh; the mounts exist a few lines below.
+      let mountsRef: MountService | undefined;
+      const openStore = store;
+      onePassword = new OnePassword({
+        factory: deps.providerFactory,
+        settingsFile: config.paths.onePasswordFile,
+        store,
+        logger: logger.child({ component: '1password' }),
+        refreshMs: config.refreshMs,
+        graceMs: config.graceMs,
+        backoffMs: config.backoffMs,
+        onChange: () => mountsRef?.refreshAll(),
+      });
+      const op = onePassword;
+      await op.start(deps.serviceAccountToken);
       const gate = new ReaderGate({ approvals, audit, logger: logger.child({ component: 'readers' }) });
       const mounts = new MountService({
         audit,
         gate,
         registry,
-        source: storeSource(store),
+        source: storeSource(store, () => op.cache),
+        references: op,
         uid: deps.uid,
         writeTimeoutMs: config.writeTimeoutMs,
         logger: logger.child({ component: 'mounts' }),
       });
+      mountsRef = mounts;
       await mounts.restore();
-      const openStore = store;
       const daemonStatus = (): DaemonStatus => ({
         pid: deps.pid,
         version: deps.version,
@@ -108,14 +133,29 @@ export class Daemon {
         dumpable: hardening.dumpable,
         coreLimit: hardening.coreLimit,
         storeNames: openStore.names().length,
+        onePassword: op.status(),
+        storeLocked: openStore.locked,
       });
-      ready(createHandler({ mounts, store, approvals, audit, daemonStatus }));
+      const lock = () => {
+        op.cache?.lock();
+        openStore.lock();
+        mounts.refreshAll();
+        logger.info('locked: every value wiped from memory');
+      };
+      const unlock = async () => {
+        if (openStore.locked) await openStore.unlock(await loadStoreKey(config.paths.keyFile, false));
+        await op.cache?.unlock();
+        mounts.refreshAll();
+        logger.info('unlocked');
+      };
+      ready(createHandler({ mounts, store, approvals, audit, onePassword: op, daemonStatus, lock, unlock }));
       logger.info(
         { pid: deps.pid, socket: config.paths.socketPath, mounts: mounts.list().length, dumpable: hardening.dumpable },
         'envmountd started',
       );
-      return new Daemon(server, mounts, store, logger, approvals, audit);
+      return new Daemon(server, mounts, store, logger, approvals, audit, op);
     } catch (error) {
+      onePassword?.close();
       approvalsRef?.cancel();
       await audit?.close();
       store?.close();
@@ -136,6 +176,7 @@ export class Daemon {
           await this.#mounts.stopAll();
         } finally {
           await this.#audit.close().catch(() => undefined);
+          this.#onePassword.close();
           this.#store.close();
           this.#logger.info('envmountd stopped');
         }

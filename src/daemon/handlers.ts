@@ -12,6 +12,7 @@ import type { Approvals } from './approvals.js';
 import type { AuditLog } from './audit.js';
 import { importDotenv } from './import.js';
 import type { MountService } from './mounts.js';
+import { type OnePassword, RESERVED_PREFIX } from './onepassword.js';
 import { describeProcess } from './process-info.js';
 
 export interface HandlerDeps {
@@ -19,7 +20,11 @@ export interface HandlerDeps {
   readonly store: EmbeddedStore;
   readonly approvals: Approvals;
   readonly audit: AuditLog;
+  readonly onePassword: OnePassword;
   readonly daemonStatus: () => DaemonStatus;
+  /** Lock: wipe every value held in memory; unlock: read the store again (its key from disk). */
+  readonly lock: () => void;
+  readonly unlock: () => Promise<void>;
 }
 
 type Implementations = { [M in Method]: (params: Params<M>, peer: Peer) => Promise<Results[M]> | Results[M] };
@@ -45,6 +50,9 @@ function noPending(id: number): EnvmountError {
 function checkName(name: string): void {
   const problem = storeNameProblem(name);
   if (problem) throw new EnvmountError('USAGE', `Cannot use ${problem}.`);
+  if (name.startsWith(RESERVED_PREFIX)) {
+    throw new EnvmountError('USAGE', `Names starting with ${RESERVED_PREFIX} are envmount's own. Choose another name.`);
+  }
 }
 
 export function createHandler(deps: HandlerDeps): Handler {
@@ -100,7 +108,29 @@ export function createHandler(deps: HandlerDeps): Handler {
       if (removed) mounts.refreshAll();
       return { name: p.name, removed };
     },
-    vars: () => ({ names: store.names() }),
+    vars: () => ({ names: store.names().filter((n) => !n.startsWith(RESERVED_PREFIX)) }),
+    login: async (p) => {
+      if (p.serviceAccountTokenBase64 !== undefined) {
+        const token = Buffer.from(p.serviceAccountTokenBase64, 'base64');
+        try {
+          return await deps.onePassword.login({ kind: 'token', token: token.toString('utf8') });
+        } finally {
+          token.fill(0);
+        }
+      }
+      return deps.onePassword.login(
+        p.account !== undefined ? { kind: 'account', account: p.account } : { kind: 'op-cli' },
+      );
+    },
+    refresh: async (p) => ({ mounts: await mounts.reload(p.path), onePassword: deps.onePassword.status() }),
+    lock: () => {
+      deps.lock();
+      return { locked: true as const };
+    },
+    unlock: async () => {
+      await deps.unlock();
+      return { locked: false as const, onePassword: deps.onePassword.status() };
+    },
     import: (p) => importDotenv(p.dir, p.prefix, p, { store, mounts }),
   };
   return async (method, params, peer) => {

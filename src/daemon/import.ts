@@ -9,11 +9,12 @@ import { lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseDotenv } from '../core/dotenv-parse.js';
 import { EnvmountError } from '../core/errors.js';
+import type { PolicyOptions } from '../core/policy.js';
 import { storeNameProblem } from '../core/reference.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { mkfifo } from '../native/index.js';
 import type { EmbeddedStore } from '../secrets/store.js';
-import type { MountService, PolicyOptions } from './mounts.js';
+import type { MountService } from './mounts.js';
 import { exists } from './placement.js';
 import { TEMPLATE_NAMES } from './templates.js';
 

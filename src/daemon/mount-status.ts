@@ -28,6 +28,9 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
     rules: entry.policy.rules,
     otherwise: entry.policy.fallback,
     collisions: entry.collisions,
+    usesOnePassword:
+      'entries' in entry.template &&
+      entry.template.entries.some((e) => e.parts.some((p) => p.kind === 'ref' && p.ref.scheme === 'op')),
     lastReaders: audit.query({ mount: mount.path, limit: 5 }).map((e) => ({
       time: e.time,
       decision: e.decision,

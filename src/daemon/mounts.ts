@@ -7,15 +7,22 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
-import { buildPolicy, DEFAULT_POLICY, type Fallback, needsNoDecision, type Policy } from '../core/policy.js';
-import { renderDotenv } from '../core/render.js';
-import { resolveEntries, type ValueSource, type VariableProblem, wipeItems } from '../secrets/resolve.js';
+import {
+  applyPolicyOptions,
+  DEFAULT_POLICY,
+  needsNoDecision,
+  type Policy,
+  type PolicyOptions,
+} from '../core/policy.js';
+import type { ValueSource, VariableProblem } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
 import { Mount } from './mount.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
 import type { MountRecord, Registry } from './registry.js';
+import { renderEntry } from './render-mount.js';
+import { opReferencesOf, validateOpReferences } from './template-references.js';
 import { findTemplate, type LoadedTemplate, loadTemplate, readTemplate } from './templates.js';
 
 export interface MountServiceDeps {
@@ -26,14 +33,11 @@ export interface MountServiceDeps {
   readonly logger: Logger;
   readonly audit: AuditLog;
   readonly gate: ReaderGate;
-}
-
-export interface PolicyOptions {
-  readonly allow?: readonly string[];
-  readonly deny?: readonly string[];
-  readonly otherwise?: Fallback;
-  /** Start from the default (ask) instead of the mount's current policy. */
-  readonly reset?: boolean;
+  /** The 1Password side: syntax checks for `op://` references and the set of references to keep resolved. */
+  readonly references: {
+    validate(reference: string): string | undefined;
+    setReferences(references: readonly string[]): Promise<void>;
+  };
 }
 
 export interface Entry {
@@ -70,6 +74,10 @@ export class MountService {
         }
       }),
     );
+    // Not awaited: a slow or offline 1Password must not hold up the mounts (readers get a comment until it answers).
+    void this.#syncReferences().catch((error: unknown) =>
+      this.#deps.logger.warn({ err: error }, 'initial refresh failed'),
+    );
   }
 
   /** Adds a mount, or re-reads the template of an existing one. Validates everything before touching the path. */
@@ -82,6 +90,7 @@ export class MountService {
     }
     const templatePath = await findTemplate(dir);
     const entries = await readTemplate(templatePath);
+    validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
     if (existing) {
       existing.template = { entries };
@@ -102,15 +111,18 @@ export class MountService {
       dir,
       template: templatePath,
       addedAt: new Date().toISOString(),
-      policy: policyFrom(DEFAULT_POLICY, policy),
+      policy: applyPolicyOptions(DEFAULT_POLICY, policy),
     };
     const entry = this.#entry(record, { entries });
-    await this.#start(entry);
     try {
+      // Resolved before the first reader can come: the mount starts with its values, not a "not resolved" line.
+      await this.#syncReferences();
+      await this.#start(entry);
       await this.#deps.registry.put(record);
     } catch (error) {
       this.#entries.delete(path);
       await entry.mount.stop();
+      void this.#syncReferences();
       throw error;
     }
     return mountStatus(entry, this.#deps.audit);
@@ -125,6 +137,7 @@ export class MountService {
     } finally {
       this.#entries.delete(path);
       await this.#deps.registry.delete(path);
+      void this.#syncReferences();
     }
     return { path };
   }
@@ -177,6 +190,24 @@ export class MountService {
     }
   }
 
+  /** Every `op://` reference of every mount, deduplicated. */
+  opReferences(): string[] {
+    return opReferencesOf([...this.#entries.values()].map((e) => e.template));
+  }
+
+  /** Re-reads a mount's template (or all) and resolves every reference again: `envmount refresh [DIR]`. */
+  async reload(pathOrDir?: string): Promise<MountStatus[]> {
+    const targets = pathOrDir === undefined ? [...this.#entries.values()] : [this.#find(pathOrDir)];
+    for (const entry of targets) entry.template = await loadTemplate(entry.mount.record.template);
+    await this.#syncReferences();
+    this.refreshAll();
+    return targets.map((entry) => mountStatus(entry, this.#deps.audit));
+  }
+
+  #syncReferences(): Promise<void> {
+    return this.#deps.references.setReferences(this.opReferences());
+  }
+
   #find(pathOrDir: string): Entry {
     const candidates = [resolve(pathOrDir), join(resolve(pathOrDir), '.env')];
     const entry = candidates.map((p) => this.#entries.get(p)).find((e) => e !== undefined);
@@ -185,7 +216,7 @@ export class MountService {
   }
 
   async #changePolicy(entry: Entry, options: PolicyOptions): Promise<void> {
-    const policy = policyFrom(options.reset ? DEFAULT_POLICY : entry.policy, options);
+    const policy = applyPolicyOptions(options.reset ? DEFAULT_POLICY : entry.policy, options);
     await this.#deps.registry.put({ ...entry.mount.record, policy });
     entry.policy = policy;
     entry.mount.setDecide(!needsNoDecision(policy));
@@ -255,26 +286,6 @@ export class MountService {
 
   /** The bytes a reader of this mount gets now. The caller wipes them. */
   #render(entry: Entry): Buffer {
-    if ('error' in entry.template) {
-      entry.problems = [];
-      return Buffer.from(`# envmount: this mount's template has an error: ${entry.template.error}\n`);
-    }
-    const { items, problems } = resolveEntries(entry.template.entries, this.#deps.source);
-    try {
-      const rendered = renderDotenv(items);
-      entry.problems = problems;
-      entry.unrepresentable = rendered.unrepresentable;
-      return rendered.content;
-    } finally {
-      wipeItems(items);
-    }
+    return renderEntry(entry, this.#deps.source);
   }
-}
-
-function policyFrom(base: Policy, options: PolicyOptions): Policy {
-  const built = buildPolicy(base, {
-    ...(options.allow ? { allow: options.allow } : {}),
-    ...(options.deny ? { deny: options.deny } : {}),
-  });
-  return options.otherwise ? { ...built, fallback: options.otherwise } : built;
 }

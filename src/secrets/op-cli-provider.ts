@@ -50,15 +50,23 @@ function runOp(options: OpCliOptions, input: string): Promise<RunResult> {
 /** The reason in op's error output, without its "[ERROR] date time" prefix. */
 function reason(stderr: string): string {
   const line = stderr.split('\n').find((l) => l.trim() !== '') ?? 'op failed';
-  return line.replace(/^\[ERROR\]\s+\S+\s+\S+\s+/, '').trim().slice(0, 300);
+  return line
+    .replace(/^\[ERROR\]\s+\S+\s+\S+\s+/, '')
+    .trim()
+    .slice(0, 300);
 }
 
-const SIGNED_OUT = /not currently signed in|session expired|signed out|sign in|authorization (prompt )?(was )?(dismissed|denied)|locked/i;
+const SIGNED_OUT =
+  /not currently signed in|session expired|signed out|sign in|authorization (prompt )?(was )?(dismissed|denied)|locked/i;
 
 function failureOf(result: RunResult): ProviderFailure {
   const why = reason(result.stderr);
   return SIGNED_OUT.test(result.stderr)
-    ? new ProviderFailure('auth', `op is signed out or locked (${why})`, 'run `op signin` (or unlock the 1Password app), then `envmount refresh`')
+    ? new ProviderFailure(
+        'auth',
+        `op is signed out or locked (${why})`,
+        'run `op signin` (or unlock the 1Password app), then `envmount refresh`',
+      )
     : new ProviderFailure('unavailable', `op failed (${why})`);
 }
 
@@ -89,7 +97,9 @@ export function opCliProvider(options: OpCliOptions): SecretProvider {
       const missing = (error as { code?: string }).code === 'ENOENT';
       throw new ProviderFailure(
         'unavailable',
-        missing ? `the op CLI was not found (${options.opPath})` : `op could not be started (${(error as Error).message})`,
+        missing
+          ? `the op CLI was not found (${options.opPath})`
+          : `op could not be started (${(error as Error).message})`,
         missing ? 'install 1Password CLI, or set ENVMOUNT_OP_PATH' : undefined,
         { cause: error },
       );

@@ -1,14 +1,23 @@
-/** The value source behind `envmount://NAME` references (the embedded store) and the message for `op://` ones. */
+/**
+ * The value source behind references: `envmount://NAME` from the embedded store, `op://` from the 1Password cache
+ * when a provider is configured (`envmount login`).
+ */
 import type { Reference } from '../core/reference.js';
+import type { SecretCache } from './cache.js';
 import type { ValueSource } from './resolve.js';
 import type { EmbeddedStore } from './store.js';
 
-export function storeSource(store: EmbeddedStore): ValueSource {
+export function storeSource(store: EmbeddedStore, cache: () => SecretCache | undefined): ValueSource {
   return {
     lookup(ref: Reference) {
       if (ref.scheme === 'op') {
-        return { problem: `${ref.raw} cannot be resolved: no 1Password provider is configured` };
+        const current = cache();
+        if (current) return current.lookup(ref.raw);
+        return {
+          problem: `${ref.raw} cannot be resolved: no 1Password provider is configured; run \`envmount login\``,
+        };
       }
+      if (store.locked) return { problem: 'the store is locked; run `envmount unlock`' };
       return store.peek(ref.name) ?? { problem: `${ref.raw} is not set; run \`envmount set ${ref.name}\`` };
     },
   };

@@ -56,9 +56,10 @@ function encode(values: ReadonlyMap<string, Buffer>): Buffer {
 
 export class EmbeddedStore {
   // Owned by this store: every Buffer in `values` is wiped when replaced, removed or at close.
-  readonly #values: Map<string, Buffer>;
-  readonly #key: Buffer;
+  #values: Map<string, Buffer>;
+  #key: Buffer;
   readonly #file: string;
+  #locked = false;
   #writing: Promise<void> = Promise.resolve();
 
   private constructor(file: string, key: Buffer, values: Map<string, Buffer>) {
@@ -101,6 +102,26 @@ export class EmbeddedStore {
     }
   }
 
+  get locked(): boolean {
+    return this.#locked;
+  }
+
+  /** Wipes every value and the key; the store reads nothing until `unlock`. */
+  lock(): void {
+    for (const value of this.#values.values()) value.fill(0);
+    this.#values.clear();
+    this.#key.fill(0);
+    this.#locked = true;
+  }
+
+  /** Opens the file again with `key` (taken over). */
+  async unlock(key: Buffer): Promise<void> {
+    const reopened = await EmbeddedStore.open(this.#file, key);
+    this.#values = reopened.#values;
+    this.#key = reopened.#key;
+    this.#locked = false;
+  }
+
   names(): string[] {
     return [...this.#values.keys()].sort();
   }
@@ -116,6 +137,7 @@ export class EmbeddedStore {
 
   /** Sets values (copied; the caller wipes its own) and persists them in one atomic write. */
   async setMany(entries: ReadonlyArray<{ name: string; value: Buffer }>): Promise<void> {
+    this.#assertUnlocked();
     for (const { name } of entries) {
       const problem = storeNameProblem(name);
       if (problem) throw new EnvmountError('USAGE', `Cannot store ${problem}.`);
@@ -130,6 +152,7 @@ export class EmbeddedStore {
 
   /** Removes a value (wiped); false if there was none. */
   async unset(name: string): Promise<boolean> {
+    this.#assertUnlocked();
     const value = this.#values.get(name);
     if (!value) return false;
     await this.#mutate(() => {
@@ -144,6 +167,10 @@ export class EmbeddedStore {
     for (const value of this.#values.values()) value.fill(0);
     this.#values.clear();
     this.#key.fill(0);
+  }
+
+  #assertUnlocked(): void {
+    if (this.#locked) throw new EnvmountError('STORE_KEY', 'The store is locked. Run `envmount unlock` first.');
   }
 
   // Writes are serialized: each one seals the whole map as it is after its change.

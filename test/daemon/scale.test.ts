@@ -47,6 +47,10 @@ describe(`${MOUNTS} waiting mounts`, () => {
       version: 'test',
       harden: () => ({ dumpable: true, coreLimit: -1 }),
       peerOf: socketPeer,
+      providerFactory: async () => {
+        throw new Error('no 1Password in this test');
+      },
+      serviceAccountToken: undefined,
     });
     const client = await ControlClient.connect(config.paths.socketPath);
     try {

@@ -1,0 +1,119 @@
+/**
+ * Which 1Password source the daemon uses, and its value cache. A token in the daemon's environment wins; otherwise
+ * the choice made with `envmount login` (kept in a settings file holding no secret: a service account token goes
+ * into the encrypted store under a reserved name). Providers are built by the factory src/bin wires.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { EnvmountError, errnoCode } from '../core/errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { type CacheStatus, SecretCache } from '../secrets/cache.js';
+import type { SecretProvider } from '../secrets/provider.js';
+import type { EmbeddedStore } from '../secrets/store.js';
+
+export type ProviderSpec =
+  | { readonly kind: 'token'; readonly token: string }
+  | { readonly kind: 'account'; readonly account: string }
+  | { readonly kind: 'op-cli' };
+
+export type ProviderFactory = (spec: ProviderSpec) => Promise<SecretProvider>;
+
+/** The store name of a token saved with `envmount login --service-account` (hidden from `vars`). */
+export const TOKEN_NAME = '_envmount/op-service-account-token';
+export const RESERVED_PREFIX = '_envmount/';
+
+type Settings = { kind: 'token' } | { kind: 'account'; account: string } | { kind: 'op-cli' };
+
+export interface OnePasswordDeps {
+  readonly factory: ProviderFactory;
+  readonly settingsFile: string;
+  readonly store: EmbeddedStore;
+  readonly logger: Logger;
+  readonly refreshMs: number;
+  readonly graceMs: number;
+  readonly backoffMs: number;
+  /** After each refresh: re-render the mounts. */
+  readonly onChange: () => void;
+}
+
+export class OnePassword {
+  readonly #deps: OnePasswordDeps;
+  // Owned here: the current cache (replaced by login/logout; the old one is closed and wiped).
+  #cache: SecretCache | undefined;
+  #references: string[] = [];
+
+  constructor(deps: OnePasswordDeps) {
+    this.#deps = deps;
+  }
+
+  get cache(): SecretCache | undefined {
+    return this.#cache;
+  }
+
+  /** Picks the provider at start: a token from the environment (taken over by the caller), else the saved choice. */
+  async start(envToken: string | undefined): Promise<void> {
+    if (envToken) return this.#use({ kind: 'token', token: envToken });
+    const settings = await this.#readSettings();
+    if (!settings) return;
+    if (settings.kind === 'token') {
+      const token = this.#deps.store.peek(TOKEN_NAME);
+      if (token) await this.#use({ kind: 'token', token: token.toString('utf8') });
+    } else {
+      await this.#use(
+        settings.kind === 'account' ? { kind: 'account', account: settings.account } : { kind: 'op-cli' },
+      );
+    }
+  }
+
+  async login(spec: ProviderSpec): Promise<CacheStatus> {
+    if (spec.kind === 'token') {
+      await this.#deps.store.setMany([{ name: TOKEN_NAME, value: Buffer.from(spec.token, 'utf8') }]);
+    }
+    const settings: Settings =
+      spec.kind === 'account' ? { kind: 'account', account: spec.account } : { kind: spec.kind };
+    await writeFileAtomic(this.#deps.settingsFile, `${JSON.stringify(settings)}\n`);
+    await this.#use(spec);
+    await this.#cache?.refresh();
+    const status = this.status();
+    if (!status) throw new EnvmountError('INTERNAL', '1Password was not configured.');
+    return status;
+  }
+
+  validate(reference: string): string | undefined {
+    return this.#cache?.provider.validate(reference);
+  }
+
+  /** The `op://` references all mounts need; new ones are resolved before this returns. */
+  async setReferences(references: readonly string[]): Promise<void> {
+    this.#references = [...references];
+    await this.#cache?.setReferences(references);
+  }
+
+  status(): CacheStatus | undefined {
+    return this.#cache?.status();
+  }
+
+  close(): void {
+    this.#cache?.close();
+    this.#cache = undefined;
+  }
+
+  async #use(spec: ProviderSpec): Promise<void> {
+    const provider = await this.#deps.factory(spec);
+    this.#cache?.close();
+    const { logger, refreshMs, graceMs, backoffMs, onChange } = this.#deps;
+    this.#cache = new SecretCache(provider, { logger, refreshMs, graceMs, backoffMs, onChange });
+    logger.info({ provider: provider.description }, '1Password source configured');
+    if (this.#references.length > 0) void this.#cache.setReferences(this.#references);
+  }
+
+  async #readSettings(): Promise<Settings | undefined> {
+    try {
+      return JSON.parse(await readFile(this.#deps.settingsFile, 'utf8')) as Settings;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      this.#deps.logger.warn({ err: error }, 'ignoring an unreadable 1Password settings file');
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { renderDotenv } from '../core/render.js';
+import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
+import type { Entry } from './mounts.js';
+
+/** The bytes a reader of this mount gets now (and its problems, recorded on the entry). The caller wipes them. */
+export function renderEntry(entry: Entry, source: ValueSource): Buffer {
+  if ('error' in entry.template) {
+    entry.problems = [];
+    return Buffer.from(`# envmount: this mount's template has an error: ${entry.template.error}\n`);
+  }
+  const { items, problems } = resolveEntries(entry.template.entries, source);
+  try {
+    const rendered = renderDotenv(items);
+    entry.problems = problems;
+    entry.unrepresentable = rendered.unrepresentable;
+    return rendered.content;
+  } finally {
+    wipeItems(items);
+  }
+}
