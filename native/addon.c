@@ -4,6 +4,7 @@
 napi_value em_mkfifo(napi_env env, napi_callback_info info);
 napi_value em_peer_credentials(napi_env env, napi_callback_info info);
 napi_value em_harden(napi_env env, napi_callback_info info);
+napi_value em_scrub_environment(napi_env env, napi_callback_info info);
 napi_value em_mount_start(napi_env env, napi_callback_info info);
 napi_value em_mount_set_content(napi_env env, napi_callback_info info);
 napi_value em_mount_stop(napi_env env, napi_callback_info info);
@@ -17,6 +18,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mkfifo", NULL, em_mkfifo, NULL, NULL, NULL, napi_enumerable, NULL},
       {"peerCredentials", NULL, em_peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
       {"harden", NULL, em_harden, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"scrubEnvironment", NULL, em_scrub_environment, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountStart", NULL, em_mount_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountSetContent", NULL, em_mount_set_content, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountStop", NULL, em_mount_stop, NULL, NULL, NULL, napi_enumerable, NULL},

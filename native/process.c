@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 /* Process-level helpers: mkfifo, peer credentials of a unix socket, and hardening of the daemon process. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -97,4 +100,48 @@ napi_value em_harden(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, obj, "dumpable", flag);
   if (!set_int(env, obj, "coreLimit", (int64_t)now.rlim_cur)) return NULL;
   return obj;
+}
+
+/* scrubEnvironment(name): number. Removing a variable from process.env does not touch the original environment
+ * block, which /proc/PID/environ shows. This overwrites the value of NAME= there with NUL bytes (the block is this
+ * process's own stack memory, located by env_start/env_end in /proc/self/stat). Returns how many were scrubbed. */
+napi_value em_scrub_environment(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_arg(env, "scrubEnvironment(name) takes one argument");
+  char *name = arg_string(env, argv[0], "name");
+  if (name == NULL) return NULL;
+  int count = 0;
+#ifdef __linux__
+  char buf[4096];
+  FILE *f = fopen("/proc/self/stat", "re");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f) fclose(f);
+  buf[n] = 0;
+  char *field = strrchr(buf, ')');
+  unsigned long long env_start = 0, env_end = 0;
+  /* After "(comm) " the first field is number 3 (state); env_start and env_end are fields 50 and 51. */
+  for (int i = 3; field != NULL && i <= 51; i++) {
+    field = strchr(field + 1, ' ');
+    if (field == NULL) break;
+    if (i == 50) env_start = strtoull(field + 1, NULL, 10);
+    if (i == 51) env_end = strtoull(field + 1, NULL, 10);
+  }
+  size_t name_len = strlen(name);
+  if (env_start != 0 && env_end > env_start) {
+    char *p = (char *)(uintptr_t)env_start, *end = (char *)(uintptr_t)env_end;
+    while (p < end) {
+      size_t len = strnlen(p, (size_t)(end - p));
+      if (len > name_len && strncmp(p, name, name_len) == 0 && p[name_len] == '=') {
+        memset(p + name_len + 1, 0, len - name_len - 1);
+        count++;
+      }
+      p += len + 1;
+    }
+  }
+#endif
+  free(name);
+  NAPI_OK(napi_create_int32(env, count, &result));
+  return result;
 }

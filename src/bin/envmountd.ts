@@ -9,7 +9,7 @@ import { loadConfig } from '../config/config.js';
 import { isEnvmountError } from '../core/errors.js';
 import { Daemon } from '../daemon/daemon.js';
 import { socketPeer } from '../daemon/peer.js';
-import { harden } from '../native/index.js';
+import { harden, scrubEnvironment } from '../native/index.js';
 import { providerFactory } from './providers.js';
 import { VERSION } from './version.js';
 
@@ -19,6 +19,7 @@ async function start(): Promise<void> {
   // /proc/PID/environ no longer shows it (the process is non-dumpable besides).
   const serviceAccountToken = process.env.OP_SERVICE_ACCOUNT_TOKEN || undefined;
   delete process.env.OP_SERVICE_ACCOUNT_TOKEN;
+  scrubEnvironment('OP_SERVICE_ACCOUNT_TOKEN');
   const logger = pino(
     {
       name: 'envmountd',

@@ -37,6 +37,8 @@ export interface MountServiceDeps {
   readonly references: {
     validate(reference: string): string | undefined;
     setReferences(references: readonly string[]): Promise<void>;
+    /** Resolves every reference again now (one provider call). */
+    refresh(): Promise<void>;
   };
 }
 
@@ -200,6 +202,7 @@ export class MountService {
     const targets = pathOrDir === undefined ? [...this.#entries.values()] : [this.#find(pathOrDir)];
     for (const entry of targets) entry.template = await loadTemplate(entry.mount.record.template);
     await this.#syncReferences();
+    await this.#deps.references.refresh();
     this.refreshAll();
     return targets.map((entry) => mountStatus(entry, this.#deps.audit));
   }

@@ -89,6 +89,11 @@ export class OnePassword {
     await this.#cache?.setReferences(references);
   }
 
+  /** One provider call for every reference now (`envmount refresh`). */
+  async refresh(): Promise<void> {
+    await this.#cache?.refresh();
+  }
+
   status(): CacheStatus | undefined {
     return this.#cache?.status();
   }

@@ -65,6 +65,7 @@ interface Addon {
   mkfifo(path: string, mode: number): void;
   peerCredentials(fd: number): PeerCredentials;
   harden(): Hardening;
+  scrubEnvironment(name: string): number;
   mountStart(
     path: string,
     tempPath: string,
@@ -98,6 +99,14 @@ export function peerCredentials(fd: number): PeerCredentials {
 /** Turns off core dumps and makes the process non-dumpable (no ptrace or /proc/PID/mem by the same user). */
 export function harden(): Hardening {
   return addon.harden();
+}
+
+/**
+ * Overwrites NAME's value in the process's original environment block (what /proc/PID/environ shows) with NUL
+ * bytes; `delete process.env.NAME` alone leaves it there. Returns how many were found. Linux only (0 elsewhere).
+ */
+export function scrubEnvironment(name: string): number {
+  return addon.scrubEnvironment(name);
 }
 
 /**

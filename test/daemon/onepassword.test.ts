@@ -1,0 +1,150 @@
+/**
+ * 1Password through the real daemon, with a fake `op` on PATH: one op call per refresh for every reference of
+ * every mount, per-variable errors, stale-if-error, lock and unlock, and no token or value where it must not be.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filesContaining } from '../helpers/canary.js';
+import { killAll, run, TestDaemon } from '../helpers/daemon.js';
+
+const FAKE = resolve(import.meta.dirname, '../fixtures/fake-op.cjs');
+const REFS = Array.from({ length: 40 }, (_, i) => `op://dev/item${i}/password`);
+const valueOf = (i: number) => `v${i}-${'x'.repeat(i)}`;
+let daemon: TestDaemon;
+let bin: string;
+
+function opCalls(): Array<{ argv: string[]; stdin: string }> {
+  const log = join(bin, 'calls.log');
+  return existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+    : [];
+}
+
+beforeAll(async () => {
+  daemon = new TestDaemon();
+  bin = join(daemon.root, 'bin');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(bin);
+  symlinkSync(FAKE, join(bin, 'op'));
+  writeFileSync(join(bin, 'values.json'), JSON.stringify(Object.fromEntries(REFS.map((r, i) => [r, valueOf(i)]))));
+  await daemon.start({
+    PATH: `${bin}:${process.env.PATH}`,
+    FAKE_OP_VALUES: join(bin, 'values.json'),
+    FAKE_OP_LOG: join(bin, 'calls.log'),
+    FAKE_OP_MODE_FILE: join(bin, 'mode'),
+    ENVMOUNT_GRACE_MS: '3600000',
+  });
+  const login = await daemon.cli(['login', '--op-cli']);
+  expect(login.stderr).toBe('');
+  expect(login.stdout).toContain('1Password source: op CLI (op)');
+});
+
+afterAll(async () => {
+  await killAll();
+  await daemon?.dispose();
+});
+
+describe('1Password as the source (op CLI)', () => {
+  it('10 mounts sharing 40 references: each refresh is one op call with all 40, references on stdin only', async () => {
+    for (let m = 0; m < 10; m++) {
+      const lines = Array.from({ length: 8 }, (_, k) => `K${k}=${REFS[(m * 4 + k) % 40]}`).join('\n');
+      const dir = daemon.project(`m${m}`, `${lines}\n`);
+      expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    }
+    const before = opCalls().length;
+    expect(before).toBeLessThanOrEqual(10);
+    const refresh = await daemon.cli(['refresh']);
+    expect(refresh.code).toBe(0);
+    const calls = opCalls().slice(before);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.argv).toEqual(['inject']);
+    for (const ref of REFS) expect(calls[0]?.stdin).toContain(`{{ ${ref} }}`);
+    expect(opCalls().every((c) => c.argv.length === 1 && c.argv[0] === 'inject')).toBe(true);
+    const read = await run('cat', [join(daemon.dirs.projects, 'm1', '.env')]);
+    expect(read.stdout).toContain(`K0='${valueOf(4)}'\n`);
+    expect(read.stdout).toContain(`K7='${valueOf(11)}'\n`);
+  });
+
+  it('a reference that fails marks its variable only; status names it and the reader gets a comment for it', async () => {
+    const dir = daemon.project('partial', `GOOD=${REFS[0]}\nBAD=op://dev/ghost/password\n`);
+    expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    const read = await run('cat', [join(dir, '.env')]);
+    expect(read.stdout).toContain(`GOOD='${valueOf(0)}'`);
+    expect(read.stdout).toMatch(/# BAD is not available: op:\/\/dev\/ghost\/password: .*"ghost" isn't an item/);
+    const status = await daemon.cli(['status']);
+    expect(status.stdout).toMatch(/unresolved BAD: op:\/\/dev\/ghost\/password: /);
+  });
+
+  it('when op signs out, the last good values are served and status says stale, why, and the fix', async () => {
+    writeFileSync(join(bin, 'mode'), 'signed-out');
+    try {
+      await daemon.cli(['refresh']);
+      const status = JSON.parse((await daemon.cli(['--json', 'status'])).stdout);
+      expect(status.daemon.onePassword).toMatchObject({ state: 'stale', fix: expect.stringContaining('op signin') });
+      expect((await daemon.cli(['status'])).stdout).toContain(
+        '1Password: stale (last good values, within the grace period)',
+      );
+      expect((await run('cat', [join(daemon.dirs.projects, 'm0', '.env')])).stdout).toContain(`K0='${valueOf(0)}'`);
+    } finally {
+      rmSync(join(bin, 'mode'));
+    }
+    await daemon.cli(['refresh']);
+    expect(JSON.parse((await daemon.cli(['--json', 'status'])).stdout).daemon.onePassword.state).toBe('fresh');
+  });
+
+  it('lock wipes every value (readers get a comment); unlock brings them back', async () => {
+    await daemon.cli(['set', 'LOCAL'], { input: 'local-value' });
+    const dir = daemon.project('locked', `A=${REFS[0]}\nB=envmount://LOCAL\n`);
+    await daemon.cli(['add', dir, '--allow', 'any']);
+    expect((await daemon.cli(['lock'])).code).toBe(0);
+    const locked = await run('cat', [join(dir, '.env')]);
+    expect(locked.stdout).not.toContain(valueOf(0));
+    expect(locked.stdout).not.toContain('local-value');
+    expect(locked.stdout).toContain('the store is locked; run `envmount unlock`');
+    expect((await daemon.cli(['set', 'OTHER'], { input: 'x' })).stderr).toContain('locked');
+    expect((await daemon.cli(['unlock'])).code).toBe(0);
+    expect((await run('cat', [join(dir, '.env')])).stdout).toBe(`A='${valueOf(0)}'\nB='local-value'\n`);
+  });
+
+  it('a reference with a syntax error fails at add, naming file and line, before any mount exists', async () => {
+    const dir = daemon.project('typo', 'A=op://dev/item0/password\nB=op://dev//x\n');
+    const result = await daemon.cli(['add', dir, '--allow', 'any']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${join(dir, '.env.op')}:2:`);
+    expect(existsSync(join(dir, '.env'))).toBe(false);
+  });
+});
+
+describe('service account token', () => {
+  it('is taken from a hidden prompt or stdin, kept encrypted, and never lands in a file, log or the environment', async () => {
+    const envToken = `ops_env_${randomBytes(12).toString('hex')}`;
+    const storedToken = `ops_stored_${randomBytes(12).toString('hex')}`;
+    const d = new TestDaemon();
+    try {
+      await d.start({ OP_SERVICE_ACCOUNT_TOKEN: envToken });
+      const status = JSON.parse((await d.cli(['--json', 'status'])).stdout);
+      expect(status.daemon.onePassword.provider).toBe('1Password SDK (service account)');
+      const login = await d.cli(['login', '--service-account'], { input: `${storedToken}\n` });
+      expect(login.stderr).toBe('');
+      expect((await d.cli(['vars'])).stdout).not.toContain('_envmount');
+      // Out of process.env (children do not inherit it) and scrubbed from the block /proc/PID/environ shows.
+      expect(readFileSync(`/proc/${d.process?.pid}/environ`, 'latin1')).not.toContain(envToken);
+      expect(await d.stop()).toBe(0);
+      writeFileSync(join(d.root, 'envmountd.log'), d.log);
+      const needles = [envToken, storedToken].map((t) => Buffer.from(t));
+      expect(filesContaining([d.root, tmpdir()], needles)).toEqual([]);
+      // Restarted without the variable, it uses the stored token.
+      await d.start();
+      const again = JSON.parse((await d.cli(['--json', 'status'])).stdout);
+      expect(again.daemon.onePassword.provider).toBe('1Password SDK (service account)');
+    } finally {
+      await d.dispose();
+    }
+  });
+});
