@@ -103,7 +103,8 @@ export function harden(): Hardening {
 
 /**
  * Overwrites NAME's value in the process's original environment block (what /proc/PID/environ shows) with NUL
- * bytes; `delete process.env.NAME` alone leaves it there. Returns how many were found. Linux only (0 elsewhere).
+ * bytes; deleting the variable from the environment object alone leaves it there. Returns how many were found
+ * (Linux; 0 elsewhere).
  */
 export function scrubEnvironment(name: string): number {
   return addon.scrubEnvironment(name);

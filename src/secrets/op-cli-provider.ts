@@ -120,7 +120,7 @@ export function opCliProvider(options: OpCliOptions): SecretProvider {
       if (references.length === 0) return out;
       const batch = await inject(references);
       if (Array.isArray(batch)) {
-        references.forEach((r, i) => out.set(r, { value: batch[i] ?? Buffer.alloc(0) }));
+        for (const [i, reference] of references.entries()) out.set(reference, { value: batch[i] ?? Buffer.alloc(0) });
         return out;
       }
       if (SIGNED_OUT.test(batch.stderr) || references.length === 1) {

@@ -12,7 +12,7 @@ import { killAll, run, TestDaemon } from '../helpers/daemon.js';
 
 const FAKE = resolve(import.meta.dirname, '../fixtures/fake-op.cjs');
 const REFS = Array.from({ length: 40 }, (_, i) => `op://dev/item${i}/password`);
-const valueOf = (i: number) => `v${i}-${'x'.repeat(i)}`;
+const valueFor = (i: number) => `v${i}-${'x'.repeat(i)}`;
 let daemon: TestDaemon;
 let bin: string;
 
@@ -32,7 +32,7 @@ beforeAll(async () => {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(bin);
   symlinkSync(FAKE, join(bin, 'op'));
-  writeFileSync(join(bin, 'values.json'), JSON.stringify(Object.fromEntries(REFS.map((r, i) => [r, valueOf(i)]))));
+  writeFileSync(join(bin, 'values.json'), JSON.stringify(Object.fromEntries(REFS.map((r, i) => [r, valueFor(i)]))));
   await daemon.start({
     PATH: `${bin}:${process.env.PATH}`,
     FAKE_OP_VALUES: join(bin, 'values.json'),
@@ -67,15 +67,15 @@ describe('1Password as the source (op CLI)', () => {
     for (const ref of REFS) expect(calls[0]?.stdin).toContain(`{{ ${ref} }}`);
     expect(opCalls().every((c) => c.argv.length === 1 && c.argv[0] === 'inject')).toBe(true);
     const read = await run('cat', [join(daemon.dirs.projects, 'm1', '.env')]);
-    expect(read.stdout).toContain(`K0='${valueOf(4)}'\n`);
-    expect(read.stdout).toContain(`K7='${valueOf(11)}'\n`);
+    expect(read.stdout).toContain(`K0='${valueFor(4)}'\n`);
+    expect(read.stdout).toContain(`K7='${valueFor(11)}'\n`);
   });
 
   it('a reference that fails marks its variable only; status names it and the reader gets a comment for it', async () => {
     const dir = daemon.project('partial', `GOOD=${REFS[0]}\nBAD=op://dev/ghost/password\n`);
     expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
     const read = await run('cat', [join(dir, '.env')]);
-    expect(read.stdout).toContain(`GOOD='${valueOf(0)}'`);
+    expect(read.stdout).toContain(`GOOD='${valueFor(0)}'`);
     expect(read.stdout).toMatch(/# BAD is not available: op:\/\/dev\/ghost\/password: .*"ghost" isn't an item/);
     const status = await daemon.cli(['status']);
     expect(status.stdout).toMatch(/unresolved BAD: op:\/\/dev\/ghost\/password: /);
@@ -90,7 +90,7 @@ describe('1Password as the source (op CLI)', () => {
       expect((await daemon.cli(['status'])).stdout).toContain(
         '1Password: stale (last good values, within the grace period)',
       );
-      expect((await run('cat', [join(daemon.dirs.projects, 'm0', '.env')])).stdout).toContain(`K0='${valueOf(0)}'`);
+      expect((await run('cat', [join(daemon.dirs.projects, 'm0', '.env')])).stdout).toContain(`K0='${valueFor(0)}'`);
     } finally {
       rmSync(join(bin, 'mode'));
     }
@@ -104,12 +104,12 @@ describe('1Password as the source (op CLI)', () => {
     await daemon.cli(['add', dir, '--allow', 'any']);
     expect((await daemon.cli(['lock'])).code).toBe(0);
     const locked = await run('cat', [join(dir, '.env')]);
-    expect(locked.stdout).not.toContain(valueOf(0));
+    expect(locked.stdout).not.toContain(valueFor(0));
     expect(locked.stdout).not.toContain('local-value');
     expect(locked.stdout).toContain('the store is locked; run `envmount unlock`');
     expect((await daemon.cli(['set', 'OTHER'], { input: 'x' })).stderr).toContain('locked');
     expect((await daemon.cli(['unlock'])).code).toBe(0);
-    expect((await run('cat', [join(dir, '.env')])).stdout).toBe(`A='${valueOf(0)}'\nB='local-value'\n`);
+    expect((await run('cat', [join(dir, '.env')])).stdout).toBe(`A='${valueFor(0)}'\nB='local-value'\n`);
   });
 
   it('a reference with a syntax error fails at add, naming file and line, before any mount exists', async () => {
