@@ -42,12 +42,21 @@ export async function main(argv: readonly string[], base: Omit<CliContext, 'emit
     .command('add [dir]')
     .description("mount the project's .env (rendered from .env.op or .env.tpl)")
     .option('--path <file>', 'mount at this path instead of DIR/.env')
+    .option('--environment <id>', 'serve the variables of a 1Password Environment instead of a template')
     .option('--allow <rule>', `let these readers have the values (--allow any: every reader). ${RULES_HELP}`, collect)
     .option('--deny <rule>', 'refuse these readers (they get comment lines)', collect)
     .option('--otherwise <ask|deny>', 'what readers no rule matches get (default: ask)')
     .action(
-      run((dir: string | undefined, o: { path?: string; allow?: string[]; deny?: string[]; otherwise?: string }) =>
-        add(ctx, dir, { ...(o.path ? { path: o.path } : {}), ...policyParams(o) }),
+      run(
+        (
+          dir: string | undefined,
+          o: { path?: string; environment?: string; allow?: string[]; deny?: string[]; otherwise?: string },
+        ) =>
+          add(ctx, dir, {
+            ...(o.path ? { path: o.path } : {}),
+            ...(o.environment ? { environment: o.environment } : {}),
+            ...policyParams(o),
+          }),
       ),
     );
   program

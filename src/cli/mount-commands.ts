@@ -9,7 +9,7 @@ type PolicyParams = ReturnType<typeof policyParams>;
 export function add(
   ctx: CliContext,
   dir: string | undefined,
-  options: { path?: string } & PolicyParams,
+  options: { path?: string; environment?: string } & PolicyParams,
 ): Promise<CommandOutput> {
   return withClient(ctx, async (client) => {
     const { path, ...policy } = options;

@@ -19,7 +19,17 @@ const policyOptions = {
 
 export const paramSchemas = {
   ping: z.object({}).strict(),
-  add: z.object({ dir: absolute, path: absolute.optional(), ...policyOptions }).strict(),
+  add: z
+    .object({
+      dir: absolute,
+      path: absolute.optional(),
+      environment: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a 1Password Environment ID')
+        .optional(),
+      ...policyOptions,
+    })
+    .strict(),
   policy: z.object({ path: absolute, ...policyOptions, reset: z.boolean().optional() }).strict(),
   approvals: z.object({}).strict(),
   approve: z

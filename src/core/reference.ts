@@ -20,7 +20,19 @@ export interface StoreReference {
   readonly name: string;
 }
 
-export type Reference = OpReference | StoreReference;
+/** A variable of a 1Password Environment (`envmount add --environment ID`); made by envmount, never parsed. */
+export interface EnvironmentReference {
+  readonly scheme: 'op-environment';
+  readonly raw: string;
+  readonly environment: string;
+  readonly name: string;
+}
+
+export type Reference = OpReference | StoreReference | EnvironmentReference;
+
+export function environmentReference(environment: string, name: string): EnvironmentReference {
+  return { scheme: 'op-environment', raw: `op-environment://${environment}/${name}`, environment, name };
+}
 
 export const KNOWN_SCHEMES = ['op', 'envmount'] as const;
 

@@ -22,7 +22,7 @@ import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
 import type { MountRecord, Registry } from './registry.js';
 import { renderEntry } from './render-mount.js';
-import { opReferencesOf, validateOpReferences } from './template-references.js';
+import { opReferencesOf, usesStoreName, validateOpReferences } from './template-references.js';
 import { findTemplate, type LoadedTemplate, loadTemplate, readTemplate } from './templates.js';
 
 export interface MountServiceDeps {
@@ -37,6 +37,7 @@ export interface MountServiceDeps {
   readonly references: {
     validate(reference: string): string | undefined;
     setReferences(references: readonly string[]): Promise<void>;
+    setEnvironments(ids: readonly string[]): Promise<void>;
     /** Resolves every reference again now (one provider call). */
     refresh(): Promise<void>;
   };
@@ -63,7 +64,8 @@ export class MountService {
   async restore(): Promise<void> {
     await Promise.all(
       this.#deps.registry.all().map(async (record) => {
-        const entry = this.#entry(record, await loadTemplate(record.template));
+        const template = record.environment ? { entries: [] } : await loadTemplate(record.template);
+        const entry = this.#entry(record, template);
         try {
           await this.#start(entry);
         } catch (error) {
@@ -83,15 +85,20 @@ export class MountService {
   }
 
   /** Adds a mount, or re-reads the template of an existing one. Validates everything before touching the path. */
-  async add(dirInput: string, pathInput?: string, policy: PolicyOptions = {}): Promise<MountStatus> {
+  async add(
+    dirInput: string,
+    pathInput?: string,
+    policy: PolicyOptions = {},
+    environment?: string,
+  ): Promise<MountStatus> {
     const dir = resolve(dirInput);
     const path = resolve(pathInput ?? join(dir, '.env'));
     const info = await stat(dir).catch(() => undefined);
     if (!info?.isDirectory()) {
       throw new EnvmountError('DIRECTORY_MISSING', `Cannot mount "${path}": "${dir}" is not a directory.`);
     }
-    const templatePath = await findTemplate(dir);
-    const entries = await readTemplate(templatePath);
+    const templatePath = environment ? `1Password Environment ${environment}` : await findTemplate(dir);
+    const entries = environment ? [] : await readTemplate(templatePath);
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
     if (existing) {
@@ -112,6 +119,7 @@ export class MountService {
       path,
       dir,
       template: templatePath,
+      ...(environment ? { environment } : {}),
       addedAt: new Date().toISOString(),
       policy: applyPolicyOptions(DEFAULT_POLICY, policy),
     };
@@ -175,12 +183,7 @@ export class MountService {
     let using = 0;
     for (const entry of this.#entries.values()) {
       this.#refresh(entry);
-      if (name !== undefined && 'entries' in entry.template) {
-        const uses = entry.template.entries.some((e) =>
-          e.parts.some((p) => p.kind === 'ref' && p.ref.scheme === 'envmount' && p.ref.name === name),
-        );
-        if (uses) using++;
-      }
+      if (name !== undefined && usesStoreName(entry.template, name)) using++;
     }
     return using;
   }
@@ -192,23 +195,22 @@ export class MountService {
     }
   }
 
-  /** Every `op://` reference of every mount, deduplicated. */
-  opReferences(): string[] {
-    return opReferencesOf([...this.#entries.values()].map((e) => e.template));
-  }
-
   /** Re-reads a mount's template (or all) and resolves every reference again: `envmount refresh [DIR]`. */
   async reload(pathOrDir?: string): Promise<MountStatus[]> {
     const targets = pathOrDir === undefined ? [...this.#entries.values()] : [this.#find(pathOrDir)];
-    for (const entry of targets) entry.template = await loadTemplate(entry.mount.record.template);
+    for (const entry of targets) {
+      if (!entry.mount.record.environment) entry.template = await loadTemplate(entry.mount.record.template);
+    }
     await this.#syncReferences();
     await this.#deps.references.refresh();
     this.refreshAll();
     return targets.map((entry) => mountStatus(entry, this.#deps.audit));
   }
 
-  #syncReferences(): Promise<void> {
-    return this.#deps.references.setReferences(this.opReferences());
+  async #syncReferences(): Promise<void> {
+    const environments = [...this.#entries.values()].flatMap((e) => e.mount.record.environment ?? []);
+    await this.#deps.references.setEnvironments(environments);
+    await this.#deps.references.setReferences(opReferencesOf([...this.#entries.values()].map((e) => e.template)));
   }
 
   #find(pathOrDir: string): Entry {

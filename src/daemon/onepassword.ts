@@ -41,6 +41,7 @@ export class OnePassword {
   // Owned here: the current cache (replaced by login/logout; the old one is closed and wiped).
   #cache: SecretCache | undefined;
   #references: string[] = [];
+  #environments: string[] = [];
 
   constructor(deps: OnePasswordDeps) {
     this.#deps = deps;
@@ -94,6 +95,12 @@ export class OnePassword {
     await this.#cache?.refresh();
   }
 
+  /** The Environments mounts serve; new ones are fetched before this returns. */
+  async setEnvironments(ids: readonly string[]): Promise<void> {
+    this.#environments = [...ids];
+    await this.#cache?.setEnvironments(ids);
+  }
+
   status(): CacheStatus | undefined {
     return this.#cache?.status();
   }
@@ -109,7 +116,8 @@ export class OnePassword {
     const { logger, refreshMs, graceMs, backoffMs, onChange } = this.#deps;
     this.#cache = new SecretCache(provider, { logger, refreshMs, graceMs, backoffMs, onChange });
     logger.info({ provider: provider.description }, '1Password source configured');
-    if (this.#references.length > 0) void this.#cache.setReferences(this.#references);
+    const cache = this.#cache;
+    void cache.setEnvironments(this.#environments).then(() => cache.setReferences(this.#references));
   }
 
   async #readSettings(): Promise<Settings | undefined> {

@@ -13,8 +13,10 @@ export interface MountRecord {
   readonly path: string;
   /** Absolute project directory. */
   readonly dir: string;
-  /** Absolute path of the template the mount renders. */
+  /** Absolute path of the template the mount renders (for an Environment mount: `1Password Environment ID`). */
   readonly template: string;
+  /** A 1Password Environment whose variables the mount serves, instead of a template. */
+  readonly environment?: string;
   readonly addedAt: string;
   /** Who may read (rules are data, shown by `envmount status`). */
   readonly policy: Policy;

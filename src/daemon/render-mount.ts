@@ -1,9 +1,26 @@
+import { environmentReference } from '../core/reference.js';
 import { renderDotenv } from '../core/render.js';
 import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
 import type { Entry } from './mounts.js';
 
 /** The bytes a reader of this mount gets now (and its problems, recorded on the entry). The caller wipes them. */
 export function renderEntry(entry: Entry, source: ValueSource): Buffer {
+  const environment = entry.mount.record.environment;
+  if (environment) {
+    // An Environment mount: its variables are whatever the Environment holds at the last refresh.
+    const names = source.environmentNames(environment);
+    if (!Array.isArray(names)) {
+      entry.problems = [];
+      return Buffer.from(`# envmount: ${names.problem.replace(/[\r\n]+/g, ' ')}\n`);
+    }
+    entry.template = {
+      entries: names.map((key) => ({
+        key,
+        line: 0,
+        parts: [{ kind: 'ref', ref: environmentReference(environment, key) }],
+      })),
+    };
+  }
   if ('error' in entry.template) {
     entry.problems = [];
     return Buffer.from(`# envmount: this mount's template has an error: ${entry.template.error}\n`);

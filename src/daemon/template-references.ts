@@ -1,4 +1,4 @@
-/** The `op://` references of parsed templates: collected for the cache, checked at `envmount add`. */
+/** What parsed templates reference: `op://` references for the cache (checked at `envmount add`), store names. */
 import { EnvmountError } from '../core/errors.js';
 import type { TemplateEntry } from '../core/template.js';
 import type { LoadedTemplate } from './templates.js';
@@ -32,4 +32,14 @@ export function validateOpReferences(
       }
     }
   }
+}
+
+/** Whether a template uses `envmount://NAME`. */
+export function usesStoreName(template: LoadedTemplate, name: string): boolean {
+  return (
+    'entries' in template &&
+    template.entries.some((e) =>
+      e.parts.some((p) => p.kind === 'ref' && p.ref.scheme === 'envmount' && p.ref.name === name),
+    )
+  );
 }

@@ -5,6 +5,7 @@
  * a rate limit backs off; `lock` wipes everything until `unlock`.
  */
 import type { Logger } from 'pino';
+import { environmentReference } from '../core/reference.js';
 import { ProviderFailure, type Resolved, type SecretProvider } from './provider.js';
 
 export type CacheState = 'empty' | 'fresh' | 'stale' | 'failing' | 'locked';
@@ -35,6 +36,9 @@ export class SecretCache {
   // Owned here: every Buffer in #values is wiped when replaced, dropped, locked or at close.
   #values = new Map<string, Resolved>();
   #references: string[] = [];
+  #environments: string[] = [];
+  // Variable names of each Environment at the last refresh, or why there are none.
+  #environmentNames = new Map<string, string[] | { problem: string }>();
   #inflight: Promise<void> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
@@ -65,6 +69,25 @@ export class SecretCache {
     if (changed && next.some((r) => !this.#values.has(r))) await this.refresh();
   }
 
+  /** The 1Password Environments to keep resolved (`envmount add --environment`); new ones are fetched at once. */
+  async setEnvironments(ids: readonly string[]): Promise<void> {
+    const next = [...new Set(ids)].sort();
+    const fresh = next.filter((id) => !this.#environmentNames.has(id));
+    this.#environments = next;
+    if (fresh.length > 0) await this.refresh();
+  }
+
+  /** The variable names of an Environment, or why they are not known. */
+  environmentNames(id: string): string[] | { problem: string } {
+    if (this.#locked) return { problem: 'the store is locked; run `envmount unlock`' };
+    if (this.#failure && !this.#withinGrace()) {
+      return { problem: `${this.#failure.message}${this.#failure.fix ? `; ${this.#failure.fix}` : ''}` };
+    }
+    return (
+      this.#environmentNames.get(id) ?? { problem: `Environment ${id} is not resolved yet; run \`envmount refresh\`` }
+    );
+  }
+
   /** One provider call for every reference. Concurrent calls share it; a call during one runs once more after. */
   refresh(): Promise<void> {
     if (this.#locked) return Promise.resolve();
@@ -87,10 +110,12 @@ export class SecretCache {
     try {
       const resolved =
         references.length > 0 ? await this.#provider.resolveAll(references) : new Map<string, Resolved>();
+      const names = await this.#fetchEnvironments(resolved);
       if (this.#locked) {
         wipe(resolved);
         return;
       }
+      this.#environmentNames = names;
       wipe(this.#values);
       this.#values = resolved;
       this.#lastSuccess = this.#now();
@@ -111,6 +136,35 @@ export class SecretCache {
       this.#schedule(Math.max(backoff, Math.min(this.#options.refreshMs, this.#options.backoffMs * this.#failures)));
     }
     this.#options.onChange();
+  }
+
+  /** Adds each Environment's variables to `into` (as op-environment:// references) and returns their names. */
+  async #fetchEnvironments(into: Map<string, Resolved>): Promise<Map<string, string[] | { problem: string }>> {
+    const names = new Map<string, string[] | { problem: string }>();
+    for (const id of this.#environments) {
+      if (!this.#provider.environmentVariables) {
+        names.set(id, {
+          problem: 'Environments need the 1Password SDK: `envmount login --service-account` or `--account`',
+        });
+        continue;
+      }
+      try {
+        const variables = await this.#provider.environmentVariables(id);
+        for (const v of variables) into.set(environmentReference(id, v.name).raw, { value: v.value });
+        names.set(
+          id,
+          variables.map((v) => v.name),
+        );
+      } catch (error) {
+        // Auth and rate limits fail the whole refresh; anything else (no such Environment) marks this one only.
+        if (error instanceof ProviderFailure && error.kind !== 'unavailable') {
+          wipe(into);
+          throw error;
+        }
+        names.set(id, { problem: `Environment ${id}: ${(error as Error)?.message ?? error}` });
+      }
+    }
+    return names;
   }
 
   #withinGrace(): boolean {

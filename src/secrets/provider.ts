@@ -14,6 +14,8 @@ export interface SecretProvider {
   resolveAll(references: readonly string[]): Promise<Map<string, Resolved>>;
   /** A syntax problem with a reference, found without the network, or undefined. */
   validate(reference: string): string | undefined;
+  /** The variables of a 1Password Environment (the SDK only); the Buffers are the caller's to keep and wipe. */
+  environmentVariables?(id: string): Promise<Array<{ name: string; value: Buffer }>>;
 }
 
 export type FailureKind = 'rate-limited' | 'auth' | 'unavailable';

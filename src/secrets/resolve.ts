@@ -17,6 +17,8 @@ export interface VariableProblem {
 export interface ValueSource {
   /** The value Buffer for a reference (read synchronously, not kept), or the problem that prevents it. */
   lookup(ref: Reference): Buffer | { problem: string };
+  /** The variable names of a 1Password Environment, or why they are not known. */
+  environmentNames(id: string): string[] | { problem: string };
 }
 
 export interface Resolution {

@@ -33,27 +33,30 @@ export function createSdkProvider(auth: SdkAuth, version: string, sdk: Sdk): Sec
       fix,
     },
   );
+  const connect = async (): Promise<SecretProvider> => {
+    if (inner) return inner;
+    try {
+      const client = await sdk.createClient({
+        auth: desktop ? new sdk.DesktopAuth(auth.account) : auth.token,
+        integrationName: 'envmount',
+        integrationVersion: version,
+      });
+      inner = sdkProvider(client, bindings, { description, fix });
+      return inner;
+    } catch (error) {
+      const raw = typeof error === 'string' ? error : ((error as Error)?.message ?? String(error));
+      // Never echo a token back, whatever the SDK put in its message.
+      const message = 'token' in auth && auth.token ? raw.split(auth.token).join('[token]') : raw;
+      throw new ProviderFailure('auth', `1Password sign-in failed (${message.slice(0, 200)})`, fix, { cause: error });
+    }
+  };
   return {
     description,
-    async resolveAll(references) {
-      if (!inner) {
-        try {
-          const client = await sdk.createClient({
-            auth: desktop ? new sdk.DesktopAuth(auth.account) : auth.token,
-            integrationName: 'envmount',
-            integrationVersion: version,
-          });
-          inner = sdkProvider(client, bindings, { description, fix });
-        } catch (error) {
-          const raw = typeof error === 'string' ? error : ((error as Error)?.message ?? String(error));
-          // Never echo a token back, whatever the SDK put in its message.
-          const message = 'token' in auth && auth.token ? raw.split(auth.token).join('[token]') : raw;
-          throw new ProviderFailure('auth', `1Password sign-in failed (${message.slice(0, 200)})`, fix, {
-            cause: error,
-          });
-        }
-      }
-      return inner.resolveAll(references);
+    resolveAll: async (references) => (references.length === 0 ? new Map() : (await connect()).resolveAll(references)),
+    environmentVariables: async (id) => {
+      const provider = await connect();
+      if (!provider.environmentVariables) throw new ProviderFailure('unavailable', 'Environments are not available');
+      return provider.environmentVariables(id);
     },
     validate: (reference) => validator.validate(reference),
   };

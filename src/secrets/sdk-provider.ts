@@ -38,34 +38,33 @@ export function describeReferenceError(error: ResolveReferenceError): string {
 }
 
 export function sdkProvider(
-  client: Pick<Client, 'secrets'>,
+  client: Pick<Client, 'secrets'> & Partial<Pick<Client, 'environments'>>,
   sdk: SdkBindings,
   options: { description: string; fix: string },
 ): SecretProvider {
+  /** Runs an SDK call; whole-call errors become ProviderFailure (rate limit, expired auth, unreachable). */
+  const failures = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof sdk.RateLimitExceededError) {
+        throw new ProviderFailure('rate-limited', '1Password rate limit reached', undefined, { cause: error });
+      }
+      if (error instanceof sdk.AuthExpiredError || error instanceof sdk.DesktopSessionExpiredError) {
+        throw new ProviderFailure('auth', '1Password sign-in expired', options.fix, { cause: error });
+      }
+      const message = typeof error === 'string' ? error : ((error as Error)?.message ?? String(error));
+      throw new ProviderFailure('unavailable', `1Password could not be reached (${message.slice(0, 200)})`, undefined, {
+        cause: error,
+      });
+    }
+  };
   return {
     description: options.description,
     async resolveAll(references) {
       const out = new Map<string, Resolved>();
       if (references.length === 0) return out;
-      let response: Awaited<ReturnType<typeof client.secrets.resolveAll>>;
-      try {
-        response = await client.secrets.resolveAll([...references]);
-      } catch (error) {
-        if (error instanceof sdk.RateLimitExceededError) {
-          throw new ProviderFailure('rate-limited', '1Password rate limit reached', undefined, { cause: error });
-        }
-        if (error instanceof sdk.AuthExpiredError || error instanceof sdk.DesktopSessionExpiredError) {
-          throw new ProviderFailure('auth', '1Password sign-in expired', options.fix, { cause: error });
-        }
-        throw new ProviderFailure(
-          'unavailable',
-          `1Password could not be reached (${(error as Error)?.message ?? error})`,
-          undefined,
-          {
-            cause: error,
-          },
-        );
-      }
+      const response = await failures(() => client.secrets.resolveAll([...references]));
       for (const reference of references) {
         const result = response.individualResponses[reference];
         if (result?.content) out.set(reference, { value: Buffer.from(result.content.secret, 'utf8') });
@@ -73,6 +72,12 @@ export function sdkProvider(
         else out.set(reference, { problem: '1Password returned nothing for it' });
       }
       return out;
+    },
+    async environmentVariables(id) {
+      const environments = client.environments;
+      if (!environments) throw new ProviderFailure('unavailable', 'this 1Password client has no Environments API');
+      const { variables } = await failures(() => environments.getVariables(id));
+      return variables.map((v) => ({ name: v.name, value: Buffer.from(v.value, 'utf8') }));
     },
     validate(reference) {
       try {

@@ -9,8 +9,11 @@ import type { EmbeddedStore } from './store.js';
 
 export function storeSource(store: EmbeddedStore, cache: () => SecretCache | undefined): ValueSource {
   return {
+    environmentNames(id: string) {
+      return cache()?.environmentNames(id) ?? { problem: 'no 1Password provider is configured; run `envmount login`' };
+    },
     lookup(ref: Reference) {
-      if (ref.scheme === 'op') {
+      if (ref.scheme === 'op' || ref.scheme === 'op-environment') {
         const current = cache();
         if (current) return current.lookup(ref.raw);
         return {

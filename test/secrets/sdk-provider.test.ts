@@ -6,6 +6,7 @@ import {
   AuthExpiredError,
   type Client,
   DesktopSessionExpiredError,
+  type GetVariablesResponse,
   RateLimitExceededError,
   type ResolveAllResponse,
   Secrets,
@@ -16,6 +17,7 @@ type SecretsApi = Client['secrets'];
 
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { environmentReference } from '../../src/core/reference.js';
 import { SecretCache } from '../../src/secrets/cache.js';
 import { sdkProvider } from '../../src/secrets/sdk-provider.js';
 
@@ -157,5 +159,62 @@ describe('1Password SDK provider with the cache', () => {
     const { provider } = setup();
     expect(provider.validate('op://vault/item/field')).toBeUndefined();
     expect(provider.validate('op://vault/item')).toMatch(/could not be parsed/);
+  });
+});
+
+class FakeEnvironments implements EnvironmentsApi {
+  calls: string[] = [];
+  async getVariables(environmentId: string): Promise<GetVariablesResponse> {
+    this.calls.push(environmentId);
+    if (environmentId === 'missing') throw new Error('environment not found');
+    if (environmentId === 'expired') throw new AuthExpiredError('expired');
+    return {
+      variables: [
+        { name: 'API_KEY', value: `${environmentId}-key`, masked: true },
+        { name: 'REGION', value: 'eu-west-1', masked: false },
+      ],
+    };
+  }
+}
+
+/** The SDK's Environments interface, as its Client types it. */
+type EnvironmentsApi = Client['environments'];
+
+describe('1Password Environments', () => {
+  function envSetup() {
+    const environments = new FakeEnvironments();
+    const provider = sdkProvider({ secrets: new FakeSecrets(), environments }, bindings, {
+      description: 't',
+      fix: 'f',
+    });
+    const cache = new SecretCache(provider, {
+      refreshMs: 300_000,
+      graceMs: 3_600_000,
+      backoffMs: 1000,
+      logger: pino({ level: 'silent' }),
+      onChange: () => undefined,
+    });
+    return { environments, cache };
+  }
+
+  it('fetches each Environment in the refresh and serves its variables by name', async () => {
+    const { environments, cache } = envSetup();
+    await cache.setEnvironments(['env1']);
+    expect(environments.calls).toEqual(['env1']);
+    expect(cache.environmentNames('env1')).toEqual(['API_KEY', 'REGION']);
+    expect((cache.lookup(environmentReference('env1', 'API_KEY').raw) as Buffer).toString()).toBe('env1-key');
+    await cache.refresh();
+    expect(environments.calls).toEqual(['env1', 'env1']);
+    cache.close();
+  });
+
+  it('marks a missing Environment only, and fails the refresh on expired auth', async () => {
+    const { cache } = envSetup();
+    await cache.setEnvironments(['env1', 'missing']);
+    expect(cache.environmentNames('missing')).toEqual({ problem: expect.stringContaining('environment not found') });
+    expect(cache.environmentNames('env1')).toEqual(['API_KEY', 'REGION']);
+    await cache.setEnvironments(['env1', 'expired']);
+    expect(cache.status()).toMatchObject({ state: 'stale', lastError: '1Password sign-in expired' });
+    cache.close();
   });
 });
