@@ -16,7 +16,8 @@ import {
 } from '../core/policy.js';
 import type { ValueSource, VariableProblem } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
-import { Mount } from './mount.js';
+import type { Mount } from './mount.js';
+import { createEntry } from './mount-entry.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
@@ -45,6 +46,8 @@ export interface MountServiceDeps {
 
 export interface Entry {
   readonly mount: Mount;
+  /** Stops watching the template (set while the mount exists). */
+  unwatch: () => void;
   policy: Policy;
   collisions: number;
   template: LoadedTemplate;
@@ -131,6 +134,7 @@ export class MountService {
       await this.#deps.registry.put(record);
     } catch (error) {
       this.#entries.delete(path);
+      entry.unwatch();
       await entry.mount.stop();
       void this.#syncReferences();
       throw error;
@@ -142,6 +146,7 @@ export class MountService {
   async remove(pathOrDir: string): Promise<{ path: string }> {
     const entry = this.#find(pathOrDir);
     const path = entry.mount.path;
+    entry.unwatch();
     try {
       await entry.mount.stop();
     } finally {
@@ -189,6 +194,7 @@ export class MountService {
   }
 
   async stopAll(): Promise<void> {
+    for (const entry of this.#entries.values()) entry.unwatch();
     const results = await Promise.allSettled([...this.#entries.values()].map((entry) => entry.mount.stop()));
     for (const result of results) {
       if (result.status === 'rejected') this.#deps.logger.error({ err: result.reason }, 'mount stop failed');
@@ -228,47 +234,18 @@ export class MountService {
   }
 
   #entry(record: MountRecord, template: LoadedTemplate): Entry {
-    const { audit, gate, logger } = this.#deps;
-    const hooks = {
-      onServed: (event: { bytes: number }) => {
-        audit.record({
-          mount: record.path,
-          decision: 'served',
-          reason: undefined,
-          bytes: event.bytes,
-          reader: undefined,
-          others: [],
-        });
+    const entry = createEntry(record, template, this.#deps, {
+      render: (e) => this.#render(e),
+      // A template edit re-reads the template and resolves its references again; the next reader gets the result.
+      templateChanged: () => {
+        if (this.#entries.get(record.path) !== entry) return;
+        this.reload(record.path).catch((error: unknown) =>
+          this.#deps.logger.warn({ err: error }, 'template reload failed'),
+        );
       },
-      onReader: (event: Parameters<ReaderGate['handle']>[1]) => {
-        gate
-          .handle(this.#gated(entry), event)
-          .catch((error: unknown) => logger.error({ err: error }, 'reader decision failed'));
-      },
-    };
-    const entry: Entry = {
-      mount: new Mount(record, this.#deps, hooks),
-      policy: record.policy ?? DEFAULT_POLICY,
-      collisions: 0,
-      template,
-      problems: [],
-      unrepresentable: [],
-    };
-    entry.mount.setDecide(!needsNoDecision(entry.policy));
+    });
     this.#entries.set(record.path, entry);
     return entry;
-  }
-
-  #gated(entry: Entry) {
-    return {
-      path: entry.mount.path,
-      dir: entry.mount.record.dir,
-      policy: entry.policy,
-      render: () => this.#render(entry),
-      noteCollision: () => {
-        entry.collisions++;
-      },
-    };
   }
 
   async #start(entry: Entry): Promise<void> {

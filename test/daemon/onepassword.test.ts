@@ -3,12 +3,12 @@
  * every mount, per-variable errors, stale-if-error, lock and unlock, and no token or value where it must not be.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesContaining } from '../helpers/canary.js';
-import { killAll, run, TestDaemon } from '../helpers/daemon.js';
+import { killAll, run, TestDaemon, waitFor } from '../helpers/daemon.js';
 
 const FAKE = resolve(import.meta.dirname, '../fixtures/fake-op.cjs');
 const REFS = Array.from({ length: 40 }, (_, i) => `op://dev/item${i}/password`);
@@ -110,6 +110,21 @@ describe('1Password as the source (op CLI)', () => {
     expect((await daemon.cli(['set', 'OTHER'], { input: 'x' })).stderr).toContain('locked');
     expect((await daemon.cli(['unlock'])).code).toBe(0);
     expect((await run('cat', [join(dir, '.env')])).stdout).toBe(`A='${valueFor(0)}'\nB='local-value'\n`);
+  });
+
+  it('a template edit triggers a refresh of that mount: the next reader gets the new variable', async () => {
+    const dir = daemon.project('edited', `A=${REFS[0]}\n`);
+    await daemon.cli(['add', dir, '--allow', 'any']);
+    const before = opCalls().length;
+    // Written the way editors save: a new file renamed over the old one.
+    writeFileSync(join(dir, '.env.op.tmp'), `A=${REFS[0]}\nB=${REFS[39]}\n`);
+    renameSync(join(dir, '.env.op.tmp'), join(dir, '.env.op'));
+    const read = await waitFor(async () => {
+      const out = (await run('cat', [join(dir, '.env')])).stdout;
+      return out.includes('B=') ? out : undefined;
+    });
+    expect(read).toBe(`A='${valueFor(0)}'\nB='${valueFor(39)}'\n`);
+    expect(opCalls().length).toBeGreaterThan(before);
   });
 
   it('a reference with a syntax error fails at add, naming file and line, before any mount exists', async () => {

@@ -1,0 +1,68 @@
+/**
+ * Building one mount's entry: the Mount with its hooks (served reads to the audit log, readers to the gate), its
+ * policy, and the watch on its template. The MountService owns the entries this returns.
+ */
+import { DEFAULT_POLICY, needsNoDecision } from '../core/policy.js';
+import type { MountEvent } from '../native/index.js';
+import { Mount } from './mount.js';
+import type { Entry, MountServiceDeps } from './mounts.js';
+import type { GatedMount } from './reader-gate.js';
+import type { MountRecord } from './registry.js';
+import { watchTemplate } from './template-watch.js';
+import type { LoadedTemplate } from './templates.js';
+
+export interface EntryCallbacks {
+  /** The bytes an allowed reader gets now (the caller wipes them). */
+  readonly render: (entry: Entry) => Buffer;
+  readonly templateChanged: () => void;
+}
+
+function gated(entry: Entry, render: EntryCallbacks['render']): GatedMount {
+  return {
+    path: entry.mount.path,
+    dir: entry.mount.record.dir,
+    policy: entry.policy,
+    render: () => render(entry),
+    noteCollision: () => {
+      entry.collisions++;
+    },
+  };
+}
+
+export function createEntry(
+  record: MountRecord,
+  template: LoadedTemplate,
+  deps: MountServiceDeps,
+  callbacks: EntryCallbacks,
+): Entry {
+  const { audit, gate, logger } = deps;
+  const hooks = {
+    onServed: (event: MountEvent) => {
+      audit.record({
+        mount: record.path,
+        decision: 'served',
+        reason: undefined,
+        bytes: event.bytes,
+        reader: undefined,
+        others: [],
+      });
+    },
+    onReader: (event: MountEvent) => {
+      gate
+        .handle(gated(entry, callbacks.render), event)
+        .catch((error: unknown) => logger.error({ err: error }, 'reader decision failed'));
+    },
+  };
+  const entry: Entry = {
+    mount: new Mount(record, deps, hooks),
+    unwatch: () => undefined,
+    policy: record.policy ?? DEFAULT_POLICY,
+    collisions: 0,
+    template,
+    problems: [],
+    unrepresentable: [],
+  };
+  entry.mount.setDecide(!needsNoDecision(entry.policy));
+  if (!record.environment) entry.unwatch = watchTemplate(record.template, callbacks.templateChanged);
+  return entry;
+}
