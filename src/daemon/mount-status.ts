@@ -43,7 +43,8 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
 /** Status with the path checked now: a serving mount whose FIFO or directory vanished is reported paused. */
 export async function checkedMountStatus(entry: Entry, audit: AuditLog): Promise<MountStatus> {
   const status = mountStatus(entry, audit);
-  if (status.state !== 'serving' || (await exists(status.path))) return status;
+  // The thread's own state decides, not a template error: a deleted project takes its template with it.
+  if (entry.mount.state !== 'serving' || (await exists(status.path))) return status;
   const dirGone = !(await exists(status.dir));
   return {
     ...status,
