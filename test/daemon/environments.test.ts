@@ -1,14 +1,10 @@
 /** A mount that serves a 1Password Environment (`envmount add --environment ID`), through the real daemon code. */
 import { join } from 'node:path';
 import { AuthExpiredError, type Client, DesktopSessionExpiredError, RateLimitExceededError } from '@1password/sdk';
-import { pino } from 'pino';
 import { afterAll, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { ControlClient } from '../../src/control/client.js';
-import { Daemon } from '../../src/daemon/daemon.js';
-import { socketPeer } from '../../src/daemon/peer.js';
 import { sdkProvider } from '../../src/secrets/sdk-provider.js';
 import { killAll, run, TestDaemon } from '../helpers/daemon.js';
+import { startInProcess } from '../helpers/in-process.js';
 
 const dirs: TestDaemon[] = [];
 afterAll(async () => {
@@ -31,15 +27,7 @@ const fakeClient: Pick<Client, 'secrets' | 'environments'> = {
 it('serves the variables of an Environment to a real reader, and lists their names in status', async () => {
   const d = new TestDaemon();
   dirs.push(d);
-  const config = loadConfig(d.env);
-  const daemon = await Daemon.start({
-    config,
-    logger: pino({ level: 'silent' }),
-    uid: process.getuid?.() ?? 0,
-    pid: process.pid,
-    version: 'test',
-    harden: () => ({ dumpable: true, coreLimit: -1 }),
-    peerOf: socketPeer,
+  const { daemon, client } = await startInProcess(d, {
     providerFactory: async () =>
       sdkProvider(
         fakeClient,
@@ -53,7 +41,6 @@ it('serves the variables of an Environment to a real reader, and lists their nam
       ),
     serviceAccountToken: 'unused-by-the-fake',
   });
-  const client = await ControlClient.connect(config.paths.socketPath);
   try {
     const dir = d.project('env-app');
     const status = await client.request('add', { dir, environment: 'prod123', allow: ['any'] });

@@ -6,13 +6,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { ControlClient } from '../../src/control/client.js';
-import { Daemon } from '../../src/daemon/daemon.js';
-import { socketPeer } from '../../src/daemon/peer.js';
+import type { ControlClient } from '../../src/control/client.js';
 import { killAll, node, TestDaemon, track } from '../helpers/daemon.js';
+import { startInProcess } from '../helpers/in-process.js';
 
 const MOUNTS = 300;
 const disposables: TestDaemon[] = [];
@@ -38,21 +35,7 @@ describe(`${MOUNTS} waiting mounts`, () => {
   it('leave the thread pool free: an unrelated readFile and a status request answer within 50 ms', async () => {
     const d = new TestDaemon();
     disposables.push(d);
-    const config = loadConfig(d.env);
-    const daemon = await Daemon.start({
-      config,
-      logger: pino({ level: 'silent' }),
-      uid: process.getuid?.() ?? 0,
-      pid: process.pid,
-      version: 'test',
-      harden: () => ({ dumpable: true, coreLimit: -1 }),
-      peerOf: socketPeer,
-      providerFactory: async () => {
-        throw new Error('no 1Password in this test');
-      },
-      serviceAccountToken: undefined,
-    });
-    const client = await ControlClient.connect(config.paths.socketPath);
+    const { daemon, client } = await startInProcess(d);
     try {
       await client.request('set', { name: 'TOKEN', valueBase64: Buffer.from('v').toString('base64') });
       await addMounts(client, d, MOUNTS);
