@@ -125,6 +125,13 @@ describe('1Password as the source (op CLI)', () => {
     });
     expect(read).toBe(`A='${valueFor(0)}'\nB='${valueFor(39)}'\n`);
     expect(opCalls().length).toBeGreaterThan(before);
+    // Then written in place: the watch followed the file that replaced the old one.
+    writeFileSync(join(dir, '.env.op'), `C=${REFS[38]}\n`);
+    const again = await waitFor(async () => {
+      const out = (await run('cat', [join(dir, '.env')])).stdout;
+      return out.startsWith('C=') ? out : undefined;
+    });
+    expect(again).toBe(`C='${valueFor(38)}'\n`);
   });
 
   it('a reference with a syntax error fails at add, naming file and line, before any mount exists', async () => {
