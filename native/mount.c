@@ -250,7 +250,8 @@ static void *mount_main(void *arg) {
       emit(m->tsfn, rotate_err == EEXIST ? EV_DISPLACED : EV_ERROR, rotate_err, "rename", 0, 0, 0);
       break;
     }
-    release_late_readers(handle, m->path);
+    /* A ticket still holds the write end: it probes the old inode itself when it is finished. */
+    if (!decide) release_late_readers(handle, m->path);
     close(handle);
     handle = next;
   }

@@ -19,6 +19,14 @@ export interface CliIo {
 const EXIT = { ok: 0, failure: 1, usage: 2, daemonDown: 3 } as const;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** --allow / --deny / --otherwise, shared by add, import and policy. */
+function policyOptions(command: Command, allowHelp: string, otherwiseHelp: string): Command {
+  return command
+    .option('--allow <rule>', allowHelp, collect)
+    .option('--deny <rule>', 'refuse these readers (they get comment lines)', collect)
+    .option('--otherwise <ask|deny>', otherwiseHelp);
+}
 const RULES_HELP =
   'RULE: any | NAME or exe:GLOB (the executable) | argv:GLOB (the command line) | ancestor:GLOB (a parent process); repeatable';
 
@@ -38,39 +46,39 @@ export async function main(argv: readonly string[], base: Omit<CliContext, 'emit
       output = await fn(...args);
     };
 
-  program
-    .command('add [dir]')
-    .description("mount the project's .env (rendered from .env.op or .env.tpl)")
-    .option('--path <file>', 'mount at this path instead of DIR/.env')
-    .option('--environment <id>', 'serve the variables of a 1Password Environment instead of a template')
-    .option('--allow <rule>', `let these readers have the values (--allow any: every reader). ${RULES_HELP}`, collect)
-    .option('--deny <rule>', 'refuse these readers (they get comment lines)', collect)
-    .option('--otherwise <ask|deny>', 'what readers no rule matches get (default: ask)')
-    .action(
-      run(
-        (
-          dir: string | undefined,
-          o: { path?: string; environment?: string; allow?: string[]; deny?: string[]; otherwise?: string },
-        ) =>
-          add(ctx, dir, {
-            ...(o.path ? { path: o.path } : {}),
-            ...(o.environment ? { environment: o.environment } : {}),
-            ...policyParams(o),
-          }),
-      ),
-    );
-  program
-    .command('policy [dir]')
-    .description("change who may read a mount (adds to its rules; --reset starts from 'ask')")
-    .option('--allow <rule>', RULES_HELP, collect)
-    .option('--deny <rule>', 'refuse these readers', collect)
-    .option('--otherwise <ask|deny>', 'what readers no rule matches get')
-    .option('--reset', 'drop every rule first')
-    .action(
-      run((dir: string | undefined, o: { allow?: string[]; deny?: string[]; otherwise?: string; reset?: boolean }) =>
-        policy(ctx, dir, o),
-      ),
-    );
+  policyOptions(
+    program
+      .command('add [dir]')
+      .description("mount the project's .env (rendered from .env.op or .env.tpl)")
+      .option('--path <file>', 'mount at this path instead of DIR/.env')
+      .option('--environment <id>', 'serve the variables of a 1Password Environment instead of a template'),
+    `let these readers have the values (--allow any: every reader). ${RULES_HELP}`,
+    'what readers no rule matches get (default: ask)',
+  ).action(
+    run(
+      (
+        dir: string | undefined,
+        o: { path?: string; environment?: string; allow?: string[]; deny?: string[]; otherwise?: string },
+      ) =>
+        add(ctx, dir, {
+          ...(o.path ? { path: o.path } : {}),
+          ...(o.environment ? { environment: o.environment } : {}),
+          ...policyParams(o),
+        }),
+    ),
+  );
+  policyOptions(
+    program
+      .command('policy [dir]')
+      .description("change who may read a mount (adds to its rules; --reset starts from 'ask')")
+      .option('--reset', 'drop every rule first'),
+    RULES_HELP,
+    'what readers no rule matches get',
+  ).action(
+    run((dir: string | undefined, o: { allow?: string[]; deny?: string[]; otherwise?: string; reset?: boolean }) =>
+      policy(ctx, dir, o),
+    ),
+  );
   program
     .command('approvals')
     .description('reads waiting for your approval, and who is asking')
@@ -140,18 +148,18 @@ export async function main(argv: readonly string[], base: Omit<CliContext, 'emit
     .command('vars')
     .description('list the names in the store (never values)')
     .action(run(() => vars(ctx)));
-  program
-    .command('import [dir]')
-    .description('move a plaintext .env into the store and mount it in its place')
-    .option('--prefix <name>', 'store the values as PREFIX/KEY (default: the directory name)')
-    .option('--allow <rule>', 'who may read the new mount (as for add)', collect)
-    .option('--deny <rule>', 'refuse these readers', collect)
-    .option('--otherwise <ask|deny>', 'what readers no rule matches get (default: ask)')
-    .action(
-      run((dir: string | undefined, o: { prefix?: string; allow?: string[]; deny?: string[]; otherwise?: string }) =>
-        importEnv(ctx, dir, { ...(o.prefix ? { prefix: o.prefix } : {}), ...policyParams(o) }),
-      ),
-    );
+  policyOptions(
+    program
+      .command('import [dir]')
+      .description('move a plaintext .env into the store and mount it in its place')
+      .option('--prefix <name>', 'store the values as PREFIX/KEY (default: the directory name)'),
+    'who may read the new mount (as for add)',
+    'what readers no rule matches get (default: ask)',
+  ).action(
+    run((dir: string | undefined, o: { prefix?: string; allow?: string[]; deny?: string[]; otherwise?: string }) =>
+      importEnv(ctx, dir, { ...(o.prefix ? { prefix: o.prefix } : {}), ...policyParams(o) }),
+    ),
+  );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -11,7 +11,7 @@ import { ensurePrivateDir } from '../io/atomic-write.js';
 import type { Hardening } from '../native/index.js';
 import { EmbeddedStore } from '../secrets/store.js';
 import { loadStoreKey } from '../secrets/store-key.js';
-import { storeSource } from '../secrets/store-source.js';
+import { valueSource } from '../secrets/value-source.js';
 import { Approvals } from './approvals.js';
 import { AuditLog } from './audit.js';
 import { desktopPrompter } from './desktop-prompt.js';
@@ -116,7 +116,7 @@ export class Daemon {
         audit,
         gate,
         registry,
-        source: storeSource(store, () => op.cache),
+        source: valueSource(store, () => op.cache),
         references: op,
         uid: deps.uid,
         writeTimeoutMs: config.writeTimeoutMs,

@@ -37,8 +37,8 @@ export interface MountServiceDeps {
   /** The 1Password side: syntax checks for `op://` references and the set of references to keep resolved. */
   readonly references: {
     validate(reference: string): string | undefined;
-    setReferences(references: readonly string[]): Promise<void>;
-    setEnvironments(ids: readonly string[]): Promise<void>;
+    /** Keeps these resolved; anything new is resolved before it returns. Returns whether a refresh ran. */
+    want(references: readonly string[], environments: readonly string[]): Promise<boolean>;
     /** Resolves every reference again now (one provider call). */
     refresh(): Promise<void>;
   };
@@ -207,16 +207,18 @@ export class MountService {
     for (const entry of targets) {
       if (!entry.mount.record.environment) entry.template = await loadTemplate(entry.mount.record.template);
     }
-    await this.#syncReferences();
-    await this.#deps.references.refresh();
+    // One provider call: the sync already made it when the templates brought new references.
+    if (!(await this.#syncReferences())) await this.#deps.references.refresh();
     this.refreshAll();
     return targets.map((entry) => mountStatus(entry, this.#deps.audit));
   }
 
-  async #syncReferences(): Promise<void> {
-    const environments = [...this.#entries.values()].flatMap((e) => e.mount.record.environment ?? []);
-    await this.#deps.references.setEnvironments(environments);
-    await this.#deps.references.setReferences(opReferencesOf([...this.#entries.values()].map((e) => e.template)));
+  #syncReferences(): Promise<boolean> {
+    const entries = [...this.#entries.values()];
+    return this.#deps.references.want(
+      opReferencesOf(entries.map((e) => e.template)),
+      entries.flatMap((e) => e.mount.record.environment ?? []),
+    );
   }
 
   #find(pathOrDir: string): Entry {

@@ -84,21 +84,17 @@ export class OnePassword {
     return this.#cache?.provider.validate(reference);
   }
 
-  /** The `op://` references all mounts need; new ones are resolved before this returns. */
-  async setReferences(references: readonly string[]): Promise<void> {
+  /** What the mounts need (`op://` references, Environments); new ones are resolved before this returns, in one
+   * refresh. Returns whether a refresh ran. */
+  async want(references: readonly string[], environments: readonly string[]): Promise<boolean> {
     this.#references = [...references];
-    await this.#cache?.setReferences(references);
+    this.#environments = [...environments];
+    return (await this.#cache?.want({ references, environments })) ?? false;
   }
 
   /** One provider call for every reference now (`envmount refresh`). */
   async refresh(): Promise<void> {
     await this.#cache?.refresh();
-  }
-
-  /** The Environments mounts serve; new ones are fetched before this returns. */
-  async setEnvironments(ids: readonly string[]): Promise<void> {
-    this.#environments = [...ids];
-    await this.#cache?.setEnvironments(ids);
   }
 
   status(): CacheStatus | undefined {
@@ -116,8 +112,7 @@ export class OnePassword {
     const { logger, refreshMs, graceMs, backoffMs, onChange } = this.#deps;
     this.#cache = new SecretCache(provider, { logger, refreshMs, graceMs, backoffMs, onChange });
     logger.info({ provider: provider.description }, '1Password source configured');
-    const cache = this.#cache;
-    void cache.setEnvironments(this.#environments).then(() => cache.setReferences(this.#references));
+    void this.#cache.want({ references: this.#references, environments: this.#environments });
   }
 
   async #readSettings(): Promise<Settings | undefined> {

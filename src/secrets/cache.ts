@@ -61,20 +61,18 @@ export class SecretCache {
     return this.#options.now?.() ?? Date.now();
   }
 
-  /** The references to keep resolved (deduplicated); a change triggers a refresh. */
-  async setReferences(references: readonly string[]): Promise<void> {
-    const next = [...new Set(references)].sort();
-    const changed = next.length !== this.#references.length || next.some((r, i) => r !== this.#references[i]);
-    this.#references = next;
-    if (changed && next.some((r) => !this.#values.has(r))) await this.refresh();
-  }
-
-  /** The 1Password Environments to keep resolved (`envmount add --environment`); new ones are fetched at once. */
-  async setEnvironments(ids: readonly string[]): Promise<void> {
-    const next = [...new Set(ids)].sort();
-    const fresh = next.filter((id) => !this.#environmentNames.has(id));
-    this.#environments = next;
-    if (fresh.length > 0) await this.refresh();
+  /**
+   * What to keep resolved: the `op://` references of every mount and the Environments mounted. Anything not yet
+   * resolved is fetched at once, in one refresh; returns whether that refresh ran.
+   */
+  async want(wanted: { references: readonly string[]; environments: readonly string[] }): Promise<boolean> {
+    this.#references = [...new Set(wanted.references)].sort();
+    this.#environments = [...new Set(wanted.environments)].sort();
+    const missing =
+      this.#references.some((r) => !this.#values.has(r)) ||
+      this.#environments.some((id) => !this.#environmentNames.has(id));
+    if (missing) await this.refresh();
+    return missing;
   }
 
   /** The variable names of an Environment, or why they are not known. */

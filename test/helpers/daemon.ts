@@ -3,7 +3,7 @@
  * bookkeeping so that every process and FIFO a test starts is gone when it ends.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ControlClient } from '../../src/control/client.js';
 
@@ -200,7 +200,6 @@ export function node(script: string, options: RunOptions = {}): Promise<RunResul
  * Polls /proc in 5 ms steps for at most `timeoutMs`; rejects if the process never gets there.
  */
 export async function blockedInFifoOpen(pid: number, timeoutMs = 5000): Promise<void> {
-  const { readFileSync } = await import('node:fs');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let wchan = '';

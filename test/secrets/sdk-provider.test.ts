@@ -73,7 +73,7 @@ const MOUNT_REFS = Array.from({ length: 10 }, (_, m) =>
 describe('1Password SDK provider with the cache', () => {
   it('resolves the references of 10 mounts (40 distinct) in one resolveAll per refresh, single-flight', async () => {
     const { secrets, cache } = setup();
-    await cache.setReferences(MOUNT_REFS.flat());
+    await cache.want({ references: MOUNT_REFS.flat(), environments: [] });
     expect(secrets.calls).toHaveLength(1);
     expect(secrets.calls[0]).toHaveLength(40);
     await Promise.all([cache.refresh(), cache.refresh(), cache.refresh()]);
@@ -88,7 +88,7 @@ describe('1Password SDK provider with the cache', () => {
   it('maps a per-reference error to that variable only', async () => {
     const { secrets, cache } = setup();
     secrets.missing.add('op://vault/item3/field');
-    await cache.setReferences(['op://vault/item3/field', 'op://vault/item4/field']);
+    await cache.want({ references: ['op://vault/item3/field', 'op://vault/item4/field'], environments: [] });
     expect(cache.lookup('op://vault/item3/field')).toEqual({ problem: 'op://vault/item3/field: no item matches' });
     expect(Buffer.isBuffer(cache.lookup('op://vault/item4/field'))).toBe(true);
     expect(cache.status().state).toBe('fresh');
@@ -97,7 +97,7 @@ describe('1Password SDK provider with the cache', () => {
 
   it('backs off on a rate limit and serves the last good values within the grace, saying so', async () => {
     const { secrets, cache } = setup({ backoffMs: 5000 });
-    await cache.setReferences(['op://v/a/f']);
+    await cache.want({ references: ['op://v/a/f'], environments: [] });
     secrets.failWith = new RateLimitExceededError('too many requests');
     const before = Date.parse(cache.status().nextRefreshAt ?? '');
     await cache.refresh();
@@ -119,7 +119,7 @@ describe('1Password SDK provider with the cache', () => {
 
   it('fails closed once the grace has passed, and reports expired auth with the command that fixes it', async () => {
     const { secrets, cache, advance } = setup({ graceMs: 60_000 });
-    await cache.setReferences(['op://v/a/f']);
+    await cache.want({ references: ['op://v/a/f'], environments: [] });
     const held = cache.lookup('op://v/a/f') as Buffer;
     secrets.failWith = new AuthExpiredError('expired');
     advance(61_000);
@@ -132,7 +132,7 @@ describe('1Password SDK provider with the cache', () => {
 
   it('with grace 0, fails closed at the first failure', async () => {
     const { secrets, cache } = setup({ graceMs: 0 });
-    await cache.setReferences(['op://v/a/f']);
+    await cache.want({ references: ['op://v/a/f'], environments: [] });
     secrets.failWith = new Error('network down');
     await cache.refresh();
     expect(cache.status().state).toBe('failing');
@@ -142,7 +142,7 @@ describe('1Password SDK provider with the cache', () => {
 
   it('lock zeroes every buffer; unlock fills the cache again', async () => {
     const { cache, changes } = setup();
-    await cache.setReferences(['op://v/a/f', 'op://v/b/f']);
+    await cache.want({ references: ['op://v/a/f', 'op://v/b/f'], environments: [] });
     const held = [cache.lookup('op://v/a/f') as Buffer, cache.lookup('op://v/b/f') as Buffer];
     const before = changes();
     cache.lock();
@@ -199,7 +199,7 @@ describe('1Password Environments', () => {
 
   it('fetches each Environment in the refresh and serves its variables by name', async () => {
     const { environments, cache } = envSetup();
-    await cache.setEnvironments(['env1']);
+    await cache.want({ references: [], environments: ['env1'] });
     expect(environments.calls).toEqual(['env1']);
     expect(cache.environmentNames('env1')).toEqual(['API_KEY', 'REGION']);
     expect((cache.lookup(environmentReference('env1', 'API_KEY').raw) as Buffer).toString()).toBe('env1-key');
@@ -210,10 +210,10 @@ describe('1Password Environments', () => {
 
   it('marks a missing Environment only, and fails the refresh on expired auth', async () => {
     const { cache } = envSetup();
-    await cache.setEnvironments(['env1', 'missing']);
+    await cache.want({ references: [], environments: ['env1', 'missing'] });
     expect(cache.environmentNames('missing')).toEqual({ problem: expect.stringContaining('environment not found') });
     expect(cache.environmentNames('env1')).toEqual(['API_KEY', 'REGION']);
-    await cache.setEnvironments(['env1', 'expired']);
+    await cache.want({ references: [], environments: ['env1', 'expired'] });
     expect(cache.status()).toMatchObject({ state: 'stale', lastError: '1Password sign-in expired' });
     cache.close();
   });

@@ -7,7 +7,7 @@ import type { SecretCache } from './cache.js';
 import type { ValueSource } from './resolve.js';
 import type { EmbeddedStore } from './store.js';
 
-export function storeSource(store: EmbeddedStore, cache: () => SecretCache | undefined): ValueSource {
+export function valueSource(store: EmbeddedStore, cache: () => SecretCache | undefined): ValueSource {
   return {
     environmentNames(id: string) {
       return cache()?.environmentNames(id) ?? { problem: 'no 1Password provider is configured; run `envmount login`' };
