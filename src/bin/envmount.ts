@@ -1,9 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 import { main } from '../cli/main.js';
 import { confirmer, secretReader } from '../cli/prompt.js';
 /** The `envmount` entry point: wires config, streams and the control client, then hands over to the CLI. */
 import { loadConfig } from '../config/config.js';
 import { ControlClient } from '../control/client.js';
+import { createChildRunner } from '../run/runner.js';
 import { VERSION } from './version.js';
 
 const config = loadConfig(process.env);
@@ -18,6 +19,13 @@ const code = await main(
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
     confirm: confirmer({ input: process.stdin, output: process.stderr }),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    environment: process.env,
+    child: createChildRunner({
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      signals: process,
+    }),
   },
   { stdout: process.stdout, stderr: process.stderr },
 );

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 /**
  * The `envmountd` entry point: `envmountd start` runs the daemon in the foreground (what systemd or launchd runs),
  * JSON logs on stderr, clean stop on SIGTERM/SIGINT. The one place the daemon's dependencies are wired.

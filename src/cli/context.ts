@@ -1,5 +1,6 @@
 /** What every CLI command receives: where the daemon is, the working directory, and how to read a secret. */
 import type { ControlClient } from '../control/client.js';
+import type { ChildRunner } from '../core/child-spec.js';
 
 export interface CliContext {
   readonly socketPath: string;
@@ -17,12 +18,20 @@ export interface CliContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** Writes a line of data as it comes (for `--follow`). */
   readonly emit: (line: string) => void;
+  /** Writes a diagnostic line (stderr) as it comes. */
+  readonly note: (line: string) => void;
+  /** Our environment, which `envmount run` passes on to its child. */
+  readonly environment: Readonly<Record<string, string | undefined>>;
+  /** Starts `envmount run`'s child. */
+  readonly child: ChildRunner;
 }
 
 /** A command's outcome: `data` for --json, `text` for people (stdout). */
 export interface CommandOutput {
   readonly data: unknown;
   readonly text: string;
+  /** Set by `envmount run`: the child's exit code; the child has written its own output, nothing is printed. */
+  readonly exitCode?: number;
 }
 
 export async function withClient<T>(ctx: CliContext, use: (client: ControlClient) => Promise<T>): Promise<T> {

@@ -1,5 +1,7 @@
 /** Human-readable renderings of daemon replies. Names and states only: replies never hold values. */
+
 import type { DaemonStatus, MountInfo, MountStatus, OnePasswordStatus } from '../control/protocol.js';
+import { MIN_MASKED_LENGTH } from '../core/masker.js';
 
 function ago(iso: string | undefined, now: number): string {
   if (!iso) return 'never';
@@ -40,6 +42,11 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
   for (const p of m.problems) lines.push(`  unresolved ${p.key}: ${p.problem}`);
   for (const key of m.unrepresentable) {
     lines.push(`  warning:   ${key} holds both quote kinds or a CR; dotenv readers cannot read it back exactly`);
+  }
+  if (m.unmasked.length > 0) {
+    lines.push(
+      `  unmasked:  ${m.unmasked.join(', ')} (under ${MIN_MASKED_LENGTH} bytes: \`envmount run\` does not conceal them in output)`,
+    );
   }
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import type { CliContext, CommandOutput } from './context.js';
 import { add, importEnv, list, remove, status } from './mount-commands.js';
 import { lock, login, refresh, unlock } from './onepassword-commands.js';
 import { approvals, approve, deny, log, policy, policyParams } from './policy-commands.js';
+import { type RunOptions, runCommand } from './run-command.js';
 import { set, unset, vars } from './variable-commands.js';
 
 export interface CliIo {
@@ -16,7 +17,7 @@ export interface CliIo {
   readonly stderr: Writable;
 }
 
-const EXIT = { ok: 0, failure: 1, usage: 2, daemonDown: 3 } as const;
+const EXIT = { ok: 0, failure: 1, usage: 2, daemonDown: 3, notExecutable: 126, notFound: 127 } as const;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -30,14 +31,23 @@ function policyOptions(command: Command, allowHelp: string, otherwiseHelp: strin
 const RULES_HELP =
   'RULE: any | NAME or exe:GLOB (the executable) | argv:GLOB (the command line) | ancestor:GLOB (a parent process); repeatable';
 
-export async function main(argv: readonly string[], base: Omit<CliContext, 'emit'>, io: CliIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  base: Omit<CliContext, 'emit' | 'note'>,
+  io: CliIo,
+): Promise<number> {
   let output: CommandOutput | undefined;
-  const ctx: CliContext = { ...base, emit: (line) => io.stdout.write(`${line}\n`) };
+  const ctx: CliContext = {
+    ...base,
+    emit: (line) => io.stdout.write(`${line}\n`),
+    note: (line) => io.stderr.write(`${line}\n`),
+  };
   const program = new Command('envmount')
     .description('Serve .env files from memory through named pipes: no plaintext secrets on disk.')
     .version(ctx.version, '-V, --version')
     .option('--json', 'print data as JSON')
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError();
   const run =
@@ -161,6 +171,20 @@ export async function main(argv: readonly string[], base: Omit<CliContext, 'emit
     ),
   );
 
+  program
+    .command('run')
+    .description("run a command with the project's values in its environment (output masked in a terminal)")
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('--env-file <file>', 'take the values from this template (.env.op); repeatable, later files win', collect)
+    .option('--environment <id>', 'take the values from a 1Password Environment')
+    .option('--dir <dir>', 'the project whose mount gives the values (default: the current directory)')
+    .option('--no-masking', 'do not conceal values in the output')
+    .option('--mask', 'conceal values also when the output is not a terminal (pipes are byte-exact by default)')
+    .option('--no-inherit', "give the child only the values, not this shell's environment")
+    .option('--allow-dangerous <name>', 'allow setting a name like LD_PRELOAD or NODE_OPTIONS; repeatable', collect)
+    .passThroughOptions()
+    .action(run((command: string[], o: RunOptions) => runCommand(ctx, command, o)));
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
@@ -170,12 +194,19 @@ export async function main(argv: readonly string[], base: Omit<CliContext, 'emit
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`envmount: ${message}\n`);
     if (!isEnvmountError(error)) return EXIT.failure;
-    return error.code === 'DAEMON_NOT_RUNNING' ? EXIT.daemonDown : error.code === 'USAGE' ? EXIT.usage : EXIT.failure;
+    const byCode: Partial<Record<string, number>> = {
+      DAEMON_NOT_RUNNING: EXIT.daemonDown,
+      USAGE: EXIT.usage,
+      COMMAND_NOT_FOUND: EXIT.notFound,
+      NOT_EXECUTABLE: EXIT.notExecutable,
+    };
+    return byCode[error.code] ?? EXIT.failure;
   }
   if (!output) {
     program.outputHelp();
     return EXIT.usage;
   }
+  if (output.exitCode !== undefined) return output.exitCode;
   const json = program.opts<{ json?: boolean }>().json;
   io.stdout.write(json ? `${JSON.stringify(output.data, null, 2)}\n` : `${output.text}\n`);
   return EXIT.ok;

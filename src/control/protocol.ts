@@ -1,7 +1,7 @@
 /**
  * The control protocol between envmountd and its clients (CLI, MCP): newline-delimited JSON over a unix socket,
- * versioned, one request per line, requests capped in size. Values cross it only in `set` and `import` requests,
- * never in a reply.
+ * versioned, one request per line, requests capped in size. Values cross it in `set` and `import` requests and in
+ * one reply: `run`'s, to a peer the reader policy allowed (the MCP front end never sends `run`).
  */
 import { z } from 'zod';
 
@@ -10,6 +10,7 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 const absolute = z.string().min(1).startsWith('/', 'must be an absolute path');
 const ruleTexts = z.array(z.string().min(1).max(500)).max(100);
+const environmentId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a 1Password Environment ID');
 const otherwise = z.enum(['ask', 'deny', 'allow']);
 const policyOptions = {
   allow: ruleTexts.optional(),
@@ -23,10 +24,7 @@ export const paramSchemas = {
     .object({
       dir: absolute,
       path: absolute.optional(),
-      environment: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a 1Password Environment ID')
-        .optional(),
+      environment: environmentId.optional(),
       ...policyOptions,
     })
     .strict(),
@@ -67,6 +65,14 @@ export const paramSchemas = {
   lock: z.object({}).strict(),
   unlock: z.object({}).strict(),
   import: z.object({ dir: absolute, prefix: z.string().min(1).max(100).optional(), ...policyOptions }).strict(),
+  run: z
+    .object({
+      dir: absolute,
+      envFiles: z.array(absolute).max(50).optional(),
+      environment: environmentId.optional(),
+      allowDangerous: z.array(z.string().min(1).max(200)).max(100).optional(),
+    })
+    .strict(),
 } as const;
 
 export type Method = keyof typeof paramSchemas;
@@ -97,6 +103,8 @@ export interface MountStatus extends MountInfo {
   readonly problems: readonly VariableProblem[];
   /** Keys whose value no dotenv reader reads back exactly (names only). */
   readonly unrepresentable: readonly string[];
+  /** Keys whose value is too short for `envmount run` to mask in output (names only). */
+  readonly unmasked: readonly string[];
   /** Who may read, in words, and as data. */
   readonly policy: string;
   readonly rules: readonly { effect: 'allow' | 'deny'; kind: 'exe' | 'argv' | 'ancestor'; pattern: string }[];
@@ -174,6 +182,22 @@ export interface Results {
   refresh: { mounts: MountStatus[]; onePassword: OnePasswordStatus | undefined };
   lock: { locked: true };
   unlock: { locked: false; onePassword: OnePasswordStatus | undefined };
+  run: RunValues;
+}
+
+/**
+ * The one reply that carries values: `envmount run` needs them for the child's environment. Sent only to a peer the
+ * reader policy allowed, after the dangerous-name check; in file order, later files winning.
+ */
+export interface RunValues {
+  /** What the values came from (a mount's template, env files, an Environment), for messages. */
+  readonly source: string;
+  readonly variables: readonly {
+    readonly name: string;
+    readonly valueBase64: string;
+    /** The byte ranges [start, end) of the value that came from references: what output masking conceals. */
+    readonly secretRanges: readonly (readonly [number, number])[];
+  }[];
 }
 
 export interface Request {

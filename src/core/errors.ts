@@ -5,13 +5,16 @@
 export type ErrorCode =
   | 'ALREADY_RUNNING'
   | 'BAD_REQUEST'
+  | 'COMMAND_NOT_FOUND'
   | 'DAEMON_NOT_RUNNING'
+  | 'DANGEROUS_NAME'
   | 'DIRECTORY_MISSING'
   | 'FORBIDDEN'
   | 'INTERNAL'
   | 'MOUNT_DISPLACED'
   | 'MOUNT_EXISTS'
   | 'NOT_A_MOUNT'
+  | 'NOT_EXECUTABLE'
   | 'NOT_FOUND'
   | 'PATH_IS_SYMLINK'
   | 'PATH_NOT_ALLOWED'
@@ -23,6 +26,7 @@ export type ErrorCode =
   | 'STORE_KEY'
   | 'TEMPLATE_MISSING'
   | 'TEMPLATE_PARSE'
+  | 'UNRESOLVED'
   | 'USAGE'
   | 'VALUE_EMPTY';
 

@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { DaemonStatus } from '../control/protocol.js';
+import type { DaemonStatus, Params } from '../control/protocol.js';
 import { type ControlServer, type Peer, startControlServer } from '../control/server.js';
 import { ensurePrivateDir } from '../io/atomic-write.js';
 import type { Hardening } from '../native/index.js';
@@ -20,6 +20,7 @@ import { MountService } from './mounts.js';
 import { OnePassword, type ProviderFactory } from './onepassword.js';
 import { ReaderGate } from './reader-gate.js';
 import { Registry } from './registry.js';
+import { runValues } from './run-values.js';
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -111,12 +112,13 @@ export class Daemon {
       });
       const op = onePassword;
       await op.start(deps.serviceAccountToken);
+      const source = valueSource(store, () => op.cache);
       const gate = new ReaderGate({ approvals, audit, logger: logger.child({ component: 'readers' }) });
       const mounts = new MountService({
         audit,
         gate,
         registry,
-        source: valueSource(store, () => op.cache),
+        source,
         references: op,
         uid: deps.uid,
         writeTimeoutMs: config.writeTimeoutMs,
@@ -148,7 +150,9 @@ export class Daemon {
         mounts.refreshAll();
         logger.info('unlocked');
       };
-      ready(createHandler({ mounts, store, approvals, audit, onePassword: op, daemonStatus, lock, unlock }));
+      const runDeps = { mounts, source, gate, audit, validate: (r: string) => op.validate(r) };
+      const run = (params: Params<'run'>, peer: Peer) => runValues(params, peer, runDeps);
+      ready(createHandler({ mounts, store, approvals, audit, onePassword: op, daemonStatus, lock, unlock, run }));
       logger.info(
         { pid: deps.pid, socket: config.paths.socketPath, mounts: mounts.list().length, dumpable: hardening.dumpable },
         'envmountd started',

@@ -25,6 +25,8 @@ export interface HandlerDeps {
   /** Lock: wipe every value held in memory; unlock: read the store again (its key from disk). */
   readonly lock: () => void;
   readonly unlock: () => Promise<void>;
+  /** `envmount run`: the values for the peer's child, if the policy allows the peer. */
+  readonly run: (params: Params<'run'>, peer: Peer) => Promise<Results['run']>;
 }
 
 type Implementations = { [M in Method]: (params: Params<M>, peer: Peer) => Promise<Results[M]> | Results[M] };
@@ -132,6 +134,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       return { locked: false as const, onePassword: deps.onePassword.status() };
     },
     import: (p) => importDotenv(p.dir, p.prefix, p, { store, mounts }),
+    run: (p, peer) => deps.run(p, peer),
   };
   return async (method, params, peer) => {
     if (!Object.hasOwn(paramSchemas, method)) {

@@ -61,6 +61,7 @@ export function createEntry(
     template,
     problems: [],
     unrepresentable: [],
+    unmasked: [],
   };
   entry.mount.setDecide(!needsNoDecision(entry.policy));
   if (!record.environment) entry.unwatch = watchTemplate(record.template, callbacks.templateChanged);

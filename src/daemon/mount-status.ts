@@ -24,6 +24,7 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
     contentLocked: mount.contentLocked,
     problems: entry.problems,
     unrepresentable: entry.unrepresentable,
+    unmasked: entry.unmasked,
     policy: describePolicy(entry.policy),
     rules: entry.policy.rules,
     otherwise: entry.policy.fallback,

@@ -21,6 +21,7 @@ import { createEntry } from './mount-entry.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
+import { ReferenceLeases } from './reference-leases.js';
 import type { MountRecord, Registry } from './registry.js';
 import { renderEntry } from './render-mount.js';
 import { opReferencesOf, usesStoreName, validateOpReferences } from './template-references.js';
@@ -53,11 +54,13 @@ export interface Entry {
   template: LoadedTemplate;
   problems: VariableProblem[];
   unrepresentable: readonly string[];
+  unmasked: readonly string[];
 }
 
 export class MountService {
   readonly #deps: MountServiceDeps;
   readonly #entries = new Map<string, Entry>();
+  readonly #leases = new ReferenceLeases();
 
   constructor(deps: MountServiceDeps) {
     this.#deps = deps;
@@ -213,11 +216,29 @@ export class MountService {
     return targets.map((entry) => mountStatus(entry, this.#deps.audit));
   }
 
+  /** The mount of a project directory: the mount whose directory is `dir` or its nearest ancestor. */
+  mountFor(dir: string): Entry | undefined {
+    let best: Entry | undefined;
+    for (const entry of this.#entries.values()) {
+      const root = entry.mount.record.dir;
+      const inside = dir === root || dir.startsWith(root.endsWith('/') ? root : `${root}/`);
+      if (inside && (!best || root.length > best.mount.record.dir.length)) best = entry;
+    }
+    return best;
+  }
+
+  /** Keeps these resolved as well (for `envmount run`) for `forMs`; anything new is resolved before it returns. */
+  async lease(references: readonly string[], environments: readonly string[], forMs: number): Promise<void> {
+    this.#leases.add(references, environments, forMs);
+    await this.#syncReferences();
+  }
+
   #syncReferences(): Promise<boolean> {
     const entries = [...this.#entries.values()];
+    const leased = this.#leases.current();
     return this.#deps.references.want(
-      opReferencesOf(entries.map((e) => e.template)),
-      entries.flatMap((e) => e.mount.record.environment ?? []),
+      [...opReferencesOf(entries.map((e) => e.template)), ...leased.references],
+      [...entries.flatMap((e) => e.mount.record.environment ?? []), ...leased.environments],
     );
   }
 

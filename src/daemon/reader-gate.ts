@@ -74,6 +74,10 @@ export function refusalText(mount: GatedMount, reader: ProcessInfo | undefined, 
   );
 }
 
+export type Verdict =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly decision: AuditDecision; readonly why: string; readonly fix: string };
+
 export class ReaderGate {
   readonly #deps: GateDeps;
 
@@ -146,7 +150,32 @@ export class ReaderGate {
     }
   }
 
-  #allowCommand(mount: GatedMount, reader: ProcessInfo): string {
+  /**
+   * The decision for a process that asks for the values themselves (`envmount run`, the peer of the control
+   * connection): the same policy, grants and questions as a read of the mount. The caller audits the outcome.
+   */
+  async authorize(mount: Pick<GatedMount, 'path' | 'dir' | 'policy'>, reader: ProcessInfo): Promise<Verdict> {
+    const facts = factsOf(reader);
+    const decision: Decision = this.#deps.approvals.granted(mount.path, reader.exe)
+      ? { verdict: 'allow', rule: undefined }
+      : decide(mount.policy, facts);
+    const fix = this.#allowCommand(mount, reader);
+    if (decision.verdict === 'allow') return { allowed: true };
+    if (decision.verdict === 'deny') {
+      const rule = decision.rule;
+      const why = rule ? `the rule "${describeRule(rule)}" refuses it` : 'this mount refuses readers no rule allows';
+      return { allowed: false, decision: 'denied', why, fix };
+    }
+    const { id, answer } = this.#deps.approvals.ask(mount.path, reader, facts.chain());
+    this.#deps.logger.info({ id, path: mount.path, pid: reader.pid, exe: reader.exe }, 'run waits for approval');
+    const result = await answer;
+    if (result === 'allow' && isSameProcess(reader)) return { allowed: true };
+    return result === 'timeout'
+      ? { allowed: false, decision: 'timed-out', why: 'nobody approved it in time', fix }
+      : { allowed: false, decision: 'denied', why: 'the request was denied', fix };
+  }
+
+  #allowCommand(mount: Pick<GatedMount, 'dir'>, reader: ProcessInfo): string {
     return `\`envmount policy ${mount.dir} --allow ${basename(reader.exe)}\`, or approve its next read with \`envmount approve\``;
   }
 

@@ -1,3 +1,4 @@
+import { MIN_MASKED_LENGTH } from '../core/masker.js';
 import { environmentReference } from '../core/reference.js';
 import { renderDotenv } from '../core/render.js';
 import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
@@ -25,11 +26,14 @@ export function renderEntry(entry: Entry, source: ValueSource): Buffer {
     entry.problems = [];
     return Buffer.from(`# envmount: this mount's template has an error: ${entry.template.error}\n`);
   }
-  const { items, problems } = resolveEntries(entry.template.entries, source);
+  const { items, problems, secretRanges } = resolveEntries(entry.template.entries, source);
   try {
     const rendered = renderDotenv(items);
     entry.problems = problems;
     entry.unrepresentable = rendered.unrepresentable;
+    entry.unmasked = [...secretRanges].flatMap(([key, ranges]) =>
+      ranges.some(([start, end]) => end > start && end - start < MIN_MASKED_LENGTH) ? [key] : [],
+    );
     return rendered.content;
   } finally {
     wipeItems(items);

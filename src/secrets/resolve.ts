@@ -25,22 +25,31 @@ export interface Resolution {
   /** Render items; their value Buffers are fresh copies the caller wipes (`wipeItems`). */
   readonly items: RenderItem[];
   readonly problems: VariableProblem[];
+  /** For each item with a value: the byte ranges [start, end) of it that came from references (the secrets). */
+  readonly secretRanges: ReadonlyMap<string, readonly (readonly [number, number])[]>;
 }
 
 export function resolveEntries(entries: readonly TemplateEntry[], source: ValueSource): Resolution {
   const items: RenderItem[] = [];
   const problems: VariableProblem[] = [];
+  const secretRanges = new Map<string, [number, number][]>();
   for (const entry of entries) {
     const chunks: Buffer[] = [];
+    const ranges: [number, number][] = [];
+    let size = 0;
     let problem: VariableProblem | undefined;
     for (const part of entry.parts) {
       if (part.kind === 'text') {
-        chunks.push(Buffer.from(part.text, 'utf8'));
+        const text = Buffer.from(part.text, 'utf8');
+        chunks.push(text);
+        size += text.length;
         continue;
       }
       const found = source.lookup(part.ref);
       if (Buffer.isBuffer(found)) {
         chunks.push(found);
+        ranges.push([size, size + found.length]);
+        size += found.length;
       } else {
         problem = { key: entry.key, reference: part.ref.raw, problem: found.problem };
         break;
@@ -51,9 +60,10 @@ export function resolveEntries(entries: readonly TemplateEntry[], source: ValueS
       items.push({ key: entry.key, problem: problem.problem });
     } else {
       items.push({ key: entry.key, value: Buffer.concat(chunks) });
+      secretRanges.set(entry.key, ranges);
     }
   }
-  return { items, problems };
+  return { items, problems, secretRanges };
 }
 
 export function wipeItems(items: readonly RenderItem[]): void {

@@ -150,7 +150,8 @@ export class TestDaemon {
   }
 
   cli(args: readonly string[], options: Omit<RunOptions, 'env'> = {}): Promise<RunResult> {
-    return run(process.execPath, [CLI, ...args], { env: this.env, ...options });
+    // Run as installed: through the shebang, which keeps Node 20 from opening `--env-file FILE` given to us.
+    return run(CLI, args, { env: this.env, ...options });
   }
 
   async client(): Promise<ControlClient> {
