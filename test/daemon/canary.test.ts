@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { MASK } from '../../src/core/masker.js';
 import { filesContaining } from '../helpers/canary.js';
 import { killAll, node, run, TestDaemon } from '../helpers/daemon.js';
 
@@ -33,6 +34,14 @@ it('leaves no plaintext value on disk or in logs after a full session', async ()
     { env: { ...daemon.env, CANARY: canary } },
   );
   expect(reads.stdout).toBe('100');
+  // `envmount run`: the values reach the child's environment; its output is masked, the composite value around it kept.
+  const ran = await daemon.cli(
+    ['run', '--mask', '--', 'node', '-e', 'console.log(process.env.SECRET, process.env.WRAPPED)'],
+    {
+      cwd: dir,
+    },
+  );
+  expect(ran.stdout).toBe(`${MASK} pre-${MASK}-post\n`);
   // Everything a user might run that prints state, too.
   for (const args of [['status'], ['--json', 'status'], ['list'], ['vars'], ['log'], ['--json', 'log']]) {
     const out = await daemon.cli(args);
