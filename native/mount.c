@@ -47,6 +47,9 @@ typedef struct mount {
   int wait_fd;   /* O_PATH handle of the inode the thread waits on, -1 while not waiting */
   int cancel_fd; /* read end opened by stop() to complete a pending open(); closed by the thread */
   uint64_t inode;
+  /* The mtime every FIFO at the path carries (the first one's): set on each new FIFO before it is swapped in, with
+   * atime "now", so that watchers comparing mtime (chokidar, watchpack) see no change when a read rotates the inode. */
+  struct timespec mtime;
   napi_threadsafe_function tsfn;
   int refs; /* main thread only: the JS handle and the thread-safe function each hold one */
 } mount_t;
@@ -98,6 +101,18 @@ static int handle_stat(int handle, const char *path, struct stat *st) {
 #endif
 }
 
+#ifdef __APPLE__
+#define ST_MTIM(st) ((st).st_mtimespec)
+#else
+#define ST_MTIM(st) ((st).st_mtim)
+#endif
+
+/* Gives the FIFO at `path` the mount's pinned mtime and atime now (best effort: a watcher may see a change). */
+static void pin_times(const mount_t *m, const char *path) {
+  struct timespec times[2] = {{0, UTIME_NOW}, m->mtime};
+  utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
+}
+
 /* Puts a fresh FIFO at the path in one atomic exchange, verifies that what came out is the inode just served
  * (never a file the user put there meanwhile: that is swapped straight back), and returns an O_PATH handle on the
  * new inode, or -1 with errno (EEXIST: the path holds something that is not ours). */
@@ -110,6 +125,7 @@ static int rotate(mount_t *m, const struct stat *served) {
     unlink(m->temp);
     if (mkfifo(m->temp, 0600) != 0) return -1;
   }
+  pin_times(m, m->temp);
   int fd = open_handle(m->temp);
   if (fd < 0 || handle_stat(fd, m->temp, &st) != 0) {
     int e = errno;
@@ -201,6 +217,8 @@ static void *mount_main(void *arg) {
     pthread_mutex_lock(&m->lock);
     m->inode = (uint64_t)st.st_ino;
     pthread_mutex_unlock(&m->lock);
+    m->mtime = ST_MTIM(st);
+    pin_times(m, m->path);
   }
   while (handle >= 0) {
     pthread_mutex_lock(&m->lock);
