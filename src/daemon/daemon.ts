@@ -16,6 +16,7 @@ import { Approvals } from './approvals.js';
 import { AuditLog } from './audit.js';
 import { desktopPrompter } from './desktop-prompt.js';
 import { createHandler } from './handlers.js';
+import { HEAL_MS } from './mount-healer.js';
 import { MountService } from './mounts.js';
 import { OnePassword, type ProviderFactory } from './onepassword.js';
 import { ReaderGate } from './reader-gate.js';
@@ -44,6 +45,7 @@ export class Daemon {
   readonly #approvals: Approvals;
   readonly #audit: AuditLog;
   readonly #onePassword: OnePassword;
+  readonly #healer: NodeJS.Timeout;
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -56,6 +58,19 @@ export class Daemon {
     onePassword: OnePassword,
   ) {
     this.#onePassword = onePassword;
+    // One look at every mount path per tick; a slow tick (a restart in progress) makes the next one wait.
+    let healing = false;
+    this.#healer = setInterval(() => {
+      if (healing) return;
+      healing = true;
+      mounts
+        .heal()
+        .catch((error: unknown) => logger.warn({ err: error }, 'healing failed'))
+        .finally(() => {
+          healing = false;
+        });
+    }, HEAL_MS);
+    this.#healer.unref();
     this.#approvals = approvals;
     this.#audit = audit;
     this.#server = server;
@@ -171,6 +186,7 @@ export class Daemon {
   /** Stops serving: no new requests, every mount's FIFO removed, every value wiped. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      clearInterval(this.#healer);
       try {
         await this.#server.close();
       } finally {

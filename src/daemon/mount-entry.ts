@@ -2,14 +2,31 @@
  * Building one mount's entry: the Mount with its hooks (served reads to the audit log, readers to the gate), its
  * policy, and the watch on its template. The MountService owns the entries this returns.
  */
-import { DEFAULT_POLICY, needsNoDecision } from '../core/policy.js';
+import { DEFAULT_POLICY, needsNoDecision, type Policy } from '../core/policy.js';
 import type { MountEvent } from '../native/index.js';
+import type { VariableProblem } from '../secrets/resolve.js';
 import { Mount } from './mount.js';
-import type { Entry, MountServiceDeps } from './mounts.js';
+import type { MountServiceDeps } from './mounts.js';
 import type { GatedMount } from './reader-gate.js';
 import type { MountRecord } from './registry.js';
 import { watchTemplate } from './template-watch.js';
 import type { LoadedTemplate } from './templates.js';
+
+export interface Entry {
+  readonly mount: Mount;
+  /** Stops watching the template (set while the mount exists). */
+  unwatch: () => void;
+  /** Watches the template again (after its directory came back). */
+  rewatch: () => void;
+  policy: Policy;
+  collisions: number;
+  template: LoadedTemplate;
+  problems: VariableProblem[];
+  unrepresentable: readonly string[];
+  unmasked: readonly string[];
+  /** A foreign inode the healer saw at the path at its last look (mount-healer.ts). */
+  suspect?: number | undefined;
+}
 
 export interface EntryCallbacks {
   /** The bytes an allowed reader gets now (the caller wipes them). */
@@ -56,6 +73,10 @@ export function createEntry(
   const entry: Entry = {
     mount: new Mount(record, deps, hooks),
     unwatch: () => undefined,
+    rewatch: () => {
+      entry.unwatch();
+      if (!record.environment) entry.unwatch = watchTemplate(record.template, callbacks.templateChanged);
+    },
     policy: record.policy ?? DEFAULT_POLICY,
     collisions: 0,
     template,
@@ -64,6 +85,17 @@ export function createEntry(
     unmasked: [],
   };
   entry.mount.setDecide(!needsNoDecision(entry.policy));
-  if (!record.environment) entry.unwatch = watchTemplate(record.template, callbacks.templateChanged);
+  entry.rewatch();
   return entry;
+}
+
+/** The mount of a project directory: the one whose directory is `dir` or its nearest ancestor. */
+export function mountCovering(entries: Iterable<Entry>, dir: string): Entry | undefined {
+  let best: Entry | undefined;
+  for (const entry of entries) {
+    const root = entry.mount.record.dir;
+    const inside = dir === root || dir.startsWith(root.endsWith('/') ? root : `${root}/`);
+    if (inside && (!best || root.length > best.mount.record.dir.length)) best = entry;
+  }
+  return best;
 }

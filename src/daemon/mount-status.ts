@@ -2,7 +2,7 @@
 import type { MountInfo, MountStatus } from '../control/protocol.js';
 import { describePolicy } from '../core/policy.js';
 import type { AuditLog } from './audit.js';
-import type { Entry } from './mounts.js';
+import type { Entry } from './mount-entry.js';
 import { exists } from './placement.js';
 
 export function mountInfo(entry: Entry): MountInfo {
@@ -17,7 +17,8 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
   return {
     ...mountInfo(entry),
     state: templateError && mount.state === 'serving' ? 'error' : mount.state,
-    reason: templateError ?? mount.reason,
+    // A paused or displaced mount says why first: its template may be gone with its project.
+    reason: mount.state === 'serving' ? (templateError ?? mount.reason) : (mount.reason ?? templateError),
     reads: mount.reads,
     lastReadAt: mount.lastReadAt?.toISOString(),
     bytesPerRead: mount.bytesPerRead,

@@ -12,7 +12,7 @@ import {
   startMount,
   stopMount,
 } from '../native/index.js';
-import { placeFifo, removeOwnFifo, rotationTempPath } from './placement.js';
+import { inspectPath, placeFifo, removeOwnFifo, rotationTempPath } from './placement.js';
 import type { MountRecord } from './registry.js';
 
 export interface MountDeps {
@@ -61,10 +61,17 @@ export class Mount {
     return this.record.path;
   }
 
+  /** The inode of the FIFO the thread waits on (0 while not started). */
+  get inode(): number {
+    return this.#inode;
+  }
+
   /** Places (or reclaims) the FIFO and starts serving `content` (copied: the caller wipes its buffer). */
   async start(content: Buffer): Promise<void> {
     if (this.#handle) return;
     const reclaimed = await placeFifo(this.path, this.record.dir, this.#deps.uid);
+    const placed = await inspectPath(this.path, this.#deps.uid);
+    this.#inode = placed.kind === 'fifo' ? placed.inode : 0;
     this.#stopped = new Promise((resolve) => {
       this.#onStopped = resolve;
     });

@@ -7,24 +7,18 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
-import {
-  applyPolicyOptions,
-  DEFAULT_POLICY,
-  needsNoDecision,
-  type Policy,
-  type PolicyOptions,
-} from '../core/policy.js';
-import type { ValueSource, VariableProblem } from '../secrets/resolve.js';
+import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../core/policy.js';
+import type { ValueSource } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
-import type { Mount } from './mount.js';
-import { createEntry } from './mount-entry.js';
+import { createEntry, type Entry, mountCovering } from './mount-entry.js';
+import { heal, lookAt } from './mount-healer.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
-import { ReferenceLeases } from './reference-leases.js';
+import { ReferenceLeases, wantedReferences } from './reference-leases.js';
 import type { MountRecord, Registry } from './registry.js';
 import { renderEntry } from './render-mount.js';
-import { opReferencesOf, usesStoreName, validateOpReferences } from './template-references.js';
+import { usesStoreName, validateOpReferences } from './template-references.js';
 import { findTemplate, type LoadedTemplate, loadTemplate, readTemplate } from './templates.js';
 
 export interface MountServiceDeps {
@@ -45,22 +39,11 @@ export interface MountServiceDeps {
   };
 }
 
-export interface Entry {
-  readonly mount: Mount;
-  /** Stops watching the template (set while the mount exists). */
-  unwatch: () => void;
-  policy: Policy;
-  collisions: number;
-  template: LoadedTemplate;
-  problems: VariableProblem[];
-  unrepresentable: readonly string[];
-  unmasked: readonly string[];
-}
-
 export class MountService {
   readonly #deps: MountServiceDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #leases = new ReferenceLeases();
+  #closing = false;
 
   constructor(deps: MountServiceDeps) {
     this.#deps = deps;
@@ -196,7 +179,18 @@ export class MountService {
     return using;
   }
 
+  /** One look at every mount's path, healing what changed under it (the daemon calls this every HEAL_MS). */
+  async heal(): Promise<void> {
+    if (this.#closing) return;
+    const ops = { logger: this.#deps.logger, restart: (e: Entry) => this.#restart(e) };
+    const actions = [...this.#entries.values()].map((entry) => [entry, lookAt(entry, this.#deps.uid)] as const);
+    for (const [entry, action] of actions) {
+      if (action.kind !== 'none' && !this.#closing) await heal(entry, action, ops);
+    }
+  }
+
   async stopAll(): Promise<void> {
+    this.#closing = true;
     for (const entry of this.#entries.values()) entry.unwatch();
     const results = await Promise.allSettled([...this.#entries.values()].map((entry) => entry.mount.stop()));
     for (const result of results) {
@@ -218,13 +212,7 @@ export class MountService {
 
   /** The mount of a project directory: the mount whose directory is `dir` or its nearest ancestor. */
   mountFor(dir: string): Entry | undefined {
-    let best: Entry | undefined;
-    for (const entry of this.#entries.values()) {
-      const root = entry.mount.record.dir;
-      const inside = dir === root || dir.startsWith(root.endsWith('/') ? root : `${root}/`);
-      if (inside && (!best || root.length > best.mount.record.dir.length)) best = entry;
-    }
-    return best;
+    return mountCovering(this.#entries.values(), dir);
   }
 
   /** Keeps these resolved as well (for `envmount run`) for `forMs`; anything new is resolved before it returns. */
@@ -234,12 +222,8 @@ export class MountService {
   }
 
   #syncReferences(): Promise<boolean> {
-    const entries = [...this.#entries.values()];
-    const leased = this.#leases.current();
-    return this.#deps.references.want(
-      [...opReferencesOf(entries.map((e) => e.template)), ...leased.references],
-      [...entries.flatMap((e) => e.mount.record.environment ?? []), ...leased.environments],
-    );
+    const { references, environments } = wantedReferences([...this.#entries.values()], this.#leases);
+    return this.#deps.references.want(references, environments);
   }
 
   #find(pathOrDir: string): Entry {
@@ -278,6 +262,14 @@ export class MountService {
     } finally {
       content.fill(0);
     }
+  }
+
+  /** Places a mount again after its path or directory came back: template re-read and watched again. */
+  async #restart(entry: Entry): Promise<void> {
+    await entry.mount.stop(false);
+    if (!entry.mount.record.environment) entry.template = await loadTemplate(entry.mount.record.template);
+    entry.rewatch();
+    await this.#start(entry);
   }
 
   #refresh(entry: Entry): void {

@@ -1,3 +1,6 @@
+import type { Entry } from './mount-entry.js';
+import { opReferencesOf } from './template-references.js';
+
 /**
  * References `envmount run` resolved outside any mount (`--env-file`, `--environment`). They stay in the cache for
  * a while after the last run that used them, so that running a command again costs no provider call, and then
@@ -29,4 +32,16 @@ export class ReferenceLeases {
     for (const [key, until] of leases) if (until <= now) leases.delete(key);
     return [...leases.keys()];
   }
+}
+
+/** What the cache must keep resolved: every mount's references and Environments, and the leased ones. */
+export function wantedReferences(
+  entries: readonly Entry[],
+  leases: ReferenceLeases,
+): { references: string[]; environments: string[] } {
+  const leased = leases.current();
+  return {
+    references: [...opReferencesOf(entries.map((e) => e.template)), ...leased.references],
+    environments: [...entries.flatMap((e) => e.mount.record.environment ?? []), ...leased.environments],
+  };
 }

@@ -2,7 +2,7 @@ import { MIN_MASKED_LENGTH } from '../core/masker.js';
 import { environmentReference } from '../core/reference.js';
 import { renderDotenv } from '../core/render.js';
 import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
-import type { Entry } from './mounts.js';
+import type { Entry } from './mount-entry.js';
 
 /** The bytes a reader of this mount gets now (and its problems, recorded on the entry). The caller wipes them. */
 export function renderEntry(entry: Entry, source: ValueSource): Buffer {

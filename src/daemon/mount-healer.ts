@@ -1,0 +1,112 @@
+/**
+ * Mounts that heal themselves. Every HEAL_MS the path of every mount is looked at (one lstat each: no watch on the
+ * project directory, whose entries change at every read; the mount thread cannot see its path while it waits):
+ * - the FIFO deleted (`rm .env`, `git clean`): a new one is placed;
+ * - something else put there (an editor saving a regular file over it): the mount steps aside, `displaced`, the
+ *   file untouched, and comes back by itself once the path is free again;
+ * - the project directory gone: the mount is `paused`, and resumes when the directory is back;
+ * - another FIFO of ours at the path while the thread waits on a deleted one: the path is taken over again.
+ * The daemon's own rotations swap inodes in microseconds: an inode that differs for two looks in a row is not one.
+ */
+import type { Logger } from 'pino';
+import type { MountState } from '../control/protocol.js';
+import type { Entry } from './mount-entry.js';
+import { inspectPathSync, type PathState } from './placement.js';
+
+export const HEAL_MS = 500;
+
+export type HealAction =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'replace' }
+  | { readonly kind: 'pause' }
+  | { readonly kind: 'displace'; readonly what: string };
+
+export interface HealFacts {
+  readonly state: MountState;
+  readonly path: PathState;
+  readonly dirExists: boolean;
+  /** The inode the mount thread serves (0 before the first report). */
+  readonly inode: number;
+  /** The foreign inode seen at the last look, if any. */
+  readonly suspect: number | undefined;
+}
+
+export function healAction(f: HealFacts): HealAction {
+  const { path } = f;
+  if (f.state === 'stopped') return { kind: 'none' };
+  if (f.state !== 'serving') {
+    // Waiting to come back: the directory is there and the path is free (or holds a leftover FIFO of ours).
+    const free = path.kind === 'absent' || (path.kind === 'fifo' && path.mine);
+    return f.dirExists && free ? { kind: 'replace' } : { kind: 'none' };
+  }
+  switch (path.kind) {
+    case 'absent':
+      return f.dirExists ? { kind: 'replace' } : { kind: 'pause' };
+    case 'fifo':
+      if (!path.mine) return { kind: 'displace', what: 'a named pipe of another user' };
+      if (f.inode === 0 || path.inode === f.inode || path.inode !== f.suspect) return { kind: 'none' };
+      return { kind: 'replace' };
+    case 'regular':
+      return { kind: 'displace', what: 'a regular file' };
+    default:
+      return { kind: 'displace', what: `a ${path.kind}` };
+  }
+}
+
+/** What `status` says of a displaced mount: what is there, that it is untouched, and how to go on. */
+export function displacedReason(path: string, dir: string, what: string): string {
+  return `${what} was put at ${path}; envmount left it untouched and stepped aside. Move it away and the mount comes back by itself, or run \`envmount import ${dir}\` to move its values into the store.`;
+}
+
+export interface HealOps {
+  /** Stops the thread (the FIFO stays) and places the mount again, template re-read. */
+  readonly restart: (entry: Entry) => Promise<void>;
+  readonly logger: Logger;
+}
+
+/** One look at one mount (synchronous: one or two lstat calls); what should follow from it. */
+export function lookAt(entry: Entry, uid: number): HealAction {
+  const { mount } = entry;
+  let path: PathState;
+  try {
+    path = inspectPathSync(mount.path, uid);
+  } catch {
+    return { kind: 'none' }; // EACCES and the like: nothing to decide from; the next look may tell more.
+  }
+  // The directory matters only when the path is free (or the mount waits for it): one lstat less per healthy look.
+  const needDir = path.kind === 'absent' || mount.state !== 'serving';
+  const action = healAction({
+    state: mount.state,
+    path,
+    dirExists: needDir && inspectPathSync(mount.record.dir, uid).kind === 'directory',
+    inode: mount.inode,
+    suspect: entry.suspect,
+  });
+  entry.suspect = path.kind === 'fifo' && path.inode !== mount.inode ? path.inode : undefined;
+  return action;
+}
+
+/** Carries out what a look decided. Failures are reported in the mount's state, never thrown. */
+export async function heal(entry: Entry, action: HealAction, ops: HealOps): Promise<void> {
+  const { mount } = entry;
+  if (action.kind === 'none') return;
+  ops.logger.info({ path: mount.path, action: action.kind, state: mount.state }, 'healing mount');
+  try {
+    if (action.kind === 'replace') {
+      await ops.restart(entry);
+      return;
+    }
+    await mount.stop(false);
+    if (action.kind === 'pause') {
+      mount.state = 'paused';
+      mount.reason = `the project directory ${mount.record.dir} is gone; the mount comes back with it (or run \`envmount remove ${mount.record.dir}\`).`;
+    } else {
+      mount.state = 'displaced';
+      mount.reason = displacedReason(mount.path, mount.record.dir, action.what);
+    }
+  } catch (error) {
+    mount.state = 'error';
+    mount.reason = (error as Error).message;
+    ops.logger.warn({ path: mount.path, err: error }, 'healing failed');
+  }
+}

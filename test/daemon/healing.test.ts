@@ -1,0 +1,103 @@
+/**
+ * Mounts survive their surroundings: a deleted FIFO comes back, a file put in its place is left alone (the mount
+ * steps aside and returns when the path is free), a removed project pauses the mount until it is back, and a
+ * template edit reaches the next reader. Deadlines are the issue's: within 1 s.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { killAll, run, TestDaemon, waitFor } from '../helpers/daemon.js';
+
+let daemon: TestDaemon;
+
+beforeAll(async () => {
+  daemon = new TestDaemon();
+  await daemon.start();
+  expect((await daemon.cli(['set', 'TOKEN'], { input: 'heal-value-1' })).code).toBe(0);
+});
+
+afterAll(async () => {
+  await killAll();
+  await daemon.dispose();
+});
+
+async function mounted(name: string): Promise<{ dir: string; env: string }> {
+  const dir = daemon.project(name, 'TOKEN=envmount://TOKEN\n');
+  expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+  return { dir, env: join(dir, '.env') };
+}
+
+const isFifo = (path: string) => {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+};
+
+async function stateOf(dir: string): Promise<{ state: string; reason?: string }> {
+  const status = JSON.parse((await daemon.cli(['--json', 'status'])).stdout);
+  return status.mounts.find((m: { dir: string }) => m.dir === dir);
+}
+
+it('rm .env: a new FIFO within 1 s, serving the values', async () => {
+  const { env } = await mounted('deleted');
+  unlinkSync(env);
+  await waitFor(() => isFifo(env), 1000);
+  expect((await run('cat', [env])).stdout).toBe("TOKEN='heal-value-1'\n");
+});
+
+it('a regular file put in its place: displaced, the file untouched; back by itself when the path is free', async () => {
+  const { dir, env } = await mounted('displaced');
+  // An editor's save: a new file renamed over the path.
+  writeFileSync(join(dir, '.env.new'), 'MINE=1\n');
+  renameSync(join(dir, '.env.new'), env);
+  await waitFor(async () => (await stateOf(dir)).state === 'displaced', 1000);
+  expect(readFileSync(env, 'utf8')).toBe('MINE=1\n');
+  const status = await daemon.cli(['status']);
+  expect(status.stdout).toContain(`a regular file was put at ${env}; envmount left it untouched`);
+  // Still untouched a while later (several looks of the healer).
+  await waitFor(async () => (await daemon.cli(['status'])).stdout.includes('displaced'), 1000);
+  expect(readFileSync(env, 'utf8')).toBe('MINE=1\n');
+  // `rm .env; echo X > .env` too: the shell's file is left as written.
+  unlinkSync(env);
+  await waitFor(() => isFifo(env), 1000);
+  unlinkSync(env);
+  writeFileSync(env, 'X\n');
+  await waitFor(async () => (await stateOf(dir)).state === 'displaced', 1000);
+  expect(readFileSync(env, 'utf8')).toBe('X\n');
+  unlinkSync(env);
+  await waitFor(() => isFifo(env), 1000);
+  expect((await stateOf(dir)).state).toBe('serving');
+  expect((await run('cat', [env])).stdout).toBe("TOKEN='heal-value-1'\n");
+});
+
+it('the project directory removed: paused; back with the directory', async () => {
+  const { dir, env } = await mounted('removed');
+  rmSync(dir, { recursive: true });
+  await waitFor(async () => (await stateOf(dir)).state === 'paused', 1000);
+  expect((await stateOf(dir)).reason).toContain('the mount comes back with it');
+  mkdirSync(dir);
+  writeFileSync(join(dir, '.env.op'), 'TOKEN=envmount://TOKEN\nAGAIN=yes\n');
+  await waitFor(() => isFifo(env), 1000);
+  expect((await run('cat', [env])).stdout).toBe("TOKEN='heal-value-1'\nAGAIN='yes'\n");
+  // Its template is watched again.
+  writeFileSync(join(dir, '.env.op'), 'TOKEN=envmount://TOKEN\nAGAIN=edited\n');
+  await waitFor(async () => (await run('cat', [env])).stdout.includes("AGAIN='edited'"), 1000);
+});
+
+it('a template edit: the next read has the new value within 1 s', async () => {
+  const { dir, env } = await mounted('edited');
+  writeFileSync(join(dir, '.env.op'), 'TOKEN=envmount://TOKEN\nNEW=value\n');
+  await waitFor(async () => (await run('cat', [env])).stdout.includes("NEW='value'"), 1000);
+});
+
+it('the healer never touches a mount on its own reads: 200 reads, no restart logged', async () => {
+  const { env } = await mounted('busy');
+  const reads = await run(process.execPath, [
+    '-e',
+    `const fs=require('fs');let n=0;for(let i=0;i<200;i++)if(fs.readFileSync(${JSON.stringify(env)},'utf8').includes('heal-value-1'))n++;process.stdout.write(String(n))`,
+  ]);
+  expect(reads.stdout).toBe('200');
+  expect(daemon.log).not.toMatch(/"path":"[^"]*busy\/\.env","action"/);
+});
