@@ -18,7 +18,7 @@ export function formatMountList(mounts: readonly MountInfo[]): string {
 
 export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatus, now = Date.now()): string {
   const lines = [`${m.path}`, `  state:     ${m.state}${m.reason ? ` (${m.reason})` : ''}`];
-  lines.push(`  template:  ${m.template}`);
+  lines.push(`  template:  ${m.template}${m.format !== 'dotenv' ? ` (served as ${m.format})` : ''}`);
   lines.push(`  variables: ${m.variables.join(', ') || '(none)'}`);
   lines.push(`  readers:   ${m.policy}`);
   lines.push(`  reads:     ${m.reads}, last ${ago(m.lastReadAt, now)}`);
@@ -41,7 +41,11 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
   if (!m.contentLocked) lines.push('  memory:    not locked in RAM (RLIMIT_MEMLOCK too low); values could reach swap');
   for (const p of m.problems) lines.push(`  unresolved ${p.key}: ${p.problem}`);
   for (const key of m.unrepresentable) {
-    lines.push(`  warning:   ${key} holds both quote kinds or a CR; dotenv readers cannot read it back exactly`);
+    lines.push(
+      m.format === 'dotenv'
+        ? `  warning:   ${key} holds both quote kinds or a CR; dotenv readers cannot read it back exactly`
+        : `  warning:   ${key} cannot be written exactly as ${m.format} (not UTF-8, or not a shell name)`,
+    );
   }
   if (m.unmasked.length > 0) {
     lines.push(

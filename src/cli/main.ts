@@ -61,18 +61,27 @@ export async function main(
       .command('add [dir]')
       .description("mount the project's .env (rendered from .env.op or .env.tpl)")
       .option('--path <file>', 'mount at this path instead of DIR/.env')
-      .option('--environment <id>', 'serve the variables of a 1Password Environment instead of a template'),
+      .option('--environment <id>', 'serve the variables of a 1Password Environment instead of a template')
+      .option('--format <format>', 'what readers get: dotenv (default), json, shell (export lines) or yaml'),
     `let these readers have the values (--allow any: every reader). ${RULES_HELP}`,
     'what readers no rule matches get (default: ask)',
   ).action(
     run(
       (
         dir: string | undefined,
-        o: { path?: string; environment?: string; allow?: string[]; deny?: string[]; otherwise?: string },
+        o: {
+          path?: string;
+          environment?: string;
+          format?: string;
+          allow?: string[];
+          deny?: string[];
+          otherwise?: string;
+        },
       ) =>
         add(ctx, dir, {
           ...(o.path ? { path: o.path } : {}),
           ...(o.environment ? { environment: o.environment } : {}),
+          ...(o.format ? { format: o.format } : {}),
           ...policyParams(o),
         }),
     ),

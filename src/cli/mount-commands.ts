@@ -1,5 +1,7 @@
 /** `envmount add | remove | list | status | import`. */
 import { resolve } from 'node:path';
+import { EnvmountError } from '../core/errors.js';
+import { FORMATS, type Format } from '../core/render-formats.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
 import { formatDaemon, formatMountList, formatMountStatus } from './format.js';
 import type { policyParams } from './policy-commands.js';
@@ -9,11 +11,19 @@ type PolicyParams = ReturnType<typeof policyParams>;
 export function add(
   ctx: CliContext,
   dir: string | undefined,
-  options: { path?: string; environment?: string } & PolicyParams,
+  options: { path?: string; environment?: string; format?: string } & PolicyParams,
 ): Promise<CommandOutput> {
+  const { path, format, ...policy } = options;
+  if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
+    throw new EnvmountError('USAGE', `Unknown format "${format}": use ${FORMATS.join(', ')}.`);
+  }
   return withClient(ctx, async (client) => {
-    const { path, ...policy } = options;
-    const params = { dir: resolve(ctx.cwd, dir ?? '.'), ...(path ? { path: resolve(ctx.cwd, path) } : {}), ...policy };
+    const params = {
+      dir: resolve(ctx.cwd, dir ?? '.'),
+      ...(path ? { path: resolve(ctx.cwd, path) } : {}),
+      ...(format ? { format: format as Format } : {}),
+      ...policy,
+    };
     const status = await client.request('add', params);
     return { data: status, text: `Mounted ${status.path}\n${formatMountStatus(status)}` };
   });

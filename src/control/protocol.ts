@@ -4,6 +4,7 @@
  * one reply: `run`'s, to a peer the reader policy allowed (the MCP front end never sends `run`).
  */
 import { z } from 'zod';
+import { FORMATS, type Format } from '../core/render-formats.js';
 
 export const PROTOCOL_VERSION = 1;
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -25,6 +26,7 @@ export const paramSchemas = {
       dir: absolute,
       path: absolute.optional(),
       environment: environmentId.optional(),
+      format: z.enum(FORMATS).optional(),
       ...policyOptions,
     })
     .strict(),
@@ -107,6 +109,8 @@ export interface MountStatus extends MountInfo {
   readonly unmasked: readonly string[];
   /** Who may read, in words, and as data. */
   readonly policy: string;
+  /** What readers get: dotenv, json, shell or yaml. */
+  readonly format: Format;
   readonly rules: readonly { effect: 'allow' | 'deny'; kind: 'exe' | 'argv' | 'ancestor'; pattern: string }[];
   readonly otherwise: 'allow' | 'ask' | 'deny';
   /** Reads where several processes held one pipe (see `envmount log`). */

@@ -64,7 +64,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       const { pid, version } = deps.daemonStatus();
       return { pid, version, protocol: 1 };
     },
-    add: (p) => mounts.add(p.dir, p.path, p, p.environment),
+    add: (p) => mounts.add(p.dir, p.path, p, p.environment, p.format),
     policy: (p) => mounts.setPolicy(p.path, p),
     approvals: () => approvals.list(),
     approve: async (p, peer) => {

@@ -3,6 +3,7 @@
  * policy, and the watch on its template. The MountService owns the entries this returns.
  */
 import { DEFAULT_POLICY, needsNoDecision, type Policy } from '../core/policy.js';
+import type { Format } from '../core/render-formats.js';
 import type { MountEvent } from '../native/index.js';
 import type { VariableProblem } from '../secrets/resolve.js';
 import { Mount } from './mount.js';
@@ -19,6 +20,7 @@ export interface Entry {
   /** Watches the template again (after its directory came back). */
   rewatch: () => void;
   policy: Policy;
+  format: Format;
   collisions: number;
   template: LoadedTemplate;
   problems: VariableProblem[];
@@ -78,6 +80,7 @@ export function createEntry(
       if (!record.environment) entry.unwatch = watchTemplate(record.template, callbacks.templateChanged);
     },
     policy: record.policy ?? DEFAULT_POLICY,
+    format: record.format ?? 'dotenv',
     collisions: 0,
     template,
     problems: [],

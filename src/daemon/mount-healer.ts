@@ -36,7 +36,8 @@ export function healAction(f: HealFacts): HealAction {
   if (f.state === 'stopped') return { kind: 'none' };
   if (f.state !== 'serving') {
     // Waiting to come back: the directory is there and the path is free (or holds a leftover FIFO of ours).
-    const free = path.kind === 'absent' || (path.kind === 'fifo' && path.mine);
+    // A mount in error with its FIFO still there is not retried every look: `envmount add` retries it.
+    const free = path.kind === 'absent' || (path.kind === 'fifo' && path.mine && f.state !== 'error');
     return f.dirExists && free ? { kind: 'replace' } : { kind: 'none' };
   }
   switch (path.kind) {

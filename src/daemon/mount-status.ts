@@ -27,6 +27,7 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
     unrepresentable: entry.unrepresentable,
     unmasked: entry.unmasked,
     policy: describePolicy(entry.policy),
+    format: entry.format,
     rules: entry.policy.rules,
     otherwise: entry.policy.fallback,
     collisions: entry.collisions,

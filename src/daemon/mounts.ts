@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
 import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../core/policy.js';
+import type { Format } from '../core/render-formats.js';
 import type { ValueSource } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
@@ -79,6 +80,7 @@ export class MountService {
     pathInput?: string,
     policy: PolicyOptions = {},
     environment?: string,
+    format?: Format,
   ): Promise<MountStatus> {
     const dir = resolve(dirInput);
     const path = resolve(pathInput ?? join(dir, '.env'));
@@ -93,6 +95,10 @@ export class MountService {
     if (existing) {
       existing.template = { entries };
       if (policy.allow || policy.deny || policy.otherwise || policy.reset) await this.#changePolicy(existing, policy);
+      if (format && format !== existing.format) {
+        await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format });
+        existing.format = format;
+      }
       if (existing.mount.state === 'serving' && (await exists(path))) {
         this.#refresh(existing);
       } else {
@@ -111,6 +117,7 @@ export class MountService {
       ...(environment ? { environment } : {}),
       addedAt: new Date().toISOString(),
       policy: applyPolicyOptions(DEFAULT_POLICY, policy),
+      ...(format && format !== 'dotenv' ? { format } : {}),
     };
     const entry = this.#entry(record, { entries });
     try {
@@ -235,7 +242,7 @@ export class MountService {
 
   async #changePolicy(entry: Entry, options: PolicyOptions): Promise<void> {
     const policy = applyPolicyOptions(options.reset ? DEFAULT_POLICY : entry.policy, options);
-    await this.#deps.registry.put({ ...entry.mount.record, policy });
+    await this.#deps.registry.put({ ...entry.mount.record, policy, format: entry.format });
     entry.policy = policy;
     entry.mount.setDecide(!needsNoDecision(policy));
   }

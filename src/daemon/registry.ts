@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
+import type { Format } from '../core/render-formats.js';
 import { ensurePrivateDir, writeFileAtomic } from '../io/atomic-write.js';
 
 export interface MountRecord {
@@ -20,6 +21,8 @@ export interface MountRecord {
   readonly addedAt: string;
   /** Who may read (rules are data, shown by `envmount status`). */
   readonly policy: Policy;
+  /** What readers get: dotenv (absent: dotenv), json, shell or yaml. */
+  readonly format?: Format;
 }
 
 interface RegistryFile {

@@ -1,6 +1,6 @@
 import { MIN_MASKED_LENGTH } from '../core/masker.js';
 import { environmentReference } from '../core/reference.js';
-import { renderDotenv } from '../core/render.js';
+import { renderFormat } from '../core/render-formats.js';
 import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
 import type { Entry } from './mount-entry.js';
 
@@ -28,7 +28,7 @@ export function renderEntry(entry: Entry, source: ValueSource): Buffer {
   }
   const { items, problems, secretRanges } = resolveEntries(entry.template.entries, source);
   try {
-    const rendered = renderDotenv(items);
+    const rendered = renderFormat(entry.format, items);
     entry.problems = problems;
     entry.unrepresentable = rendered.unrepresentable;
     entry.unmasked = [...secretRanges].flatMap(([key, ranges]) =>
