@@ -2,9 +2,13 @@
  * Renders resolved variables as dotenv bytes that round-trip byte-exact through `node --env-file` and the `dotenv`
  * package. Values stay in Buffers: the output is built in one zero-filled allocation the caller wipes after use.
  *
- * Quoting, chosen per value from what both readers do (measured, see test/core/render.test.ts):
- * - single quotes: raw bytes, newlines included; used unless the value holds `'` or CR;
- * - backticks: raw as well; used when the value holds `'` but no backtick and no CR;
+ * Quoting, chosen per value from what the readers in docs/compat.md do (measured by test/compat):
+ * - single quotes: raw bytes, newlines included; used unless the value holds `'` or CR (every reader but direnv,
+ *   which takes no multi-line value, reads them literally; Vite and Next still expand `$NAME` in them);
+ * - double quotes, raw: when the value holds `'` but no `"`, backslash, `$`, backtick or line break: every reader
+ *   that reads the mount, bash and direnv included, reads them literally;
+ * - backticks: raw as well; used when the value holds `'` and one of those but no backtick and no CR (node and
+ *   the dotenv family only: python-dotenv, bash and direnv have no backtick quoting);
  * - double quotes, newlines written as `\n`: when the value holds both `'` and a backtick but no `"` or backslash;
  * - otherwise no dotenv reader can represent the value; it is written single-quoted and reported as a warning.
  */
@@ -25,11 +29,14 @@ const BACKSLASH = 0x5c;
 const CR = 0x0d;
 const LF = 0x0a;
 
-type Style = 'single' | 'backtick' | 'double' | 'lossy';
+type Style = 'single' | 'double-plain' | 'backtick' | 'double' | 'lossy';
+
+const NOT_PLAIN_IN_DOUBLE = [DOUBLE, BACKSLASH, 0x24 /* $ */, BACKTICK, LF, CR];
 
 export function quoteStyle(value: Buffer): Style {
   const cr = value.includes(CR);
   if (!cr && !value.includes(SINGLE)) return 'single';
+  if (!NOT_PLAIN_IN_DOUBLE.some((byte) => value.includes(byte))) return 'double-plain';
   if (!cr && !value.includes(BACKTICK)) return 'backtick';
   if (!cr && !value.includes(DOUBLE) && !value.includes(BACKSLASH)) return 'double';
   return 'lossy';
@@ -69,7 +76,7 @@ export function renderDotenv(items: readonly RenderItem[]): Rendered {
       return;
     }
     const style = styles[index];
-    const quote = style === 'backtick' ? BACKTICK : style === 'double' ? DOUBLE : SINGLE;
+    const quote = style === 'backtick' ? BACKTICK : style === 'double' || style === 'double-plain' ? DOUBLE : SINGLE;
     at += out.write(item.key, at);
     out[at++] = 0x3d; // =
     out[at++] = quote;

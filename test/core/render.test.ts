@@ -17,7 +17,8 @@ describe('renderDotenv', () => {
 
   it('chooses the quote style from the bytes', () => {
     expect(quoteStyle(Buffer.from('plain'))).toBe('single');
-    expect(quoteStyle(Buffer.from("it's"))).toBe('backtick');
+    expect(quoteStyle(Buffer.from("it's"))).toBe('double-plain');
+    expect(quoteStyle(Buffer.from("it's $HOME"))).toBe('backtick');
     expect(quoteStyle(Buffer.from("it's `x`"))).toBe('double');
     expect(quoteStyle(Buffer.from('it\'s `x` "y"'))).toBe('lossy');
     expect(quoteStyle(Buffer.from('a\rb'))).toBe('lossy');
