@@ -2,7 +2,7 @@
  * The other shapes a mount can serve (`--format`): JSON (an object of strings), shell (`export KEY='...'` lines for
  * `source`), YAML (a mapping of double-quoted strings). Like renderDotenv, values stay in Buffers: each output is
  * sized first, then filled in one allocation the caller wipes. Values that are not UTF-8 cannot be JSON or YAML
- * strings; they are written with U+FFFD-free byte escapes where the format has them and reported otherwise.
+ * strings: they are written as they are and reported (`status` names them).
  */
 import { isUtf8 } from 'node:buffer';
 import { type Rendered, type RenderItem, renderDotenv } from './render.js';
@@ -37,16 +37,16 @@ const YAML_ESCAPE: Escape = (b) => {
 
 const SHELL_ESCAPE: Escape = (b) => (b === 0x27 ? "'\\''" : undefined);
 
-function escapedLength(value: Buffer, escape: Escape): number {
+function escapedLength(value: Buffer, escapeByte: Escape): number {
   let n = 0;
-  for (const byte of value) n += escape(byte)?.length ?? 1;
+  for (const byte of value) n += escapeByte(byte)?.length ?? 1;
   return n;
 }
 
-function writeEscaped(out: Buffer, at: number, value: Buffer, escape: Escape): number {
+function writeEscaped(out: Buffer, at: number, value: Buffer, escapeByte: Escape): number {
   let pos = at;
   for (const byte of value) {
-    const replacement = escape(byte);
+    const replacement = escapeByte(byte);
     if (replacement === undefined) out[pos++] = byte;
     else pos += out.write(replacement, pos, 'latin1');
   }
@@ -59,7 +59,7 @@ interface Shape {
   /** Text before and after the escaped value of an item (`first`: no separator before it). */
   readonly before: (key: string, first: boolean) => string;
   readonly after: string;
-  readonly escape: Escape;
+  readonly escapeByte: Escape;
   /** A line saying why an item has no value, or undefined when the format has no comments (JSON). */
   readonly problem: (key: string, problem: string) => string | undefined;
   /** Whether values must be UTF-8. */
@@ -74,7 +74,7 @@ const SHAPES: Record<Exclude<Format, 'dotenv'>, Shape> = {
     close: '\n}\n',
     before: (key, first) => `${first ? '' : ','}\n  ${JSON.stringify(key)}: "`,
     after: '"',
-    escape: JSON_ESCAPE,
+    escapeByte: JSON_ESCAPE,
     problem: () => undefined,
     utf8: true,
   },
@@ -83,7 +83,7 @@ const SHAPES: Record<Exclude<Format, 'dotenv'>, Shape> = {
     close: '',
     before: (key) => `export ${key}='`,
     after: "'\n",
-    escape: SHELL_ESCAPE,
+    escapeByte: SHELL_ESCAPE,
     problem: comment,
     utf8: false,
   },
@@ -92,7 +92,7 @@ const SHAPES: Record<Exclude<Format, 'dotenv'>, Shape> = {
     close: '',
     before: (key) => `${JSON.stringify(key)}: "`,
     after: '"\n',
-    escape: YAML_ESCAPE,
+    escapeByte: YAML_ESCAPE,
     problem: comment,
     utf8: true,
   },
@@ -122,10 +122,10 @@ export function renderFormat(format: Format, items: readonly RenderItem[]): Rend
   parts.push(first && format === 'json' ? '}\n' : shape.close);
   let size = 0;
   for (const part of parts)
-    size += typeof part === 'string' ? Buffer.byteLength(part) : escapedLength(part, shape.escape);
+    size += typeof part === 'string' ? Buffer.byteLength(part) : escapedLength(part, shape.escapeByte);
   const out = Buffer.alloc(size);
   let at = 0;
   for (const part of parts)
-    at = typeof part === 'string' ? at + out.write(part, at) : writeEscaped(out, at, part, shape.escape);
+    at = typeof part === 'string' ? at + out.write(part, at) : writeEscaped(out, at, part, shape.escapeByte);
   return { content: out, unrepresentable };
 }

@@ -183,6 +183,7 @@ export function readers(): Reader[] {
       version: pythonDotenvVersion(python),
       cannot: (v: string) => v.includes('\\') || v.includes('${') || (v.includes("'") && /["$`\n]/.test(v)),
       cannotText:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the text names a literal ${NAME}
         'a backslash (decoded even in single quotes), `${NAME}` (interpolated even in single quotes), or `\'` with any of `" $`, a backtick or a line break (no backtick quoting)',
       cascades: true,
       workaround: `${RUN}; python-dotenv reads named pipes from 1.1.2 on`,
@@ -202,7 +203,7 @@ export function readers(): Reader[] {
       version: commandVersion('bash', ['--version'], /version (\S+)/),
       cannot: (v) => v.includes("'") && /["\\$`\n]/.test(v),
       cannotText: '`\'` with any of `" \\ $`, a backtick or a line break (a backtick is command substitution to bash)',
-      workaround: '`envmount add --format shell` (export lines bash reads byte-exact), or ' + RUN,
+      workaround: `\`envmount add --format shell\` (export lines bash reads byte-exact), or ${RUN}`,
       read: (dir, keys, env) => bash('set -a; . ./.env; set +a', dir, keys, env),
     },
     {
