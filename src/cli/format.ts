@@ -47,6 +47,7 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
         : `  warning:   ${key} cannot be written exactly as ${m.format} (not UTF-8, or not a shell name)`,
     );
   }
+  for (const { key, note } of m.readerLimits) lines.push(`  compat:    ${key}: ${note} (docs/compat.md)`);
   if (m.unmasked.length > 0) {
     lines.push(
       `  unmasked:  ${m.unmasked.join(', ')} (under ${MIN_MASKED_LENGTH} bytes: \`envmount run\` does not conceal them in output)`,

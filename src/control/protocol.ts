@@ -105,6 +105,8 @@ export interface MountStatus extends MountInfo {
   readonly problems: readonly VariableProblem[];
   /** Keys whose value no dotenv reader reads back exactly (names only). */
   readonly unrepresentable: readonly string[];
+  /** Variables some common readers would not read back exactly, and which (docs/compat.md). */
+  readonly readerLimits: readonly { readonly key: string; readonly note: string }[];
   /** Keys whose value is too short for `envmount run` to mask in output (names only). */
   readonly unmasked: readonly string[];
   /** Who may read, in words, and as data. */

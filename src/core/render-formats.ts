@@ -15,25 +15,21 @@ type Escape = (byte: number) => string | undefined;
 
 const HEX = (byte: number) => byte.toString(16).padStart(2, '0');
 
-const JSON_ESCAPE: Escape = (b) => {
-  if (b === 0x22) return '\\"';
-  if (b === 0x5c) return '\\\\';
-  if (b === 0x0a) return '\\n';
-  if (b === 0x0d) return '\\r';
-  if (b === 0x09) return '\\t';
-  if (b < 0x20 || b === 0x7f) return `\\u00${HEX(b)}`;
-  return undefined;
-};
+/** Escapes inside double quotes (JSON and YAML alike but for how they spell another control byte). */
+const doubleQuoted =
+  (control: (byte: number) => string): Escape =>
+  (b) => {
+    if (b === 0x22) return '\\"';
+    if (b === 0x5c) return '\\\\';
+    if (b === 0x0a) return '\\n';
+    if (b === 0x0d) return '\\r';
+    if (b === 0x09) return '\\t';
+    if (b < 0x20 || b === 0x7f) return control(b);
+    return undefined;
+  };
 
-const YAML_ESCAPE: Escape = (b) => {
-  if (b === 0x22) return '\\"';
-  if (b === 0x5c) return '\\\\';
-  if (b === 0x0a) return '\\n';
-  if (b === 0x0d) return '\\r';
-  if (b === 0x09) return '\\t';
-  if (b < 0x20 || b === 0x7f) return `\\x${HEX(b)}`;
-  return undefined;
-};
+const JSON_ESCAPE = doubleQuoted((b) => `\\u00${HEX(b)}`);
+const YAML_ESCAPE = doubleQuoted((b) => `\\x${HEX(b)}`);
 
 const SHELL_ESCAPE: Escape = (b) => (b === 0x27 ? "'\\''" : undefined);
 

@@ -26,6 +26,7 @@ export interface Entry {
   problems: VariableProblem[];
   unrepresentable: readonly string[];
   unmasked: readonly string[];
+  readerLimits: readonly { key: string; note: string }[];
   /** A foreign inode the healer saw at the path at its last look (mount-healer.ts). */
   suspect?: number | undefined;
 }
@@ -86,6 +87,7 @@ export function createEntry(
     problems: [],
     unrepresentable: [],
     unmasked: [],
+    readerLimits: [],
   };
   entry.mount.setDecide(!needsNoDecision(entry.policy));
   entry.rewatch();

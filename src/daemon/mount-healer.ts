@@ -54,6 +54,11 @@ export function healAction(f: HealFacts): HealAction {
   }
 }
 
+/** What `status` says of a mount whose project directory went away (the healer brings it back with it). */
+export function directoryGoneReason(dir: string): string {
+  return `the project directory ${dir} is gone; the mount comes back with it (or run \`envmount remove ${dir}\`).`;
+}
+
 /** What `status` says of a displaced mount: what is there, that it is untouched, and how to go on. */
 export function displacedReason(path: string, dir: string, what: string): string {
   return `${what} was put at ${path}; envmount left it untouched and stepped aside. Move it away and the mount comes back by itself, or run \`envmount import ${dir}\` to move its values into the store.`;
@@ -100,7 +105,7 @@ export async function heal(entry: Entry, action: HealAction, ops: HealOps): Prom
     await mount.stop(false);
     if (action.kind === 'pause') {
       mount.state = 'paused';
-      mount.reason = `the project directory ${mount.record.dir} is gone; the mount comes back with it (or run \`envmount remove ${mount.record.dir}\`).`;
+      mount.reason = directoryGoneReason(mount.record.dir);
     } else {
       mount.state = 'displaced';
       mount.reason = displacedReason(mount.path, mount.record.dir, action.what);

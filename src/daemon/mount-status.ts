@@ -3,6 +3,7 @@ import type { MountInfo, MountStatus } from '../control/protocol.js';
 import { describePolicy } from '../core/policy.js';
 import type { AuditLog } from './audit.js';
 import type { Entry } from './mount-entry.js';
+import { directoryGoneReason } from './mount-healer.js';
 import { exists } from './placement.js';
 
 export function mountInfo(entry: Entry): MountInfo {
@@ -26,6 +27,7 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
     problems: entry.problems,
     unrepresentable: entry.unrepresentable,
     unmasked: entry.unmasked,
+    readerLimits: entry.readerLimits,
     policy: describePolicy(entry.policy),
     format: entry.format,
     rules: entry.policy.rules,
@@ -53,7 +55,7 @@ export async function checkedMountStatus(entry: Entry, audit: AuditLog): Promise
     ...status,
     state: 'paused',
     reason: dirGone
-      ? `the project directory ${status.dir} is gone; run \`envmount add ${status.dir}\` when it is back, or \`envmount remove ${status.dir}\`.`
-      : `the pipe at ${status.path} was removed; run \`envmount add ${status.dir}\` to put it back.`,
+      ? directoryGoneReason(status.dir)
+      : `the pipe at ${status.path} was removed; it is put back within a second.`,
   };
 }

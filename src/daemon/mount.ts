@@ -153,7 +153,7 @@ export class Mount {
         this.state = event.code === 'ENOENT' ? 'paused' : 'error';
         this.reason =
           event.code === 'ENOENT'
-            ? `${this.path} or its directory is gone. Run \`envmount add ${this.record.dir}\` when it is back.`
+            ? `${this.path} or its directory is gone; the mount comes back when they are (or run \`envmount remove ${this.record.dir}\`).`
             : `serving failed: ${event.syscall ?? 'system call'} returned ${event.code ?? 'an error'}.`;
         log.warn({ path: this.path, code: event.code, syscall: event.syscall }, 'mount thread error');
         return;

@@ -12,7 +12,7 @@ import type { Format } from '../core/render-formats.js';
 import type { ValueSource } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
-import { heal, lookAt } from './mount-healer.js';
+import { directoryGoneReason, heal, lookAt } from './mount-healer.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
@@ -61,9 +61,7 @@ export class MountService {
         } catch (error) {
           const gone = !(await exists(record.dir));
           entry.mount.state = gone ? 'paused' : 'error';
-          entry.mount.reason = gone
-            ? `the project directory ${record.dir} is gone; run \`envmount add ${record.dir}\` when it is back, or \`envmount remove ${record.dir}\`.`
-            : (error as Error).message;
+          entry.mount.reason = gone ? directoryGoneReason(record.dir) : (error as Error).message;
           this.#deps.logger.warn({ path: record.path, err: error }, 'could not restore mount');
         }
       }),

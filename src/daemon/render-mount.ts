@@ -1,4 +1,5 @@
 import { MIN_MASKED_LENGTH } from '../core/masker.js';
+import { readerLimits } from '../core/reader-limits.js';
 import { environmentReference } from '../core/reference.js';
 import { renderFormat } from '../core/render-formats.js';
 import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
@@ -31,6 +32,14 @@ export function renderEntry(entry: Entry, source: ValueSource): Buffer {
     const rendered = renderFormat(entry.format, items);
     entry.problems = problems;
     entry.unrepresentable = rendered.unrepresentable;
+    entry.readerLimits =
+      entry.format === 'dotenv'
+        ? items.flatMap((item) => {
+            const note =
+              'value' in item && !rendered.unrepresentable.includes(item.key) ? readerLimits(item.value) : undefined;
+            return note ? [{ key: item.key, note }] : [];
+          })
+        : [];
     entry.unmasked = [...secretRanges].flatMap(([key, ranges]) =>
       ranges.some(([start, end]) => end > start && end - start < MIN_MASKED_LENGTH) ? [key] : [],
     );

@@ -66,9 +66,19 @@ async function json(
   return Object.fromEntries(Object.entries(loaded).map(([k, v]) => [k, v ?? undefined]));
 }
 
-/** Runs a Node script that has `KEYS` and prints `pick(object)`. */
-function nodeScript(body: string, keys: readonly string[]): string {
-  return `const KEYS=${JSON.stringify(keys)};const pick=(o)=>Object.fromEntries(KEYS.map(k=>[k,o[k]]));${body}`;
+/** Loads `.env` with a Node script: `load` is an expression of the variables it loaded (`KEYS` are the wanted names). */
+function nodeReader(load: string, flags: readonly string[] = []): Reader['read'] {
+  return (dir, keys, env) =>
+    json(
+      process.execPath,
+      [
+        ...flags,
+        '-e',
+        `const KEYS=${JSON.stringify(keys)};const loaded=${load};console.log(JSON.stringify(Object.fromEntries(KEYS.map(k=>[k,loaded[k]]))))`,
+      ],
+      dir,
+      env,
+    );
 }
 
 /** Bash prints each key's value NUL-terminated (set or not: unset prints as empty, marked by a leading byte). */
@@ -81,7 +91,12 @@ async function bash(script: string, dir: string, keys: readonly string[], env: N
   return Object.fromEntries(keys.map((k, i) => [k, parts[i]?.startsWith('s') ? parts[i]?.slice(1) : undefined]));
 }
 
-const DOLLAR_NAME = (v: string) => /\$[A-Za-z_{]/.test(v);
+const DOLLAR_NAME = (v: string) => /\$[A-Za-z0-9_{]/.test(v);
+/** The dotenv package's parser (dotenv, dotenvx, Vite, Next) takes a backslash before the closing quote for an
+ * escaped quote: a value ending in `\` can run on into the next lines. */
+const TRAILING_BACKSLASH = (v: string) => v.endsWith('\\');
+/** dotenv-expand, inside Vite and Next: `$NAME` is expanded and `\$` unescaped, in any quotes. */
+const EXPANDS = (v: string) => DOLLAR_NAME(v) || v.includes('\\$') || TRAILING_BACKSLASH(v);
 const RUN = '`envmount run -- CMD` (values in the environment)';
 
 export function readers(): Reader[] {
@@ -91,92 +106,50 @@ export function readers(): Reader[] {
       name: 'node --env-file',
       version: process.versions.node,
       workaround: '',
-      read: (dir, keys, env) =>
-        json(
-          process.execPath,
-          ['--env-file=.env', '-e', nodeScript('console.log(JSON.stringify(pick(process.env)))', keys)],
-          dir,
-          env,
-        ),
+      read: nodeReader('process.env', ['--env-file=.env']),
     },
     {
       name: 'dotenv (npm)',
       version: npmVersion('dotenv'),
-      workaround: '',
-      read: (dir, keys, env) =>
-        json(
-          process.execPath,
-          [
-            '-e',
-            nodeScript(
-              `require(${JSON.stringify(require.resolve('dotenv'))}).config({quiet:true});console.log(JSON.stringify(pick(process.env)))`,
-              keys,
-            ),
-          ],
-          dir,
-          env,
-        ),
+      cannot: TRAILING_BACKSLASH,
+      cannotText: 'a value ending in `\\` (read as an escaped closing quote: the next lines run into it)',
+      cascades: true,
+      workaround: RUN,
+      read: nodeReader(`(require(${JSON.stringify(require.resolve('dotenv'))}).config({quiet:true}),process.env)`),
     },
     {
       name: '@dotenvx/dotenvx',
       version: npmVersion('@dotenvx/dotenvx'),
-      cannot: (v) => v.includes("'") && DOLLAR_NAME(v),
-      cannotText: "a value with both `'` and `$NAME` (expanded in the only quotes left)",
+      cannot: (v) => (v.includes("'") && DOLLAR_NAME(v)) || TRAILING_BACKSLASH(v),
+      cascades: true,
+      cannotText: "a value with both `'` and `$NAME` (expanded in the only quotes left), or ending in `\\`",
       workaround: RUN,
-      read: (dir, keys, env) =>
-        json(
-          process.execPath,
-          [
-            '-e',
-            nodeScript(
-              `require(${JSON.stringify(require.resolve('@dotenvx/dotenvx'))}).config({quiet:true,ignore:['MISSING_ENV_FILE']});console.log(JSON.stringify(pick(process.env)))`,
-              keys,
-            ),
-          ],
-          dir,
-          env,
-        ),
+      read: nodeReader(
+        `(require(${JSON.stringify(require.resolve('@dotenvx/dotenvx'))}).config({quiet:true,ignore:['MISSING_ENV_FILE']}),process.env)`,
+      ),
     },
     {
       name: "Vite's loadEnv",
       version: npmVersion('vite'),
-      cannot: DOLLAR_NAME,
-      cannotText: 'may lose `$NAME` in a value (Vite expands it, in any quotes)',
+      cannot: EXPANDS,
+      cascades: true,
+      cannotText: 'may change `$NAME` or `\\$` in a value (expanded, unescaped, in any quotes); a value ending in `\\`',
       workaround: RUN,
-      read: (dir, keys, env) =>
-        json(
-          process.execPath,
-          [
-            '--input-type=module',
-            '-e',
-            nodeScript(
-              `const {loadEnv}=await import(${JSON.stringify(viteEntry)});console.log(JSON.stringify(pick(loadEnv('development',process.cwd(),''))))`,
-              keys,
-            ),
-          ],
-          dir,
-          env,
-        ),
+      read: nodeReader(`(await import(${JSON.stringify(viteEntry)})).loadEnv('development',process.cwd(),'')`, [
+        '--input-type=module',
+      ]),
     },
     {
       name: "Next's @next/env",
       version: npmVersion('@next/env'),
-      cannot: DOLLAR_NAME,
-      cannotText: 'may lose `$NAME` in a value (Next expands it, in any quotes, when the name is set)',
+      cannot: EXPANDS,
+      cascades: true,
+      cannotText:
+        'may change `$NAME` or `\\$` in a value (expanded when the name is set, unescaped); a value ending in `\\`',
       workaround: RUN,
-      read: (dir, keys, env) =>
-        json(
-          process.execPath,
-          [
-            '-e',
-            nodeScript(
-              `const {loadEnvConfig}=require(${JSON.stringify(require.resolve('@next/env'))});const r=loadEnvConfig(process.cwd(),true,{info(){},error(){}});console.log(JSON.stringify(pick(r.combinedEnv)))`,
-              keys,
-            ),
-          ],
-          dir,
-          env,
-        ),
+      read: nodeReader(
+        `require(${JSON.stringify(require.resolve('@next/env'))}).loadEnvConfig(process.cwd(),true,{info(){},error(){}}).combinedEnv`,
+      ),
     },
     ...(['python3', '/usr/bin/python3'] as const).map((python) => ({
       name: `python-dotenv (${python})`,
@@ -203,6 +176,7 @@ export function readers(): Reader[] {
       version: commandVersion('bash', ['--version'], /version (\S+)/),
       cannot: (v) => v.includes("'") && /["\\$`\n]/.test(v),
       cannotText: '`\'` with any of `" \\ $`, a backtick or a line break (a backtick is command substitution to bash)',
+      cascades: true,
       workaround: `\`envmount add --format shell\` (export lines bash reads byte-exact), or ${RUN}`,
       read: (dir, keys, env) => bash('set -a; . ./.env; set +a', dir, keys, env),
     },

@@ -8,24 +8,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { killAll, TestDaemon, track, waitFor } from '../helpers/daemon.js';
+import { expect, it } from 'vitest';
+import { track, waitFor } from '../helpers/daemon.js';
+import { daemonSuite } from '../helpers/suite.js';
 
 const require = createRequire(import.meta.url);
-let daemon: TestDaemon;
-
-beforeAll(async () => {
-  daemon = new TestDaemon();
-  await daemon.start();
-  expect((await daemon.cli(['set', 'VITE_TOKEN'], { input: 'vite-value-7' })).code).toBe(0);
-});
-
-afterAll(async () => {
-  await killAll();
-  await daemon.dispose();
-});
+const suite = daemonSuite({ VITE_TOKEN: 'vite-value-7' });
 
 it('starts once and does not restart over 30 s while .env is read every 1.5 s', async () => {
+  const daemon = suite();
   const dir = daemon.project('vite-app', 'VITE_TOKEN=envmount://VITE_TOKEN\n');
   expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
   const vite = pathToFileURL(require.resolve('vite')).href;

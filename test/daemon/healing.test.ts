@@ -5,23 +5,14 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { killAll, run, TestDaemon, waitFor } from '../helpers/daemon.js';
+import { expect, it } from 'vitest';
+import { run, waitFor } from '../helpers/daemon.js';
+import { daemonSuite } from '../helpers/suite.js';
 
-let daemon: TestDaemon;
-
-beforeAll(async () => {
-  daemon = new TestDaemon();
-  await daemon.start();
-  expect((await daemon.cli(['set', 'TOKEN'], { input: 'heal-value-1' })).code).toBe(0);
-});
-
-afterAll(async () => {
-  await killAll();
-  await daemon.dispose();
-});
+const suite = daemonSuite({ TOKEN: 'heal-value-1' });
 
 async function mounted(name: string): Promise<{ dir: string; env: string }> {
+  const daemon = suite();
   const dir = daemon.project(name, 'TOKEN=envmount://TOKEN\n');
   expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
   return { dir, env: join(dir, '.env') };
@@ -36,6 +27,7 @@ const isFifo = (path: string) => {
 };
 
 async function stateOf(dir: string): Promise<{ state: string; reason?: string }> {
+  const daemon = suite();
   const status = JSON.parse((await daemon.cli(['--json', 'status'])).stdout);
   return status.mounts.find((m: { dir: string }) => m.dir === dir);
 }
@@ -48,6 +40,7 @@ it('rm .env: a new FIFO within 1 s, serving the values', async () => {
 });
 
 it('a regular file put in its place: displaced, the file untouched; back by itself when the path is free', async () => {
+  const daemon = suite();
   const { dir, env } = await mounted('displaced');
   // An editor's save: a new file renamed over the path.
   writeFileSync(join(dir, '.env.new'), 'MINE=1\n');
@@ -93,6 +86,7 @@ it('a template edit: the next read has the new value within 1 s', async () => {
 });
 
 it('the healer never touches a mount on its own reads: 200 reads, no restart logged', async () => {
+  const daemon = suite();
   const { env } = await mounted('busy');
   const reads = await run(process.execPath, [
     '-e',

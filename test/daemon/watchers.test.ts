@@ -6,23 +6,14 @@
 import { type FSWatcher, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { watch as chokidarWatch } from 'chokidar';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { killAll, node, TestDaemon } from '../helpers/daemon.js';
+import { expect, it } from 'vitest';
+import { node } from '../helpers/daemon.js';
+import { daemonSuite } from '../helpers/suite.js';
 
-let daemon: TestDaemon;
-
-beforeAll(async () => {
-  daemon = new TestDaemon();
-  await daemon.start();
-  expect((await daemon.cli(['set', 'TOKEN'], { input: 'watch-value-1' })).code).toBe(0);
-});
-
-afterAll(async () => {
-  await killAll();
-  await daemon.dispose();
-});
+const suite = daemonSuite({ TOKEN: 'watch-value-1' });
 
 it('100 served reads: no chokidar event for .env; fs.watch sees renames only, no change to .env', async () => {
+  const daemon = suite();
   const dir = daemon.project('watched', 'TOKEN=envmount://TOKEN\n');
   expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
   const envPath = join(dir, '.env');

@@ -1,0 +1,11 @@
+import { expect, it } from 'vitest';
+import { readerLimits } from '../../src/core/reader-limits.js';
+
+it('names the readers that would change a value, and none for a plain one', () => {
+  expect(readerLimits(Buffer.from('plain value #1'))).toBeUndefined();
+  expect(readerLimits(Buffer.from('costs $ 5'))).toBeUndefined();
+  expect(readerLimits(Buffer.from('$HOME/x'))).toContain('Vite, Next, dotenvx and python-dotenv may expand');
+  expect(readerLimits(Buffer.from("it's `x`"))).toContain('bash, direnv and python-dotenv cannot read it');
+  expect(readerLimits(Buffer.from('a\nb'))).toContain('direnv');
+  expect(readerLimits(Buffer.from('C:\\dir'))).toContain('python-dotenv decodes its backslashes');
+});
