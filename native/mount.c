@@ -416,3 +416,45 @@ napi_value em_mount_set_decide(napi_env env, napi_callback_info info) {
   napi_get_undefined(env, &undef);
   return undef;
 }
+
+/* mountLook(handle): what is at the mount's path now, against the inode the thread waits on: 0 that FIFO, 1 nothing,
+ * 2 another FIFO of ours (a rotation in flight, or someone's), 3 a FIFO of another user, 4 a regular file,
+ * 5 a symlink, 6 a directory, 7 anything else, -errno when lstat fails otherwise. One lstat, no allocation: the
+ * healer calls it for every mount twice a second. */
+napi_value em_mount_look(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_arg(env, "mountLook(handle) takes one argument");
+  mount_t *m = get_mount(env, argv[0]);
+  if (m == NULL) return NULL;
+  struct stat st;
+  int code;
+  if (lstat(m->path, &st) != 0) {
+    code = errno == ENOENT || errno == ENOTDIR ? 1 : -errno;
+  } else if (S_ISFIFO(st.st_mode)) {
+    pthread_mutex_lock(&m->lock);
+    uint64_t inode = m->inode;
+    pthread_mutex_unlock(&m->lock);
+    code = st.st_uid != geteuid() ? 3 : (uint64_t)st.st_ino == inode ? 0 : 2;
+  } else {
+    code = S_ISREG(st.st_mode) ? 4 : S_ISLNK(st.st_mode) ? 5 : S_ISDIR(st.st_mode) ? 6 : 7;
+  }
+  NAPI_OK(napi_create_int32(env, code, &result));
+  return result;
+}
+
+/* mountInode(handle): the inode of the FIFO the thread waits on (0 before it started). */
+napi_value em_mount_inode(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_arg(env, "mountInode(handle) takes one argument");
+  mount_t *m = get_mount(env, argv[0]);
+  if (m == NULL) return NULL;
+  pthread_mutex_lock(&m->lock);
+  double inode = (double)m->inode;
+  pthread_mutex_unlock(&m->lock);
+  NAPI_OK(napi_create_double(env, inode, &result));
+  return result;
+}

@@ -20,6 +20,8 @@ export interface Paths {
   readonly auditFile: string;
   /** Which 1Password source `envmount login` chose (no secret: a token lives in the encrypted store). */
   readonly onePasswordFile: string;
+  /** The store's environments: names and references, never values. */
+  readonly environmentsFile: string;
   readonly storeFile: string;
   readonly keyFile: string;
 }
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env, home: string = homedir()): Co
       registryFile: join(stateDir, 'registry.json'),
       auditFile: join(stateDir, 'audit.log'),
       onePasswordFile: join(stateDir, 'onepassword.json'),
+      environmentsFile: join(stateDir, 'environments.json'),
       storeFile: join(dataDir, 'store.enc'),
       keyFile,
     },

@@ -27,6 +27,7 @@ export const paramSchemas = {
       path: absolute.optional(),
       environment: environmentId.optional(),
       format: z.enum(FORMATS).optional(),
+      storeEnvironment: z.string().min(1).max(100).optional(),
       ...policyOptions,
     })
     .strict(),
@@ -67,6 +68,40 @@ export const paramSchemas = {
   lock: z.object({}).strict(),
   unlock: z.object({}).strict(),
   import: z.object({ dir: absolute, prefix: z.string().min(1).max(100).optional(), ...policyOptions }).strict(),
+  environments: z.object({}).strict(),
+  environmentCreate: z.object({ name: z.string().min(1).max(100) }).strict(),
+  environmentRename: z.object({ from: z.string().min(1).max(100), to: z.string().min(1).max(100) }).strict(),
+  environmentVariables: z.object({ name: z.string().min(1).max(100) }).strict(),
+  environmentAppend: z
+    .object({
+      name: z.string().min(1).max(100),
+      variables: z
+        .array(
+          z
+            .object({
+              name: z.string().min(1).max(200),
+              valueBase64: z
+                .string()
+                .max(1024 * 1024)
+                .optional(),
+              reference: z.string().min(1).max(1000).optional(),
+            })
+            .strict()
+            .refine((v) => (v.valueBase64 === undefined) !== (v.reference === undefined), {
+              message: 'give each variable exactly one of a value or a reference',
+            }),
+        )
+        .min(1)
+        .max(200),
+    })
+    .strict(),
+  environmentRequest: z
+    .object({
+      name: z.string().min(1).max(100),
+      variable: z.string().min(1).max(200),
+      timeoutMs: z.number().int().min(0).max(600_000),
+    })
+    .strict(),
   run: z
     .object({
       dir: absolute,
@@ -88,6 +123,9 @@ export interface MountInfo {
   readonly template: string;
   readonly state: MountState;
   readonly variables: readonly string[];
+  /** The environment the mount serves instead of a template file, if any. */
+  readonly storeEnvironment: string | undefined;
+  readonly onePasswordEnvironment: string | undefined;
 }
 
 export interface VariableProblem {
@@ -189,6 +227,30 @@ export interface Results {
   lock: { locked: true };
   unlock: { locked: false; onePassword: OnePasswordStatus | undefined };
   run: RunValues;
+  environments: { environments: EnvironmentInfo[] };
+  environmentCreate: EnvironmentInfo;
+  environmentRename: EnvironmentInfo;
+  environmentVariables: { name: string; kind: EnvironmentInfo['kind']; variables: EnvironmentVariable[] };
+  environmentAppend: EnvironmentInfo;
+  environmentRequest: { name: string; variable: string; set: boolean };
+}
+
+/** An environment: a named set of variables of the store, or a 1Password Environment a mount uses. */
+export interface EnvironmentInfo {
+  readonly name: string;
+  readonly kind: 'store' | '1password';
+  readonly variables: number;
+  /** Store variables declared but not set yet (requested from the user). */
+  readonly pending: number;
+  /** Mounts that serve it. */
+  readonly mounts: readonly string[];
+}
+
+export interface EnvironmentVariable {
+  readonly name: string;
+  /** Whether it has a value now (a store value set, or a reference). Never the value. */
+  readonly set: boolean;
+  readonly reference: string | undefined;
 }
 
 /**

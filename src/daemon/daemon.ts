@@ -15,6 +15,8 @@ import { valueSource } from '../secrets/value-source.js';
 import { Approvals } from './approvals.js';
 import { AuditLog } from './audit.js';
 import { desktopPrompter } from './desktop-prompt.js';
+import { environmentMethods } from './environment-methods.js';
+import { Environments } from './environments.js';
 import { createHandler } from './handlers.js';
 import { HEAL_MS } from './mount-healer.js';
 import { MountService } from './mounts.js';
@@ -22,6 +24,7 @@ import { OnePassword, type ProviderFactory } from './onepassword.js';
 import { ReaderGate } from './reader-gate.js';
 import { Registry } from './registry.js';
 import { runValues } from './run-values.js';
+import { ValueWaiters } from './value-waiters.js';
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -46,6 +49,7 @@ export class Daemon {
   readonly #audit: AuditLog;
   readonly #onePassword: OnePassword;
   readonly #healer: NodeJS.Timeout;
+  readonly #waiters: ValueWaiters;
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -56,7 +60,9 @@ export class Daemon {
     approvals: Approvals,
     audit: AuditLog,
     onePassword: OnePassword,
+    waiters: ValueWaiters,
   ) {
+    this.#waiters = waiters;
     this.#onePassword = onePassword;
     // One look at every mount path per tick; a slow tick (a restart in progress) makes the next one wait.
     let healing = false;
@@ -103,9 +109,13 @@ export class Daemon {
     let audit: AuditLog | undefined;
     let approvalsRef: Approvals | undefined;
     let onePassword: OnePassword | undefined;
+    let waitersRef: ValueWaiters | undefined;
     try {
       store = await EmbeddedStore.open(config.paths.storeFile, await loadStoreKey(config.paths.keyFile, true));
       const registry = await Registry.load(config.paths.registryFile);
+      const environments = await Environments.load(config.paths.environmentsFile);
+      const waiters = new ValueWaiters();
+      waitersRef = waiters;
       audit = await AuditLog.open(config.paths.auditFile, config.auditMaxBytes, logger.child({ component: 'audit' }));
       const approvals = new Approvals(
         config.approvalTimeoutMs,
@@ -134,6 +144,7 @@ export class Daemon {
         gate,
         registry,
         source,
+        storeEnvironments: (name) => environments.entries(name),
         references: op,
         uid: deps.uid,
         writeTimeoutMs: config.writeTimeoutMs,
@@ -167,14 +178,30 @@ export class Daemon {
       };
       const runDeps = { mounts, source, gate, audit, validate: (r: string) => op.validate(r) };
       const run = (params: Params<'run'>, peer: Peer) => runValues(params, peer, runDeps);
-      ready(createHandler({ mounts, store, approvals, audit, onePassword: op, daemonStatus, lock, unlock, run }));
+      const environmentDeps = { environments, store, mounts, source, waiters, validate: (r: string) => op.validate(r) };
+      ready(
+        createHandler({
+          mounts,
+          store,
+          approvals,
+          audit,
+          onePassword: op,
+          daemonStatus,
+          lock,
+          unlock,
+          run,
+          waiters,
+          environments: environmentMethods(environmentDeps),
+        }),
+      );
       logger.info(
         { pid: deps.pid, socket: config.paths.socketPath, mounts: mounts.list().length, dumpable: hardening.dumpable },
         'envmountd started',
       );
-      return new Daemon(server, mounts, store, logger, approvals, audit, op);
+      return new Daemon(server, mounts, store, logger, approvals, audit, op, waiters);
     } catch (error) {
       onePassword?.close();
+      waitersRef?.cancelAll();
       approvalsRef?.cancel();
       await audit?.close();
       store?.close();
@@ -193,6 +220,7 @@ export class Daemon {
         try {
           // Readers waiting for an answer are refused (comment lines) before their pipes go.
           this.#approvals.cancel();
+          this.#waiters.cancelAll();
           await this.#mounts.stopAll();
         } finally {
           await this.#audit.close().catch(() => undefined);

@@ -10,10 +10,12 @@ import { storeNameProblem } from '../core/reference.js';
 import type { EmbeddedStore } from '../secrets/store.js';
 import type { Approvals } from './approvals.js';
 import type { AuditLog } from './audit.js';
+import type { environmentMethods } from './environment-methods.js';
 import { importDotenv } from './import.js';
 import type { MountService } from './mounts.js';
 import { type OnePassword, RESERVED_PREFIX } from './onepassword.js';
 import { describeProcess } from './process-info.js';
+import type { ValueWaiters } from './value-waiters.js';
 
 export interface HandlerDeps {
   readonly mounts: MountService;
@@ -27,6 +29,9 @@ export interface HandlerDeps {
   readonly unlock: () => Promise<void>;
   /** `envmount run`: the values for the peer's child, if the policy allows the peer. */
   readonly run: (params: Params<'run'>, peer: Peer) => Promise<Results['run']>;
+  /** Requests waiting for a store name to be set (request_variable). */
+  readonly waiters: ValueWaiters;
+  readonly environments: ReturnType<typeof environmentMethods>;
 }
 
 type Implementations = { [M in Method]: (params: Params<M>, peer: Peer) => Promise<Results[M]> | Results[M] };
@@ -64,7 +69,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       const { pid, version } = deps.daemonStatus();
       return { pid, version, protocol: 1 };
     },
-    add: (p) => mounts.add(p.dir, p.path, p, p.environment, p.format),
+    add: (p) => mounts.add(p),
     policy: (p) => mounts.setPolicy(p.path, p),
     approvals: () => approvals.list(),
     approve: async (p, peer) => {
@@ -102,6 +107,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       } finally {
         value.fill(0);
       }
+      deps.waiters.notify([p.name]);
       return { name: p.name, created, mounts: mounts.refreshAll(p.name) };
     },
     unset: async (p) => {
@@ -135,6 +141,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     },
     import: (p) => importDotenv(p.dir, p.prefix, p, { store, mounts }),
     run: (p, peer) => deps.run(p, peer),
+    ...deps.environments,
   };
   return async (method, params, peer) => {
     if (!Object.hasOwn(paramSchemas, method)) {

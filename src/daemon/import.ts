@@ -91,7 +91,7 @@ export async function importDotenv(
     }
     await rename(swap, path);
     renamed = true;
-    await deps.mounts.add(dir, undefined, policy);
+    await deps.mounts.add({ dir, ...policy });
     const zeros = Buffer.alloc(Math.min(info.size, 16 * 1024 * 1024));
     await original.write(zeros, 0, zeros.length, 0);
     await original.sync();

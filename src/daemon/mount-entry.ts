@@ -10,6 +10,7 @@ import { Mount } from './mount.js';
 import type { MountServiceDeps } from './mounts.js';
 import type { GatedMount } from './reader-gate.js';
 import type { MountRecord } from './registry.js';
+import { hasTemplateFile } from './template-source.js';
 import { watchTemplate } from './template-watch.js';
 import type { LoadedTemplate } from './templates.js';
 
@@ -78,7 +79,7 @@ export function createEntry(
     unwatch: () => undefined,
     rewatch: () => {
       entry.unwatch();
-      if (!record.environment) entry.unwatch = watchTemplate(record.template, callbacks.templateChanged);
+      if (hasTemplateFile(record)) entry.unwatch = watchTemplate(record.template, callbacks.templateChanged);
     },
     policy: record.policy ?? DEFAULT_POLICY,
     format: record.format ?? 'dotenv',

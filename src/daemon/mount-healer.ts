@@ -73,6 +73,11 @@ export interface HealOps {
 /** One look at one mount (synchronous: one or two lstat calls); what should follow from it. */
 export function lookAt(entry: Entry, uid: number): HealAction {
   const { mount } = entry;
+  // The common case, decided in C without allocating: the path holds the FIFO the thread waits on.
+  if (mount.state === 'serving' && mount.holdsPath()) {
+    entry.suspect = undefined;
+    return { kind: 'none' };
+  }
   let path: PathState;
   try {
     path = inspectPathSync(mount.path, uid);

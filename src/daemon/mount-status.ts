@@ -9,7 +9,15 @@ import { exists } from './placement.js';
 export function mountInfo(entry: Entry): MountInfo {
   const { record, state } = entry.mount;
   const variables = 'entries' in entry.template ? entry.template.entries.map((e) => e.key) : [];
-  return { path: record.path, dir: record.dir, template: record.template, state, variables };
+  return {
+    path: record.path,
+    dir: record.dir,
+    template: record.template,
+    state,
+    variables,
+    storeEnvironment: record.storeEnvironment,
+    onePasswordEnvironment: record.environment,
+  };
 }
 
 export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {

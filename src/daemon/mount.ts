@@ -5,8 +5,11 @@
 import type { Logger } from 'pino';
 import type { MountState } from '../control/protocol.js';
 import {
+  lookAtMount,
+  MOUNT_LOOK,
   type MountEvent,
   type MountHandle,
+  mountInode,
   setMountContent,
   setMountDecide,
   startMount,
@@ -30,7 +33,8 @@ export interface MountHooks {
 const STOP_WAIT_MS = 2000;
 
 export class Mount {
-  readonly record: MountRecord;
+  // Replaced (not mutated) when its store environment is renamed; the path never changes.
+  record: MountRecord;
   readonly #deps: MountDeps;
   readonly #hooks: MountHooks;
   #decide = false;
@@ -61,9 +65,14 @@ export class Mount {
     return this.record.path;
   }
 
-  /** The inode of the FIFO the thread waits on (0 while not started). */
+  /** The inode of the FIFO the thread waits on (0 while not started): asked of the thread, not its last report. */
   get inode(): number {
-    return this.#inode;
+    return this.#handle ? mountInode(this.#handle) : this.#inode;
+  }
+
+  /** Whether the path still holds the FIFO the thread waits on (one lstat in C); undefined without a thread. */
+  holdsPath(): boolean | undefined {
+    return this.#handle ? lookAtMount(this.#handle) === MOUNT_LOOK.same : undefined;
   }
 
   /** Places (or reclaims) the FIFO and starts serving `content` (copied: the caller wipes its buffer). */

@@ -1,14 +1,8 @@
-/**
- * The daemon's mounts: adding, removing and restoring them, and rendering each one's content from its template
- * and the value sources. Owns every Mount and every rendered Buffer (wiped as soon as the thread has its copy).
- */
-import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
 import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../core/policy.js';
-import type { Format } from '../core/render-formats.js';
 import type { ValueSource } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
@@ -18,9 +12,10 @@ import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
 import type { MountRecord, Registry } from './registry.js';
-import { renderEntry } from './render-mount.js';
+import { renderEntry, type StoreEnvironments } from './render-mount.js';
 import { usesStoreName, validateOpReferences } from './template-references.js';
-import { findTemplate, type LoadedTemplate, loadTemplate, readTemplate } from './templates.js';
+import { type AddOptions, hasTemplateFile, mountSource, storeEnvironmentLabel } from './template-source.js';
+import { type LoadedTemplate, loadTemplate } from './templates.js';
 
 export interface MountServiceDeps {
   readonly registry: Registry;
@@ -30,6 +25,8 @@ export interface MountServiceDeps {
   readonly logger: Logger;
   readonly audit: AuditLog;
   readonly gate: ReaderGate;
+  /** The templates of the store's environments (a mount may serve one instead of a template file). */
+  readonly storeEnvironments: StoreEnvironments;
   /** The 1Password side: syntax checks for `op://` references and the set of references to keep resolved. */
   readonly references: {
     validate(reference: string): string | undefined;
@@ -54,7 +51,8 @@ export class MountService {
   async restore(): Promise<void> {
     await Promise.all(
       this.#deps.registry.all().map(async (record) => {
-        const template = record.environment ? { entries: [] } : await loadTemplate(record.template);
+        // Environment mounts take their variables at render time.
+        const template = hasTemplateFile(record) ? await loadTemplate(record.template) : { entries: [] };
         const entry = this.#entry(record, template);
         try {
           await this.#start(entry);
@@ -73,21 +71,9 @@ export class MountService {
   }
 
   /** Adds a mount, or re-reads the template of an existing one. Validates everything before touching the path. */
-  async add(
-    dirInput: string,
-    pathInput?: string,
-    policy: PolicyOptions = {},
-    environment?: string,
-    format?: Format,
-  ): Promise<MountStatus> {
-    const dir = resolve(dirInput);
-    const path = resolve(pathInput ?? join(dir, '.env'));
-    const info = await stat(dir).catch(() => undefined);
-    if (!info?.isDirectory()) {
-      throw new EnvmountError('DIRECTORY_MISSING', `Cannot mount "${path}": "${dir}" is not a directory.`);
-    }
-    const templatePath = environment ? `1Password Environment ${environment}` : await findTemplate(dir);
-    const entries = environment ? [] : await readTemplate(templatePath);
+  async add(options: AddOptions): Promise<MountStatus> {
+    const { format, environment, storeEnvironment, ...policy } = options;
+    const { dir, path, templatePath, entries } = await mountSource(options, this.#deps.storeEnvironments);
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
     if (existing) {
@@ -113,6 +99,7 @@ export class MountService {
       dir,
       template: templatePath,
       ...(environment ? { environment } : {}),
+      ...(storeEnvironment ? { storeEnvironment } : {}),
       addedAt: new Date().toISOString(),
       policy: applyPolicyOptions(DEFAULT_POLICY, policy),
       ...(format && format !== 'dotenv' ? { format } : {}),
@@ -161,6 +148,20 @@ export class MountService {
     if (entry) await this.#changePolicy(entry, { allow: [`exe:${exe}`] });
   }
 
+  /** A store environment changed (its variables, or its name, from `from`): its mounts follow and render again. */
+  async storeEnvironmentChanged(name: string, from = name): Promise<void> {
+    const using = [...this.#entries.values()].filter((e) => e.mount.record.storeEnvironment === from);
+    for (const entry of using) {
+      if (from !== name) {
+        entry.mount.record = { ...entry.mount.record, storeEnvironment: name, template: storeEnvironmentLabel(name) };
+        await this.#deps.registry.put({ ...entry.mount.record, policy: entry.policy, format: entry.format });
+      }
+      this.#render(entry).fill(0); // takes the environment's variables as the template
+    }
+    await this.#syncReferences();
+    for (const entry of using) this.#refresh(entry);
+  }
+
   /** The FIFO path of the mount at `pathOrDir` (its path or its project dir). */
   pathOf(pathOrDir: string): string {
     return this.#find(pathOrDir).mount.path;
@@ -207,7 +208,7 @@ export class MountService {
   async reload(pathOrDir?: string): Promise<MountStatus[]> {
     const targets = pathOrDir === undefined ? [...this.#entries.values()] : [this.#find(pathOrDir)];
     for (const entry of targets) {
-      if (!entry.mount.record.environment) entry.template = await loadTemplate(entry.mount.record.template);
+      if (hasTemplateFile(entry.mount.record)) entry.template = await loadTemplate(entry.mount.record.template);
     }
     // One provider call: the sync already made it when the templates brought new references.
     if (!(await this.#syncReferences())) await this.#deps.references.refresh();
@@ -272,7 +273,7 @@ export class MountService {
   /** Places a mount again after its path or directory came back: template re-read and watched again. */
   async #restart(entry: Entry): Promise<void> {
     await entry.mount.stop(false);
-    if (!entry.mount.record.environment) entry.template = await loadTemplate(entry.mount.record.template);
+    if (hasTemplateFile(entry.mount.record)) entry.template = await loadTemplate(entry.mount.record.template);
     entry.rewatch();
     await this.#start(entry);
   }
@@ -288,6 +289,6 @@ export class MountService {
 
   /** The bytes a reader of this mount gets now. The caller wipes them. */
   #render(entry: Entry): Buffer {
-    return renderEntry(entry, this.#deps.source);
+    return renderEntry(entry, this.#deps.source, this.#deps.storeEnvironments);
   }
 }

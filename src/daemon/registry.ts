@@ -18,6 +18,8 @@ export interface MountRecord {
   readonly template: string;
   /** A 1Password Environment whose variables the mount serves, instead of a template. */
   readonly environment?: string;
+  /** An environment of the embedded store (environments.ts) the mount serves, instead of a template. */
+  readonly storeEnvironment?: string;
   readonly addedAt: string;
   /** Who may read (rules are data, shown by `envmount status`). */
   readonly policy: Policy;

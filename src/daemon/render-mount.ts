@@ -2,11 +2,20 @@ import { MIN_MASKED_LENGTH } from '../core/masker.js';
 import { readerLimits } from '../core/reader-limits.js';
 import { environmentReference } from '../core/reference.js';
 import { renderFormat } from '../core/render-formats.js';
+import type { TemplateEntry } from '../core/template.js';
 import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
 import type { Entry } from './mount-entry.js';
 
+/** The template of an environment of the store (environments.ts), or why there is none. */
+export type StoreEnvironments = (name: string) => TemplateEntry[] | { problem: string };
+
 /** The bytes a reader of this mount gets now (and its problems, recorded on the entry). The caller wipes them. */
-export function renderEntry(entry: Entry, source: ValueSource): Buffer {
+export function renderEntry(entry: Entry, source: ValueSource, storeEnvironments: StoreEnvironments): Buffer {
+  const stored = entry.mount.record.storeEnvironment;
+  if (stored) {
+    const entries = storeEnvironments(stored);
+    entry.template = Array.isArray(entries) ? { entries } : { error: entries.problem };
+  }
   const environment = entry.mount.record.environment;
   if (environment) {
     // An Environment mount: its variables are whatever the Environment holds at the last refresh.

@@ -77,6 +77,8 @@ interface Addon {
   mountSetContent(handle: MountHandle, content: Buffer): { locked: boolean };
   mountStop(handle: MountHandle): void;
   mountSetDecide(handle: MountHandle, decide: boolean): void;
+  mountLook(handle: MountHandle): number;
+  mountInode(handle: MountHandle): number;
   ticketFinish(ticket: Ticket, content: Buffer): TicketResult;
   fifoHolders(path: string): FifoHolder[];
   ticketHolders(ticket: Ticket): FifoHolder[];
@@ -139,6 +141,28 @@ export function stopMount(handle: MountHandle): void {
 /** Whether readers are handed to JS for a decision (`reader` events with a ticket) or served at once. */
 export function setMountDecide(handle: MountHandle, decide: boolean): void {
   addon.mountSetDecide(handle, decide);
+}
+
+/** What is at a mount's path against the thread's FIFO (one lstat in C): see MOUNT_LOOK. */
+export function lookAtMount(handle: MountHandle): number {
+  return addon.mountLook(handle);
+}
+
+/** Codes of lookAtMount; below 0: -errno of lstat. */
+export const MOUNT_LOOK = {
+  same: 0,
+  absent: 1,
+  otherFifo: 2,
+  foreignFifo: 3,
+  regular: 4,
+  symlink: 5,
+  directory: 6,
+  other: 7,
+} as const;
+
+/** The inode of the FIFO the mount thread waits on now (0 before it started). */
+export function mountInode(handle: MountHandle): number {
+  return addon.mountInode(handle);
 }
 
 /** Writes `content` (empty: nothing) to a waiting reader and closes. Throws EINVAL if already finished. */

@@ -150,6 +150,24 @@ export class EmbeddedStore {
     });
   }
 
+  /** Moves values to new names (an environment renamed), in one atomic write; a name that is not set is skipped. */
+  async rename(moves: ReadonlyArray<{ from: string; to: string }>): Promise<void> {
+    this.#assertUnlocked();
+    for (const { to } of moves) {
+      const problem = storeNameProblem(to);
+      if (problem) throw new EnvmountError('USAGE', `Cannot store ${problem}.`);
+    }
+    await this.#mutate(() => {
+      for (const { from, to } of moves) {
+        const value = this.#values.get(from);
+        if (!value) continue;
+        this.#values.get(to)?.fill(0);
+        this.#values.set(to, value);
+        this.#values.delete(from);
+      }
+    });
+  }
+
   /** Removes a value (wiped); false if there was none. */
   async unset(name: string): Promise<boolean> {
     this.#assertUnlocked();
