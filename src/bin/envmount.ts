@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --
+import { resolve } from 'node:path';
 import { main } from '../cli/main.js';
 import { confirmer, secretReader } from '../cli/prompt.js';
 /** The `envmount` entry point: wires config, streams and the control client, then hands over to the CLI. */
@@ -20,6 +21,18 @@ const code = await main(
     confirm: confirmer({ input: process.stdin, output: process.stderr }),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     environment: process.env,
+    mcp: async () => {
+      // Loaded only for `envmount mcp`: the SDK is not needed by any other command.
+      const { serveMcp } = await import('../mcp/server.js');
+      await serveMcp({
+        version: VERSION,
+        connect: () => ControlClient.connect(config.paths.socketPath),
+        resolveDir: (dir) => resolve(process.cwd(), dir),
+        stdin: process.stdin,
+        stdout: process.stdout,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+    },
     child: createChildRunner({
       stdin: process.stdin,
       stdout: process.stdout,

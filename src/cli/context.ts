@@ -24,6 +24,8 @@ export interface CliContext {
   readonly environment: Readonly<Record<string, string | undefined>>;
   /** Starts `envmount run`'s child. */
   readonly child: ChildRunner;
+  /** Serves `envmount mcp` on stdio until the client closes it. */
+  readonly mcp: () => Promise<void>;
 }
 
 /** A command's outcome: `data` for --json, `text` for people (stdout). */

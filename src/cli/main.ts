@@ -181,6 +181,15 @@ export async function main(
   );
 
   program
+    .command('mcp')
+    .description('an MCP server on stdio for coding agents: environments and mounts, never a value')
+    .action(
+      run(async () => {
+        await ctx.mcp();
+        return { data: undefined, text: '', exitCode: 0 };
+      }),
+    );
+  program
     .command('run')
     .description("run a command with the project's values in its environment (output masked in a terminal)")
     .argument('<command...>', 'the command and its arguments, after --')
