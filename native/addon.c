@@ -9,7 +9,7 @@ napi_value em_mount_start(napi_env env, napi_callback_info info);
 napi_value em_mount_set_content(napi_env env, napi_callback_info info);
 napi_value em_mount_stop(napi_env env, napi_callback_info info);
 napi_value em_mount_set_decide(napi_env env, napi_callback_info info);
-napi_value em_mount_look(napi_env env, napi_callback_info info);
+napi_value em_mounts_look(napi_env env, napi_callback_info info);
 napi_value em_mount_inode(napi_env env, napi_callback_info info);
 napi_value em_ticket_finish(napi_env env, napi_callback_info info);
 napi_value em_fifo_holders(napi_env env, napi_callback_info info);
@@ -25,7 +25,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mountSetContent", NULL, em_mount_set_content, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountStop", NULL, em_mount_stop, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountSetDecide", NULL, em_mount_set_decide, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"mountLook", NULL, em_mount_look, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mountsLook", NULL, em_mounts_look, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountInode", NULL, em_mount_inode, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ticketFinish", NULL, em_ticket_finish, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fifoHolders", NULL, em_fifo_holders, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { MountState } from '../control/protocol.js';
+import { lookAtMounts, MOUNT_LOOK } from '../native/index.js';
 import type { Entry } from './mount-entry.js';
 import { inspectPathSync, type PathState } from './placement.js';
 
@@ -70,14 +71,19 @@ export interface HealOps {
   readonly logger: Logger;
 }
 
+/** The mounts whose path may need healing: every one but those whose path holds their thread's FIFO (one native
+ * call looks at all of those: the common case costs one lstat in C per mount and no allocation). */
+export function needingALook(entries: readonly Entry[]): Entry[] {
+  const serving = entries.flatMap((e) => (e.mount.state === 'serving' && e.mount.handle ? [e] : []));
+  const codes = lookAtMounts(serving.flatMap((e) => (e.mount.handle ? [e.mount.handle] : [])));
+  const healthy = new Set(serving.filter((_, i) => codes[i] === MOUNT_LOOK.same));
+  for (const entry of healthy) entry.suspect = undefined;
+  return entries.filter((e) => !healthy.has(e));
+}
+
 /** One look at one mount (synchronous: one or two lstat calls); what should follow from it. */
 export function lookAt(entry: Entry, uid: number): HealAction {
   const { mount } = entry;
-  // The common case, decided in C without allocating: the path holds the FIFO the thread waits on.
-  if (mount.state === 'serving' && mount.holdsPath()) {
-    entry.suspect = undefined;
-    return { kind: 'none' };
-  }
   let path: PathState;
   try {
     path = inspectPathSync(mount.path, uid);

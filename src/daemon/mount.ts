@@ -5,8 +5,6 @@
 import type { Logger } from 'pino';
 import type { MountState } from '../control/protocol.js';
 import {
-  lookAtMount,
-  MOUNT_LOOK,
   type MountEvent,
   type MountHandle,
   mountInode,
@@ -70,9 +68,9 @@ export class Mount {
     return this.#handle ? mountInode(this.#handle) : this.#inode;
   }
 
-  /** Whether the path still holds the FIFO the thread waits on (one lstat in C); undefined without a thread. */
-  holdsPath(): boolean | undefined {
-    return this.#handle ? lookAtMount(this.#handle) === MOUNT_LOOK.same : undefined;
+  /** The thread's handle while it runs, for looks at many mounts in one native call (lookAtMounts). */
+  get handle(): MountHandle | undefined {
+    return this.#handle;
   }
 
   /** Places (or reclaims) the FIFO and starts serving `content` (copied: the caller wipes its buffer). */

@@ -6,7 +6,7 @@ import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions
 import type { ValueSource } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
-import { directoryGoneReason, heal, lookAt } from './mount-healer.js';
+import { directoryGoneReason, heal, lookAt, needingALook } from './mount-healer.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
@@ -189,7 +189,7 @@ export class MountService {
   async heal(): Promise<void> {
     if (this.#closing) return;
     const ops = { logger: this.#deps.logger, restart: (e: Entry) => this.#restart(e) };
-    const actions = [...this.#entries.values()].map((entry) => [entry, lookAt(entry, this.#deps.uid)] as const);
+    const actions = needingALook([...this.#entries.values()]).map((e) => [e, lookAt(e, this.#deps.uid)] as const);
     for (const [entry, action] of actions) {
       if (action.kind !== 'none' && !this.#closing) await heal(entry, action, ops);
     }

@@ -77,7 +77,7 @@ interface Addon {
   mountSetContent(handle: MountHandle, content: Buffer): { locked: boolean };
   mountStop(handle: MountHandle): void;
   mountSetDecide(handle: MountHandle, decide: boolean): void;
-  mountLook(handle: MountHandle): number;
+  mountsLook(handles: readonly MountHandle[]): Int32Array;
   mountInode(handle: MountHandle): number;
   ticketFinish(ticket: Ticket, content: Buffer): TicketResult;
   fifoHolders(path: string): FifoHolder[];
@@ -143,12 +143,12 @@ export function setMountDecide(handle: MountHandle, decide: boolean): void {
   addon.mountSetDecide(handle, decide);
 }
 
-/** What is at a mount's path against the thread's FIFO (one lstat in C): see MOUNT_LOOK. */
-export function lookAtMount(handle: MountHandle): number {
-  return addon.mountLook(handle);
+/** What is at each mount's path against its thread's FIFO (one lstat each, in C, in one call): see MOUNT_LOOK. */
+export function lookAtMounts(handles: readonly MountHandle[]): Int32Array {
+  return addon.mountsLook(handles);
 }
 
-/** Codes of lookAtMount; below 0: -errno of lstat. */
+/** Codes of lookAtMounts; below 0: -errno of lstat. */
 export const MOUNT_LOOK = {
   same: 0,
   absent: 1,
