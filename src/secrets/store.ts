@@ -137,11 +137,7 @@ export class EmbeddedStore {
 
   /** Sets values (copied; the caller wipes its own) and persists them in one atomic write. */
   async setMany(entries: ReadonlyArray<{ name: string; value: Buffer }>): Promise<void> {
-    this.#assertUnlocked();
-    for (const { name } of entries) {
-      const problem = storeNameProblem(name);
-      if (problem) throw new EnvmountError('USAGE', `Cannot store ${problem}.`);
-    }
+    this.#assertWritable(entries.map((e) => e.name));
     await this.#mutate(() => {
       for (const { name, value } of entries) {
         this.#values.get(name)?.fill(0);
@@ -152,11 +148,7 @@ export class EmbeddedStore {
 
   /** Moves values to new names (an environment renamed), in one atomic write; a name that is not set is skipped. */
   async rename(moves: ReadonlyArray<{ from: string; to: string }>): Promise<void> {
-    this.#assertUnlocked();
-    for (const { to } of moves) {
-      const problem = storeNameProblem(to);
-      if (problem) throw new EnvmountError('USAGE', `Cannot store ${problem}.`);
-    }
+    this.#assertWritable(moves.map((m) => m.to));
     await this.#mutate(() => {
       for (const { from, to } of moves) {
         const value = this.#values.get(from);
@@ -185,6 +177,14 @@ export class EmbeddedStore {
     for (const value of this.#values.values()) value.fill(0);
     this.#values.clear();
     this.#key.fill(0);
+  }
+
+  #assertWritable(names: readonly string[]): void {
+    this.#assertUnlocked();
+    for (const name of names) {
+      const problem = storeNameProblem(name);
+      if (problem) throw new EnvmountError('USAGE', `Cannot store ${problem}.`);
+    }
   }
 
   #assertUnlocked(): void {

@@ -127,7 +127,9 @@ it('create_local_env_file mounts the environment; a real reader gets the values 
     name: 'app2',
     mounts: [join(dir, '.env')],
   });
-  expect((await run('cat', [join(dir, '.env')])).stdout).toContain("MODE='production'");
+  const renamed = (await run('cat', [join(dir, '.env')])).stdout;
+  expect(renamed).toContain("MODE='production'");
+  expect(renamed).toContain(`API_KEY='${CANARY}'`);
   const listed = (await call('list_local_env_files')).json();
   expect(listed).toContainEqual(expect.objectContaining({ path: join(dir, '.env'), storeEnvironment: 'app2' }));
   const status = (await call('status')).json();
