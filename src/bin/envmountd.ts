@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { loadConfig } from '../config/config.js';
 import { isEnvmountError } from '../core/errors.js';
+import { cleanupAfterStop } from '../daemon/cleanup.js';
 import { Daemon } from '../daemon/daemon.js';
 import { socketPeer } from '../daemon/peer.js';
 import { harden, scrubEnvironment } from '../native/index.js';
@@ -72,4 +73,12 @@ async function start(): Promise<void> {
 
 const program = new Command('envmountd').description('the envmount daemon').version(VERSION, '-V, --version');
 program.command('start').description('run the daemon in the foreground').action(start);
+program
+  .command('cleanup')
+  .description('after a stop or a crash: let waiting readers go and remove the pipes (systemd ExecStopPost)')
+  .action(async () => {
+    const config = loadConfig(process.env);
+    const logger = pino({ name: 'envmountd', level: config.logLevel }, pino.destination({ dest: 2, sync: true }));
+    await cleanupAfterStop(config.paths, process.getuid?.() ?? 0, logger);
+  });
 await program.parseAsync(process.argv);
