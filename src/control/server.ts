@@ -38,7 +38,7 @@ function errorBody(error: unknown): ErrorBody {
 }
 
 /** Whether something answers at the socket path (a live daemon), as opposed to a stale file. */
-function probe(path: string): Promise<boolean> {
+export function probe(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection(path);
     socket.once('connect', () => {

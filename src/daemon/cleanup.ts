@@ -8,8 +8,8 @@
  */
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import type { Logger } from 'pino';
+import { probe } from '../control/server.js';
 import { errnoCode } from '../core/errors.js';
 import { inspectPath, removeStaleTemp } from './placement.js';
 import { Registry } from './registry.js';
@@ -19,17 +19,6 @@ export interface CleanupResult {
   readonly removed: number;
   /** Readers that were waiting on a pipe and were let go. */
   readonly released: number;
-}
-
-function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(socketPath);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Lets readers waiting in open() go with a comment; true if there were any. */
@@ -59,7 +48,7 @@ export async function cleanupAfterStop(
   uid: number,
   logger: Logger,
 ): Promise<CleanupResult> {
-  if (await answers(paths.socketPath)) {
+  if (await probe(paths.socketPath)) {
     logger.info('a daemon answers on the socket: its mounts are its own; nothing to clean');
     return { daemonRunning: true, removed: 0, released: 0 };
   }
