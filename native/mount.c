@@ -300,6 +300,18 @@ static mount_t *get_mount(napi_env env, napi_value value) {
   return data;
 }
 
+/* The arguments of a call whose first argument is a mount handle: fills argv[0..want), returns the mount, or NULL
+ * with a TypeError naming `usage` (too few arguments, or not a handle). */
+static mount_t *mount_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *usage) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < want) {
+    throw_arg(env, usage);
+    return NULL;
+  }
+  return get_mount(env, argv[0]);
+}
+
 /* mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide): handle. The path must already hold a FIFO
  * of this user. The first content and mode are given here so that a reader already waiting on a reclaimed FIFO is
  * handled as the policy says from the first byte. */
@@ -367,13 +379,11 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
 /* mountSetContent(handle, buffer): { locked } — copies the bytes (the caller zeroes its own buffer) and wipes the
  * previous content. */
 napi_value em_mount_set_content(napi_env env, napi_callback_info info) {
-  size_t argc = 2, len = 0;
+  size_t len = 0;
   napi_value argv[2], result, flag;
   void *data = NULL;
   bool is_buffer = false;
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_arg(env, "mountSetContent(handle, buffer) takes two arguments");
-  mount_t *m = get_mount(env, argv[0]);
+  mount_t *m = mount_call(env, info, 2, argv, "mountSetContent(handle, buffer) takes two arguments");
   if (m == NULL) return NULL;
   if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer) return throw_arg(env, "content must be a Buffer");
   NAPI_OK(napi_get_buffer_info(env, argv[1], &data, &len));
@@ -397,11 +407,8 @@ napi_value em_mount_set_content(napi_env env, napi_callback_info info) {
 
 /* mountStop(handle): asks the thread to end; a "stopped" event follows. Idempotent. */
 napi_value em_mount_stop(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1], undef;
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return throw_arg(env, "mountStop(handle) takes one argument");
-  mount_t *m = get_mount(env, argv[0]);
+  mount_t *m = mount_call(env, info, 1, argv, "mountStop(handle) takes one argument");
   if (m == NULL) return NULL;
   pthread_mutex_lock(&m->lock);
   if (!m->cancelled) {
@@ -416,12 +423,9 @@ napi_value em_mount_stop(napi_env env, napi_callback_info info) {
 
 /* mountSetDecide(handle, decide: boolean): whether readers go to JS for a decision (tickets) or are served at once. */
 napi_value em_mount_set_decide(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2], undef;
   bool decide = false;
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_arg(env, "mountSetDecide(handle, decide) takes two arguments");
-  mount_t *m = get_mount(env, argv[0]);
+  mount_t *m = mount_call(env, info, 2, argv, "mountSetDecide(handle, decide) takes two arguments");
   if (m == NULL) return NULL;
   if (napi_get_value_bool(env, argv[1], &decide) != napi_ok) return throw_arg(env, "decide must be a boolean");
   pthread_mutex_lock(&m->lock);
@@ -473,11 +477,8 @@ napi_value em_mounts_look(napi_env env, napi_callback_info info) {
 
 /* mountInode(handle): the inode of the FIFO the thread waits on (0 before it started). */
 napi_value em_mount_inode(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1], result;
-  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return throw_arg(env, "mountInode(handle) takes one argument");
-  mount_t *m = get_mount(env, argv[0]);
+  mount_t *m = mount_call(env, info, 1, argv, "mountInode(handle) takes one argument");
   if (m == NULL) return NULL;
   pthread_mutex_lock(&m->lock);
   double inode = (double)m->inode;

@@ -17,11 +17,12 @@ export class StreamMasker {
 
   constructor(values: readonly Buffer[], mask: Buffer = Buffer.from(MASK)) {
     this.#mask = mask;
-    const unique = new Map<string, Buffer>();
+    // Repeats compared as bytes: a value never becomes a string, not even as a map key.
+    const unique: Buffer[] = [];
     for (const value of values) {
-      if (value.length >= MIN_MASKED_LENGTH) unique.set(value.toString('latin1'), value);
+      if (value.length >= MIN_MASKED_LENGTH && !unique.some((kept) => kept.equals(value))) unique.push(value);
     }
-    for (const value of unique.values()) {
+    for (const value of unique) {
       const copy = Buffer.from(value);
       this.#values.push(copy);
       const first = copy[0] ?? 0;

@@ -5,6 +5,7 @@
 import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { errnoCode } from '../core/errors.js';
+import type { ProcessInfo } from './process-info.js';
 
 export type AuditDecision = 'served' | 'allowed' | 'denied' | 'timed-out' | 'unidentified' | 'collision';
 
@@ -38,6 +39,11 @@ const MAX_ARGS = 32;
 export function boundedArgv(argv: readonly string[]): string[] {
   const kept = argv.slice(0, MAX_ARGS).map((a) => (a.length > MAX_ARG ? `${a.slice(0, MAX_ARG)}…` : a));
   return argv.length > MAX_ARGS ? [...kept, `… ${argv.length - MAX_ARGS} more`] : kept;
+}
+
+/** A process as the log records it: pid, executable, bounded argv, cwd. */
+export function auditReader(info: ProcessInfo): AuditReader {
+  return { pid: info.pid, exe: info.exe, argv: boundedArgv(info.argv), cwd: info.cwd };
 }
 
 export class AuditLog {

@@ -12,7 +12,7 @@ import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
 import type { MountRecord, Registry } from './registry.js';
-import { renderEntry, type StoreEnvironments } from './render-mount.js';
+import { renderEntry, type StoreEnvironments, takeEnvironmentTemplate } from './render-mount.js';
 import { usesStoreName, validateOpReferences } from './template-references.js';
 import { type AddOptions, hasTemplateFile, mountSource, storeEnvironmentLabel } from './template-source.js';
 import { type LoadedTemplate, loadTemplate } from './templates.js';
@@ -156,7 +156,7 @@ export class MountService {
         entry.mount.record = { ...entry.mount.record, storeEnvironment: name, template: storeEnvironmentLabel(name) };
         await this.#deps.registry.put({ ...entry.mount.record, policy: entry.policy, format: entry.format });
       }
-      this.#render(entry).fill(0); // takes the environment's variables as the template
+      takeEnvironmentTemplate(entry, this.#deps.source, this.#deps.storeEnvironments);
     }
     await this.#syncReferences();
     for (const entry of using) this.#refresh(entry);
@@ -248,7 +248,8 @@ export class MountService {
 
   #entry(record: MountRecord, template: LoadedTemplate): Entry {
     const entry = createEntry(record, template, this.#deps, {
-      render: (e) => this.#render(e),
+      // A decided read: the content only; status fields are recomputed at each refresh, not at each read.
+      render: (e) => this.#render(e, false),
       // A template edit re-reads the template and resolves its references again; the next reader gets the result.
       templateChanged: () => {
         if (this.#entries.get(record.path) !== entry) return;
@@ -288,7 +289,7 @@ export class MountService {
   }
 
   /** The bytes a reader of this mount gets now. The caller wipes them. */
-  #render(entry: Entry): Buffer {
-    return renderEntry(entry, this.#deps.source, this.#deps.storeEnvironments);
+  #render(entry: Entry, diagnose = true): Buffer {
+    return renderEntry(entry, this.#deps.source, this.#deps.storeEnvironments, diagnose);
   }
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { type Decision, decide, describeRule, type Policy, type ReaderFacts } from '../core/policy.js';
 import { finishTicket, type MountEvent, type Ticket, ticketHolders } from '../native/index.js';
 import type { Approvals } from './approvals.js';
-import { type AuditDecision, type AuditLog, type AuditReader, boundedArgv } from './audit.js';
+import { type AuditDecision, type AuditLog, type AuditReader, auditReader } from './audit.js';
 import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo } from './process-info.js';
 
 export interface GatedMount {
@@ -53,10 +53,6 @@ function factsOf(info: ProcessInfo): ReaderFacts & { readonly chain: () => Proce
 function clean(text: string, max = 160): string {
   const flat = [...text].map((ch) => (ch.charCodeAt(0) < 0x20 ? ' ' : ch)).join('');
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
-
-function auditReader(info: ProcessInfo): AuditReader {
-  return { pid: info.pid, exe: info.exe, argv: boundedArgv(info.argv), cwd: info.cwd };
 }
 
 function basename(path: string): string {

@@ -9,28 +9,49 @@ import type { Entry } from './mount-entry.js';
 /** The template of an environment of the store (environments.ts), or why there is none. */
 export type StoreEnvironments = (name: string) => TemplateEntry[] | { problem: string };
 
-/** The bytes a reader of this mount gets now (and its problems, recorded on the entry). The caller wipes them. */
-export function renderEntry(entry: Entry, source: ValueSource, storeEnvironments: StoreEnvironments): Buffer {
+/**
+ * For a mount that serves an Environment (the store's or 1Password's): takes its variables as the template now.
+ * Returns why there are none, if so. Template-file mounts are left as they are.
+ */
+export function takeEnvironmentTemplate(
+  entry: Entry,
+  source: ValueSource,
+  storeEnvironments: StoreEnvironments,
+): string | undefined {
   const stored = entry.mount.record.storeEnvironment;
   if (stored) {
     const entries = storeEnvironments(stored);
     entry.template = Array.isArray(entries) ? { entries } : { error: entries.problem };
   }
   const environment = entry.mount.record.environment;
-  if (environment) {
-    // An Environment mount: its variables are whatever the Environment holds at the last refresh.
-    const names = source.environmentNames(environment);
-    if (!Array.isArray(names)) {
-      entry.problems = [];
-      return Buffer.from(`# envmount: ${names.problem.replace(/[\r\n]+/g, ' ')}\n`);
-    }
-    entry.template = {
-      entries: names.map((key) => ({
-        key,
-        line: 0,
-        parts: [{ kind: 'ref', ref: environmentReference(environment, key) }],
-      })),
-    };
+  if (!environment) return undefined;
+  // A 1Password Environment: its variables are whatever it held at the last refresh.
+  const names = source.environmentNames(environment);
+  if (!Array.isArray(names)) return names.problem;
+  entry.template = {
+    entries: names.map((key) => ({
+      key,
+      line: 0,
+      parts: [{ kind: 'ref', ref: environmentReference(environment, key) }],
+    })),
+  };
+  return undefined;
+}
+
+/**
+ * The bytes a reader of this mount gets now. The caller wipes them. With `diagnose` (a refresh, not a read) the
+ * entry's status fields are recomputed too: problems, values readers cannot carry, values too short to mask.
+ */
+export function renderEntry(
+  entry: Entry,
+  source: ValueSource,
+  storeEnvironments: StoreEnvironments,
+  diagnose = true,
+): Buffer {
+  const unavailable = takeEnvironmentTemplate(entry, source, storeEnvironments);
+  if (unavailable !== undefined) {
+    entry.problems = [];
+    return Buffer.from(`# envmount: ${unavailable.replace(/[\r\n]+/g, ' ')}\n`);
   }
   if ('error' in entry.template) {
     entry.problems = [];
@@ -39,6 +60,7 @@ export function renderEntry(entry: Entry, source: ValueSource, storeEnvironments
   const { items, problems, secretRanges } = resolveEntries(entry.template.entries, source);
   try {
     const rendered = renderFormat(entry.format, items);
+    if (!diagnose) return rendered.content;
     entry.problems = problems;
     entry.unrepresentable = rendered.unrepresentable;
     entry.readerLimits =

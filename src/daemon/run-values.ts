@@ -12,9 +12,9 @@ import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
 import { environmentReference } from '../core/reference.js';
 import type { TemplateEntry } from '../core/template.js';
 import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
-import { type AuditLog, boundedArgv } from './audit.js';
+import { type AuditLog, auditReader } from './audit.js';
 import type { MountService } from './mounts.js';
-import { describeProcess, type ProcessInfo } from './process-info.js';
+import { describeProcess } from './process-info.js';
 import type { ReaderGate } from './reader-gate.js';
 import { opReferencesOf, validateOpReferences } from './template-references.js';
 import { readTemplate } from './templates.js';
@@ -91,10 +91,6 @@ function environmentEntries(id: string, source: ValueSource): TemplateEntry[] {
   const names = source.environmentNames(id);
   if (!Array.isArray(names)) throw new EnvmountError('UNRESOLVED', `Cannot run: ${names.problem}.`);
   return names.map((key) => ({ key, line: 0, parts: [{ kind: 'ref', ref: environmentReference(id, key) }] }));
-}
-
-function auditReader(info: ProcessInfo) {
-  return { pid: info.pid, exe: info.exe, argv: boundedArgv(info.argv), cwd: info.cwd };
 }
 
 export async function runValues(params: Params<'run'>, peer: Peer, deps: RunDeps): Promise<RunValues> {

@@ -10,9 +10,20 @@ import { forwardSignals, type RunIo } from './run-io.js';
 
 /** A terminal turns "\n" into "\r\n" on output: a value with newlines appears in that form, and is masked so too. */
 function withTerminalNewlines(secrets: readonly Buffer[]): Buffer[] {
+  const bare = (s: Buffer, i: number) => s[i] === 0x0a && s[i - 1] !== 0x0d;
   const extra = secrets
     .filter((s) => s.includes(0x0a))
-    .map((s) => Buffer.from(s.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1'));
+    .map((s) => {
+      let count = 0;
+      for (let i = 0; i < s.length; i++) if (bare(s, i)) count++;
+      const out = Buffer.alloc(s.length + count);
+      let at = 0;
+      for (let i = 0; i < s.length; i++) {
+        if (bare(s, i)) out[at++] = 0x0d;
+        out[at++] = s[i] ?? 0;
+      }
+      return out;
+    });
   return [...secrets, ...extra];
 }
 

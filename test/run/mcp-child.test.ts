@@ -10,22 +10,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CLI, killAll, TestDaemon } from '../helpers/daemon.js';
+import { expect, it } from 'vitest';
+import { CLI } from '../helpers/daemon.js';
+import { daemonSuite } from '../helpers/suite.js';
 
 const TOKEN = 'mcp-token-8c1f0e6a93d27b45';
-let daemon: TestDaemon;
-
-beforeAll(async () => {
-  daemon = new TestDaemon();
-  await daemon.start();
-  expect((await daemon.cli(['set', 'MCP_TOKEN'], { input: TOKEN })).code).toBe(0);
-});
-
-afterAll(async () => {
-  await killAll();
-  await daemon.dispose();
-});
+const suite = daemonSuite({ MCP_TOKEN: TOKEN });
 
 function serverSource(): string {
   const sdk = (path: string) =>
@@ -46,6 +36,7 @@ await server.connect(new StdioServerTransport());
 }
 
 it('an MCP stdio server under envmount run gets its token; the protocol stream is untouched', async () => {
+  const daemon = suite();
   const dir = daemon.project('mcp', 'API_TOKEN=envmount://MCP_TOKEN\n');
   expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
   writeFileSync(join(dir, 'server.mjs'), serverSource());
