@@ -175,12 +175,19 @@ static int rotate(mount_t *m, const struct stat *served) {
   return fd;
 }
 
-/* Writes the content once (policy "any": no decision needed). */
-static void serve(mount_t *m, int wfd, int old_handle, const struct timespec *t0) {
+/* Writes the content once (policy "any": no decision needed); readers that queued while no writer was there share
+ * the pipe, and a thread gives each its own copy (share.c). */
+static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
+                  int queued) {
   pthread_mutex_lock(&m->lock);
   uint64_t inode = m->inode;
   size_t written = 0;
   int err = 0;
+  if (queued && share_spawn(wfd, served->st_dev, served->st_ino, m->content, m->content_len, old_handle, m->tsfn,
+                            m->write_timeout_ms, EV_SERVED, t0) == 0) {
+    pthread_mutex_unlock(&m->lock);
+    return;
+  }
   int type = write_or_hand_over(wfd, m->content, m->content_len, old_handle, m->tsfn, m->write_timeout_ms, EV_SERVED,
                                 inode, t0, &written, &err);
   pthread_mutex_unlock(&m->lock);
@@ -205,7 +212,7 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
   int n = queued ? fifo_holders_settle(served->st_dev, served->st_ino, getpid(), holders, HOLDERS_MAX, SETTLE_DEADLINE_US)
                  : fifo_holders_wait(served->st_dev, served->st_ino, getpid(), holders, HOLDERS_MAX, IDENTIFY_DEADLINE_US);
   *ev = (event_t){EV_READER, n < 0 ? errno : 0, "fifo_holders", 0, (uint64_t)served->st_ino, micros_since(t0),
-                  holders, n < 0 ? 0 : n, ticket};
+                  holders, n < 0 ? 0 : n, ticket, 0};
   emit_event(m->tsfn, ev);
 }
 
@@ -267,7 +274,7 @@ static void *mount_main(void *arg) {
     if (decide)
       hand_off(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued);
     else
-      serve(m, wfd, next >= 0 ? handle : -1, &t0);
+      serve(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued);
     if (next < 0) {
       /* The served inode stays at the path (or the path is gone): stop rather than serve one pipe twice. */
       emit(m->tsfn, rotate_err == EEXIST ? EV_DISPLACED : EV_ERROR, rotate_err, "rename", 0, 0, 0);

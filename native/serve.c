@@ -62,7 +62,7 @@ void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall,
           double micros) {
   event_t *ev = calloc(1, sizeof *ev);
   if (ev == NULL) return;
-  *ev = (event_t){type, err, syscall, bytes, inode, micros, NULL, 0, NULL};
+  *ev = (event_t){type, err, syscall, bytes, inode, micros, NULL, 0, NULL, 0};
   emit_event(tsfn, ev);
 }
 
@@ -87,6 +87,7 @@ void call_js(napi_env env, napi_value callback, void *context, void *data) {
     set_number(env, obj, "bytes", (double)ev->bytes);
     set_number(env, obj, "inode", (double)ev->inode);
     set_number(env, obj, "micros", ev->micros);
+    if (ev->copies > 0) set_number(env, obj, "copies", ev->copies);
     if (ev->err != 0) {
       set_string(env, obj, "code", errno_name(ev->err));
       set_string(env, obj, "syscall", ev->syscall);

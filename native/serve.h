@@ -3,6 +3,7 @@
 #define ENVMOUNT_SERVE_H
 #include <node_api.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "holders.h"
@@ -21,6 +22,7 @@ typedef struct {
   holder_t *holders; /* EV_READER: owned by the event, freed after delivery */
   int nholders;
   ticket_t *ticket; /* EV_READER: handed to JS as an external */
+  int copies;       /* served by share_spawn: how many readers got a copy of their own */
 } event_t;
 
 void wipe(void *p, size_t n);
@@ -50,4 +52,9 @@ int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_f
                        int *err);
 
 int spawn_thread(void *(*fn)(void *), void *arg);
+
+/* Several readers share the pipe `wfd` (inode dev/ino): a thread hands each its own copy of the bytes (share.c),
+ * closes wfd and probe_fd, and reports `done_type` with `copies`. Returns 0, or an errno with nothing taken over. */
+int share_spawn(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int probe_fd,
+                napi_threadsafe_function tsfn, int timeout_ms, int done_type, const struct timespec *start);
 #endif

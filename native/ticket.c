@@ -61,18 +61,22 @@ napi_value ticket_external(napi_env env, ticket_t *ticket) {
   return value;
 }
 
-/* ticketFinish(ticket, buffer): { bytes, pending, code? }. Writes the bytes (an empty buffer writes nothing) and
- * closes; content larger than the pipe buffer is finished by a writer thread that reports a "drained" event. */
+/* ticketFinish(ticket, buffer, readers): { bytes, pending, code? }. Writes the bytes (an empty buffer writes
+ * nothing) and closes; content larger than the pipe buffer is finished by a writer thread that reports a "drained"
+ * event. When `readers` (the processes JS saw on the pipe) is above one, a thread gives each a copy (share.c). */
 napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
-  size_t argc = 2, len = 0;
-  napi_value argv[2], result, flag;
+  size_t argc = 3, len = 0;
+  int32_t readers = 1;
+  napi_value argv[3], result, flag;
   void *data = NULL, *buf = NULL;
   bool is_buffer = false;
   napi_valuetype type;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+  if (argc < 3 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
       napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
-    return throw_arg(env, "ticketFinish(ticket, buffer) takes a ticket from a reader event");
+    return throw_arg(env, "ticketFinish(ticket, buffer, readers) takes a ticket from a reader event");
+  if (napi_get_value_int32(env, argv[2], &readers) != napi_ok || readers < 0)
+    return throw_arg(env, "readers must be a non-negative integer");
   if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer) return throw_arg(env, "content must be a Buffer");
   NAPI_OK(napi_get_buffer_info(env, argv[1], &buf, &len));
   ticket_t *t = data;
@@ -80,8 +84,11 @@ napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
   t->done = 1;
   size_t written = 0;
   int err = 0;
-  int outcome = write_or_hand_over(t->wfd, buf, len, t->probe_fd, t->tsfn, t->timeout_ms, EV_DRAINED, t->inode,
-                                   &t->start, &written, &err);
+  int outcome = readers > 1 && share_spawn(t->wfd, t->dev, (ino_t)t->inode, buf, len, t->probe_fd, t->tsfn,
+                                           t->timeout_ms, EV_DRAINED, &t->start) == 0
+                    ? -1
+                    : write_or_hand_over(t->wfd, buf, len, t->probe_fd, t->tsfn, t->timeout_ms, EV_DRAINED, t->inode,
+                                         &t->start, &written, &err);
   if (t->probe_fd >= 0) {
     if (outcome != -1) release_late_readers(t->probe_fd, NULL);
     close(t->probe_fd);

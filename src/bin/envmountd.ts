@@ -76,9 +76,17 @@ program.command('start').description('run the daemon in the foreground').action(
 program
   .command('cleanup')
   .description('after a stop or a crash: let waiting readers go and remove the pipes (systemd ExecStopPost)')
-  .action(async () => {
+  .option('--unless-restarting', 'do nothing when systemd says the daemon failed ($SERVICE_RESULT): it restarts it')
+  .action(async (options: { unlessRestarting?: boolean }) => {
     const config = loadConfig(process.env);
     const logger = pino({ name: 'envmountd', level: config.logLevel }, pino.destination({ dest: 2, sync: true }));
+    // A failed run is restarted (Restart=on-failure) within RestartSec, and the next daemon serves every reader
+    // waiting on the pipes; releasing them now would hand them an empty file. If systemd gives up instead, the
+    // unit fails and OnFailure= runs a plain cleanup.
+    if (options.unlessRestarting && config.serviceResult && config.serviceResult !== 'success') {
+      logger.info({ result: config.serviceResult }, 'the daemon failed and is restarted: pipes left for it');
+      return;
+    }
     await cleanupAfterStop(config.paths, process.getuid?.() ?? 0, logger);
   });
 await program.parseAsync(process.argv);

@@ -43,6 +43,8 @@ export interface Config {
   readonly backoffMs: number;
   /** The `op` executable for the op CLI source. */
   readonly opPath: string;
+  /** systemd's $SERVICE_RESULT, given to ExecStopPost= commands: how the daemon's last run ended. */
+  readonly serviceResult: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -98,5 +100,6 @@ export function loadConfig(env: Env = process.env, home: string = homedir()): Co
     graceMs: nonNegativeInt(env, 'ENVMOUNT_GRACE_MS', 60 * 60_000),
     backoffMs: positiveInt(env, 'ENVMOUNT_BACKOFF_MS', 5_000),
     opPath: env.ENVMOUNT_OP_PATH || 'op',
+    serviceResult: env.SERVICE_RESULT || undefined,
   };
 }

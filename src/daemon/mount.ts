@@ -129,7 +129,7 @@ export class Mount {
     if (event.inode !== 0) this.#inode = event.inode;
     switch (event.type) {
       case 'served':
-        this.reads++;
+        this.reads += event.copies ?? 1;
         this.lastReadAt = new Date();
         log.debug({ path: this.path, bytes: event.bytes, micros: Math.round(event.micros) }, 'served');
         this.#hooks.onServed(event);

@@ -107,7 +107,9 @@ export class ReaderGate {
       return;
     }
     const others = readers.slice(1).map((r) => auditReader(r.info));
-    if (readers.length > 1) mount.noteCollision();
+    // Readers sharing one pipe who may all read each get a copy of their own (native/share.c); otherwise the pipe
+    // is refused as a whole, since what is written on it goes to whichever of them reads first.
+    if (readers.length > 1 && !readers.every((r) => r.decision.verdict === 'allow')) mount.noteCollision();
     const denied = readers.find((r) => r.decision.verdict === 'deny');
     if (denied) {
       const rule = denied.decision.rule;
@@ -117,7 +119,7 @@ export class ReaderGate {
       return;
     }
     if (readers.every((r) => r.decision.verdict === 'allow')) {
-      this.#serve(mount, ticket, first.info, readers.length > 1 ? 'collision' : 'allowed', others);
+      this.#serve(mount, ticket, first.info, 'allowed', others);
       return;
     }
     if (readers.length > 1) {
@@ -178,7 +180,7 @@ export class ReaderGate {
   #serve(mount: GatedMount, ticket: Ticket, reader: ProcessInfo, decision: AuditDecision, others: AuditReader[]): void {
     const content = mount.render();
     try {
-      const result = finishTicket(ticket, content);
+      const result = finishTicket(ticket, content, others.length + 1);
       this.#deps.audit.record({
         mount: mount.path,
         decision,
@@ -201,7 +203,7 @@ export class ReaderGate {
     fix: string,
     others: AuditReader[],
   ): void {
-    const result = finishTicket(ticket, refusalText(mount, reader, why, fix));
+    const result = finishTicket(ticket, refusalText(mount, reader, why, fix), others.length + 1);
     this.#deps.audit.record({
       mount: mount.path,
       decision,

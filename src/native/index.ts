@@ -56,6 +56,8 @@ export interface MountEvent {
   /** `reader` events: who holds the served pipe (other than the daemon), found before any byte is written. */
   readonly holders?: readonly FifoHolder[];
   readonly ticket?: Ticket;
+  /** Readers that shared one pipe and each got a copy of their own (see native/share.c). */
+  readonly copies?: number;
 }
 
 declare const handleBrand: unique symbol;
@@ -79,7 +81,7 @@ interface Addon {
   mountSetDecide(handle: MountHandle, decide: boolean): void;
   mountsLook(handles: readonly MountHandle[]): Int32Array;
   mountInode(handle: MountHandle): number;
-  ticketFinish(ticket: Ticket, content: Buffer): TicketResult;
+  ticketFinish(ticket: Ticket, content: Buffer, readers: number): TicketResult;
   fifoHolders(path: string): FifoHolder[];
   ticketHolders(ticket: Ticket): FifoHolder[];
 }
@@ -165,9 +167,12 @@ export function mountInode(handle: MountHandle): number {
   return addon.mountInode(handle);
 }
 
-/** Writes `content` (empty: nothing) to a waiting reader and closes. Throws EINVAL if already finished. */
-export function finishTicket(ticket: Ticket, content: Buffer): TicketResult {
-  return addon.ticketFinish(ticket, content);
+/**
+ * Writes `content` (empty: nothing) to a waiting reader and closes. `readers` above one (processes sharing the
+ * pipe) gives each its own copy from a thread (`pending`). Throws EINVAL if already finished.
+ */
+export function finishTicket(ticket: Ticket, content: Buffer, readers = 1): TicketResult {
+  return addon.ticketFinish(ticket, content, readers);
 }
 
 /** Every other process holding the FIFO at `path` open, from /proc (Linux) or libproc (macOS). */

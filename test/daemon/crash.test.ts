@@ -1,13 +1,13 @@
 /**
- * After a crash: `envmountd cleanup` (the unit's ExecStopPost) lets readers already waiting on the dead daemon's
+ * After a crash: the next daemon serves every reader that queued on the dead daemon's pipes, each its own copy even
+ * where several share one pipe (native/share.c). And `envmountd cleanup` (the unit's ExecStopPost) lets readers already waiting on the dead daemon's
  * pipes go with a comment, removes the pipes (new readers fail at once instead of hanging), leaves no rotation
  * name behind, and touches nothing while a daemon runs. The next daemon puts every mount back.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { blockedInFifoOpen, DAEMON, killAll, run, TestDaemon, track, waitFor } from '../helpers/daemon.js';
+import { blockedInFifoOpen, DAEMON, killAll, run, startReader, TestDaemon, waitFor } from '../helpers/daemon.js';
 
 let daemon: TestDaemon | undefined;
 
@@ -31,14 +31,7 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
 
   await d.stop('SIGKILL');
   // Readers that come while it is dead wait in open() on the pipes left behind: five across three mounts.
-  const readers = [0, 0, 1, 1, 2].map((i) => {
-    const child = track(spawn('cat', [join(dirs[i] ?? '', '.env')], { stdio: ['ignore', 'pipe', 'ignore'] }));
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-    });
-    return { child, done: new Promise<string>((resolve) => child.on('close', () => resolve(out))) };
-  });
+  const readers = [0, 0, 1, 1, 2].map((i) => startReader('cat', [join(dirs[i] ?? '', '.env')]));
   for (const reader of readers) await blockedInFifoOpen(reader.child.pid ?? 0);
 
   expect((await cleanup(d)).code).toBe(0);
@@ -60,4 +53,52 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
   await waitFor(() => dirs.every((dir) => existsSync(join(dir, '.env'))), 1000);
   expect(Date.now() - started).toBeLessThan(5000);
   for (const dir of dirs) expect((await run('cat', [join(dir, '.env')])).stdout).toBe("TOKEN='crash-value-1'\n");
+});
+
+it('kill -9 with 5 readers blocked across 3 mounts: the next daemon serves each of them in full within 1 s', async () => {
+  const d = new TestDaemon();
+  try {
+    await d.start();
+    expect((await d.cli(['set', 'TOKEN'], { input: 'crash-value-2' })).code).toBe(0);
+    const dirs = ['a', 'b', 'c'].map((name) => d.project(name, 'TOKEN=envmount://TOKEN\nMODE=crash\n'));
+    for (const dir of dirs) expect((await d.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    await d.stop('SIGKILL');
+    const env = (i: number) => join(dirs[i] ?? '', '.env');
+    // Five readers of four kinds; two pairs of them queue on the same pipe.
+    const commands: Array<[number, string, string[]]> = [
+      [0, 'cat', [env(0)]],
+      [0, process.execPath, ['-e', `process.stdout.write(require('fs').readFileSync(${JSON.stringify(env(0))}))`]],
+      [1, 'python3', ['-c', `import sys; sys.stdout.write(open(${JSON.stringify(env(1))}).read())`]],
+      [
+        1,
+        'bash',
+        ['-c', `set -a; source ${JSON.stringify(env(1))}; printf "TOKEN='%s'\\nMODE='%s'\\n" "$TOKEN" "$MODE"`],
+      ],
+      [2, 'cat', [env(2)]],
+    ];
+    const readers = commands.map(([, command, args]) => startReader(command, args));
+    for (const reader of readers) await blockedInFifoOpen(reader.child.pid ?? 0);
+    // What systemd runs next (ExecStopPost after a crash) leaves the pipes to the daemon it restarts.
+    const after = await run(DAEMON, ['cleanup', '--unless-restarting'], {
+      env: { ...d.env, SERVICE_RESULT: 'signal' },
+    });
+    expect(after.code).toBe(0);
+    for (const reader of readers) await blockedInFifoOpen(reader.child.pid ?? 0, 100);
+
+    const spawned = Date.now();
+    const ready = d.start().then(() => Date.now());
+    const outputs = await Promise.all(readers.map((r) => r.done));
+    const served = Date.now();
+    for (const output of outputs) expect(output).toBe("TOKEN='crash-value-2'\nMODE='crash'\n");
+    // "Within 1 s of its start": of the moment it says it serves (readers may well be served before that).
+    expect(served - (await ready)).toBeLessThan(1000);
+    console.info(`crash recovery: 5 readers served ${served - spawned} ms after the daemon was spawned`);
+    // The daemon counts each of them, and every mount serves new readers as before.
+    const status = JSON.parse((await d.cli(['--json', 'status'])).stdout) as { mounts: Array<{ reads: number }> };
+    expect(status.mounts.map((m) => m.reads).sort()).toEqual([1, 2, 2]);
+    for (const dir of dirs) expect(readdirSync(dir).sort()).toEqual(['.env', '.env.op']);
+    for (const i of [0, 1, 2]) expect((await run('cat', [env(i)])).stdout).toContain('crash-value-2');
+  } finally {
+    await d.dispose();
+  }
 });

@@ -236,4 +236,29 @@ describe('collisions', () => {
       await d.dispose();
     }
   });
+
+  it('two allowed readers released on one pipe each get a whole copy, audited as allowed', async () => {
+    const d = new TestDaemon();
+    try {
+      await d.start();
+      await d.cli(['set', 'TOKEN'], { input: 'tok-shared' });
+      const dir = d.project('s', 'TOKEN=envmount://TOKEN\n');
+      await d.cli(['add', dir, '--allow', 'node', '--otherwise', 'deny']);
+      await d.stop('SIGKILL');
+      const script = `process.stdout.write(require('fs').readFileSync(${JSON.stringify(join(dir, '.env'))},'utf8'))`;
+      const readers = [startReader(process.execPath, ['-e', script]), startReader(process.execPath, ['-e', script])];
+      for (const r of readers) await blockedInFifoOpen(r.child.pid ?? 0);
+      await d.start();
+      for (const r of readers) expect(await r.done).toBe("TOKEN='tok-shared'\n");
+      const log = JSON.parse((await d.cli(['--json', 'log', dir])).stdout) as Array<{
+        decision: string;
+        others: unknown[];
+      }>;
+      expect(log).toMatchObject([{ decision: 'allowed', others: [{}] }]);
+      const status = JSON.parse((await d.cli(['--json', 'status'])).stdout);
+      expect(status.mounts[0].collisions).toBe(0);
+    } finally {
+      await d.dispose();
+    }
+  });
 });

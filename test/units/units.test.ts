@@ -11,15 +11,24 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
 
 it.runIf(hasSystemdAnalyze)('systemd-analyze verify accepts the unit, with the paths of this install', () => {
-  const unit = readFileSync(join(ROOT, 'systemd', 'envmountd.service'), 'utf8')
-    .replaceAll('/usr/bin/node', process.execPath)
-    .replaceAll('/usr/lib/node_modules/envmount', ROOT);
-  expect(unit).toMatch(/^ExecStopPost=.* cleanup$/m);
-  expect(unit).toMatch(/^Restart=on-failure$/m);
-  expect(unit).toMatch(/^LimitCORE=0$/m);
-  const file = join(scratch, 'envmountd.service');
-  writeFileSync(file, unit);
-  const result = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
+  const files = ['envmountd.service', 'envmountd-cleanup.service'].map((name) => {
+    const unit = readFileSync(join(ROOT, 'systemd', name), 'utf8')
+      .replaceAll('/usr/bin/node', process.execPath)
+      .replaceAll('/usr/lib/node_modules/envmount', ROOT);
+    writeFileSync(join(scratch, name), unit);
+    return { name, unit };
+  });
+  const [main, cleanup] = files.map((f) => f.unit);
+  expect(main).toMatch(/^ExecStopPost=.* cleanup --unless-restarting$/m);
+  expect(main).toMatch(/^OnFailure=envmountd-cleanup\.service$/m);
+  expect(main).toMatch(/^Restart=on-failure$/m);
+  expect(main).toMatch(/^RestartSec=200ms$/m);
+  expect(main).toMatch(/^LimitCORE=0$/m);
+  expect(main).toMatch(/^NoNewPrivileges=yes$/m);
+  expect(cleanup).toMatch(/^ExecStart=.* cleanup$/m);
+  const result = spawnSync('systemd-analyze', ['verify', ...files.map((f) => join(scratch, f.name))], {
+    encoding: 'utf8',
+  });
   // Unknown keys are only warned about: any output at all is a failure here.
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
@@ -36,6 +45,7 @@ it('the LaunchAgent is a valid property list with the keys launchd needs', () =>
     Label: 'dev.envmount.envmountd',
     RunAtLoad: true,
     KeepAlive: true,
+    ThrottleInterval: 1,
     SoftResourceLimits: { Core: 0 },
     HardResourceLimits: { Core: 0 },
   });

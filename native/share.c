@@ -1,0 +1,216 @@
+/*
+ * Several readers on one pipe: readers that queued on a FIFO while no daemon was there (the daemon crashed or was
+ * restarting) are all woken by the writer's open() and share one pipe; so are readers that opened in the instant
+ * of a rotation. Each still gets a whole copy of its own:
+ *
+ * Linux wakes one reader per write on an empty pipe, the one that has slept longest in read() (pipe_read waits
+ * exclusively, in FIFO order, since 5.5). So when every reader sleeps in read() on the empty pipe, a copy written
+ * in one piece goes to exactly one of them, who reads it and sleeps again at the back of the queue. Waiting for
+ * that state before each copy hands out one copy per reader; the close, once the last copy has been read, gives
+ * them all EOF.
+ *
+ * The limits: a reader that reads a copy in more than one read() (a buffer smaller than the content) wakes the next
+ * one, and a reader that polls instead of sleeping in read() (epoll, Go's runtime) never shows as asleep. When the
+ * readers do not all sleep in read() within SETTLE_US, the copies stop there: the readers still waiting get EOF,
+ * never a piece of a copy and never a second one. Readers on other platforms get the single copy of before.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "holders.h"
+#include "serve.h"
+
+#ifdef __linux__
+#include <dirent.h>
+#include <sys/syscall.h>
+
+#define SETTLE_US 500000
+#define STEP_US 500
+
+/* Reads a small /proc file into buf (NUL-terminated); the length, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size) {
+  int f = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = f >= 0 ? read(f, buf, size - 1) : -1;
+  if (f >= 0) close(f);
+  if (n >= 0) buf[n] = 0;
+  return n;
+}
+
+/* Whether some thread of `pid` sleeps in read() on `fd`. Sleeping: state S (a thread preempted inside read() after
+ * taking its copy is R, and would take the next copy too). In read() on fd: /proc/PID/task/TID/syscall, or where
+ * that is not readable (another user's process, Yama), wchan naming the kernel's pipe read. */
+static int asleep_in_read(int pid, int fd) {
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%d/task", pid);
+  DIR *dir = opendir(path);
+  if (dir == NULL) return 0;
+  int asleep = 0;
+  struct dirent *e;
+  while (!asleep && (e = readdir(dir)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(path, sizeof path, "/proc/%d/task/%.16s/stat", pid, e->d_name);
+    char *state = read_small(path, buf, sizeof buf) > 0 ? strrchr(buf, ')') : NULL;
+    if (state == NULL || state[1] != ' ' || state[2] != 'S') continue;
+    snprintf(path, sizeof path, "/proc/%d/task/%.16s/syscall", pid, e->d_name);
+    if (read_small(path, buf, sizeof buf) > 0) {
+      char *end;
+      long nr = strtol(buf, &end, 10);
+      asleep = end != buf && (nr == SYS_read || nr == SYS_readv) && strtol(end, NULL, 16) == fd;
+      continue;
+    }
+    snprintf(path, sizeof path, "/proc/%d/task/%.16s/wchan", pid, e->d_name);
+    asleep = read_small(path, buf, sizeof buf) > 0 && strstr(buf, "pipe_read") != NULL;
+  }
+  closedir(dir);
+  return asleep;
+}
+
+/* The processes reading the pipe now (one entry per pid), or -1. */
+static int readers_now(dev_t dev, ino_t ino, holder_t *out) {
+  holder_t all[HOLDERS_MAX];
+  int n = fifo_holders(dev, ino, getpid(), all, HOLDERS_MAX), k = 0;
+  for (int i = 0; i < n; i++) {
+    if (all[i].mode == HOLD_WRITE) continue;
+    int seen = 0;
+    for (int j = 0; j < k; j++) seen |= out[j].pid == all[i].pid;
+    if (!seen) out[k++] = all[i];
+  }
+  return n < 0 ? -1 : k;
+}
+
+/* Waits until the pipe is empty and every reader sleeps in read(): 1 when so, 0 at the deadline or, once some
+ * copy went out (`served`), when no reader is left. Readers woken from open() may not have installed their fd yet:
+ * none seen before the first copy is waited for. */
+static int settle(int wfd, dev_t dev, ino_t ino, int served, int *readers) {
+  struct timespec t0, pause = {0, STEP_US * 1000};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  holder_t r[HOLDERS_MAX];
+  for (;;) {
+    int queued = 0, n = readers_now(dev, ino, r), all = n > 0;
+    if (ioctl(wfd, FIONREAD, &queued) != 0) queued = 0;
+    for (int i = 0; all && i < n; i++) all = asleep_in_read(r[i].pid, r[i].fd);
+    *readers = n;
+    if (queued == 0 && all) return 1;
+    if (n < 0 || (n == 0 && served > 0) || micros_since(&t0) >= SETTLE_US) return 0;
+    nanosleep(&pause, NULL);
+  }
+}
+
+/* Writes one whole copy (the pipe is empty, so up to its capacity goes at once), waiting at most timeout_ms. */
+static int write_copy(int wfd, const unsigned char *buf, size_t len, int timeout_ms, size_t *written) {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  size_t off = 0;
+  while (off < len) {
+    ssize_t n = write(wfd, buf + off, len - off);
+    if (n > 0) {
+      off += (size_t)n;
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return *written += off, errno;
+    int left = timeout_ms - (int)(micros_since(&t0) / 1000);
+    struct pollfd p = {wfd, POLLOUT, 0};
+    if (left <= 0 || poll(&p, 1, left) == 0) return *written += off, ETIMEDOUT;
+  }
+  *written += off;
+  return 0;
+}
+
+static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int timeout_ms,
+                 size_t *written, int *copies) {
+  fcntl(wfd, F_SETFL, O_NONBLOCK);
+  int readers = 0, err = 0;
+  *copies = 0;
+  *written = 0;
+  /* Readers woken together from open() install their fds one by one: let them all finish first. */
+  holder_t all[HOLDERS_MAX];
+  fifo_holders_settle(dev, ino, getpid(), all, HOLDERS_MAX, SETTLE_US / 10);
+  /* Each round hands one copy to one sleeping reader; a reader that took its copy sleeps again, and one that
+   * closed drops out of the count, so the round in which nobody is left without a copy is the last. */
+  for (int served = 0; served == 0 || served < readers; served++) {
+    /* Readers that do not all settle get the single copy of before (one of them) rather than none. */
+    if (!settle(wfd, dev, ino, served, &readers) && served > 0) break;
+    err = write_copy(wfd, buf, len, timeout_ms, written);
+    if (err != 0) break;
+    (*copies)++;
+  }
+  /* The close wakes every reader at once, and whichever runs first would take a copy still in the pipe: the last
+   * copy is left to be read before the close. */
+  struct timespec t0, pause = {0, STEP_US * 1000};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int queued = 1; err == 0 && micros_since(&t0) < SETTLE_US; nanosleep(&pause, NULL))
+    if (ioctl(wfd, FIONREAD, &queued) != 0 || queued == 0) break;
+  return err;
+}
+#else
+static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int timeout_ms,
+                 size_t *written, int *copies) {
+  (void)dev, (void)ino, (void)timeout_ms;
+  fcntl(wfd, F_SETFL, O_NONBLOCK);
+  ssize_t n = write(wfd, buf, len);
+  *written = n > 0 ? (size_t)n : 0;
+  *copies = n > 0;
+  return n < 0 ? errno : 0;
+}
+#endif
+
+typedef struct {
+  napi_threadsafe_function tsfn;
+  int wfd, probe_fd, timeout_ms, locked, done_type;
+  unsigned char *buf;
+  size_t len;
+  dev_t dev;
+  ino_t ino;
+  struct timespec start;
+} share_t;
+
+static void *share_main(void *arg) {
+  share_t *s = arg;
+  size_t written = 0;
+  int copies = 0;
+  int err = share_copies(s->wfd, s->dev, s->ino, s->buf, s->len, s->timeout_ms, &written, &copies);
+  close(s->wfd);
+  if (s->probe_fd >= 0) {
+    release_late_readers(s->probe_fd, NULL);
+    close(s->probe_fd);
+  }
+  free_secret(s->buf, s->len, s->locked);
+  int type = err == 0 ? s->done_type : err == EPIPE ? EV_CLOSED_EARLY : err == ETIMEDOUT ? EV_TIMEOUT : EV_ERROR;
+  event_t *ev = calloc(1, sizeof *ev);
+  if (ev != NULL) {
+    *ev = (event_t){type, err == EPIPE ? 0 : err, "write", written, (uint64_t)s->ino, micros_since(&s->start),
+                    NULL, 0, NULL, copies};
+    emit_event(s->tsfn, ev);
+  }
+  napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
+  free(s);
+  return NULL;
+}
+
+int share_spawn(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int probe_fd,
+                napi_threadsafe_function tsfn, int timeout_ms, int done_type, const struct timespec *start) {
+  share_t *s = calloc(1, sizeof *s);
+  if (s == NULL) return ENOMEM;
+  *s = (share_t){tsfn, wfd, -1, timeout_ms, 0, done_type, NULL, len, dev, ino, *start};
+  s->buf = copy_secret(buf, len, &s->locked);
+  if (len > 0 && s->buf == NULL) {
+    free(s);
+    return ENOMEM;
+  }
+  s->probe_fd = probe_fd >= 0 ? dup(probe_fd) : -1;
+  napi_acquire_threadsafe_function(tsfn);
+  int r = spawn_thread(share_main, s);
+  if (r == 0) return 0;
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  if (s->probe_fd >= 0) close(s->probe_fd);
+  free_secret(s->buf, s->len, s->locked);
+  free(s);
+  return r;
+}
