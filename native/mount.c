@@ -493,3 +493,15 @@ napi_value em_mount_inode(napi_env env, napi_callback_info info) {
   NAPI_OK(napi_create_double(env, inode, &result));
   return result;
 }
+
+/* mountLocked(handle): whether the content now held is locked in RAM (mlock; RLIMIT_MEMLOCK may not allow it). */
+napi_value em_mount_locked(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  mount_t *m = mount_call(env, info, 1, argv, "mountLocked(handle) takes one argument");
+  if (m == NULL) return NULL;
+  pthread_mutex_lock(&m->lock);
+  bool locked = m->content_len == 0 || m->content_locked;
+  pthread_mutex_unlock(&m->lock);
+  NAPI_OK(napi_get_boolean(env, locked, &result));
+  return result;
+}

@@ -8,6 +8,7 @@ import {
   type MountEvent,
   type MountHandle,
   mountInode,
+  mountLocked,
   setMountContent,
   setMountDecide,
   startMount,
@@ -91,6 +92,7 @@ export class Mount {
       this.#decide,
     );
     this.bytesPerRead = content.length;
+    this.contentLocked = mountLocked(this.#handle);
     this.state = 'serving';
     this.reason = undefined;
     this.#deps.logger.info({ path: this.path, reclaimed }, reclaimed ? 'mount reclaimed' : 'mount placed');

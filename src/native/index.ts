@@ -81,6 +81,7 @@ interface Addon {
   mountSetDecide(handle: MountHandle, decide: boolean): void;
   mountsLook(handles: readonly MountHandle[]): Int32Array;
   mountInode(handle: MountHandle): number;
+  mountLocked(handle: MountHandle): boolean;
   ticketFinish(ticket: Ticket, content: Buffer, readers: number): TicketResult;
   fifoHolders(path: string): FifoHolder[];
   ticketHolders(ticket: Ticket): FifoHolder[];
@@ -165,6 +166,11 @@ export const MOUNT_LOOK = {
 /** The inode of the FIFO the mount thread waits on now (0 before it started). */
 export function mountInode(handle: MountHandle): number {
   return addon.mountInode(handle);
+}
+
+/** Whether the content the mount holds is locked in RAM (RLIMIT_MEMLOCK may not allow it). */
+export function mountLocked(handle: MountHandle): boolean {
+  return addon.mountLocked(handle);
 }
 
 /**

@@ -3,7 +3,7 @@
  * bookkeeping so that every process and FIFO a test starts is gone when it ends.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ControlClient } from '../../src/control/client.js';
 
@@ -88,7 +88,14 @@ export class TestDaemon {
   process: ChildProcess | undefined;
   log = '';
 
-  constructor() {
+  /** The user the daemon and the CLI run as (root's tests run them unprivileged this way); undefined: ours. */
+  readonly user: { readonly uid: number; readonly gid: number } | undefined;
+  /** The install the daemon and the CLI run from (another user may need the repository at a path it can reach). */
+  readonly install: string;
+
+  constructor(options: { user?: { uid: number; gid: number }; install?: string } = {}) {
+    this.user = options.user;
+    this.install = options.install ?? ROOT;
     // Short root: unix socket paths are limited to about 100 bytes.
     this.root = mkdtempSync('/tmp/emt-');
     const dirs = {
@@ -100,6 +107,7 @@ export class TestDaemon {
       projects: join(this.root, 'p'),
     };
     for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (this.user) for (const dir of [this.root, ...Object.values(dirs)]) chownSync(dir, this.user.uid, this.user.gid);
     this.dirs = dirs;
     this.env = {
       PATH: process.env.PATH,
@@ -116,12 +124,19 @@ export class TestDaemon {
     return join(this.dirs.runtime, 'envmount', 'envmountd.sock');
   }
 
-  /** Starts envmountd and resolves when it logs that it serves (or rejects with its log if it exits first). */
-  start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+  /**
+   * Starts envmountd and resolves when it logs that it serves (or rejects with its log if it exits first).
+   * `memlock`: its RLIMIT_MEMLOCK in bytes (through prlimit).
+   */
+  start(extraEnv: NodeJS.ProcessEnv = {}, options: { memlock?: number } = {}): Promise<void> {
+    const argv = [process.execPath, join(this.install, 'dist/bin/envmountd.js'), 'start'];
+    if (options.memlock !== undefined) argv.unshift('prlimit', `--memlock=${options.memlock}:${options.memlock}`);
+    const [command = '', ...args] = argv;
     const child = track(
-      spawn(process.execPath, [DAEMON, 'start'], {
+      spawn(command, args, {
         env: { ...this.env, ...extraEnv },
         stdio: ['ignore', 'ignore', 'pipe'],
+        ...this.user,
       }),
     );
     this.process = child;
@@ -151,7 +166,7 @@ export class TestDaemon {
 
   cli(args: readonly string[], options: Omit<RunOptions, 'env'> = {}): Promise<RunResult> {
     // Run as installed: through the shebang, which keeps Node 20 from opening `--env-file FILE` given to us.
-    return run(CLI, args, { env: this.env, ...options });
+    return run(join(this.install, 'dist/bin/envmount.js'), args, { env: this.env, ...this.user, ...options });
   }
 
   async client(): Promise<ControlClient> {
@@ -162,6 +177,8 @@ export class TestDaemon {
     const dir = join(this.dirs.projects, name);
     mkdirSync(dir, { recursive: true });
     if (template !== undefined) writeTemplate(dir, template);
+    if (this.user) for (const path of readdirSync(dir)) chownSync(join(dir, path), this.user.uid, this.user.gid);
+    if (this.user) chownSync(dir, this.user.uid, this.user.gid);
     return dir;
   }
 
