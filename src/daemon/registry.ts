@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { Format } from '../core/render-formats.js';
-import { ensurePrivateDir, writeFileAtomic } from '../io/atomic-write.js';
+import { ensurePrivateDir, removeStaleTemps, writeFileAtomic } from '../io/atomic-write.js';
 
 export interface MountRecord {
   /** Absolute path of the FIFO (normally `<dir>/.env`). */
@@ -44,6 +44,7 @@ export class Registry {
 
   static async load(file: string): Promise<Registry> {
     const registry = new Registry(file);
+    await removeStaleTemps(file);
     let text: string;
     try {
       text = await readFile(file, 'utf8');

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
 import { storeNameProblem } from '../core/reference.js';
-import { ensurePrivateDir, writeFileAtomic } from '../io/atomic-write.js';
+import { ensurePrivateDir, removeStaleTemps, writeFileAtomic } from '../io/atomic-write.js';
 
 const MAGIC = Buffer.from('EMST\x01', 'latin1');
 const NONCE = 12;
@@ -70,6 +70,7 @@ export class EmbeddedStore {
 
   /** Opens the store at `file` with `key` (taken over: wiped at close). A missing file is an empty store. */
   static async open(file: string, key: Buffer): Promise<EmbeddedStore> {
+    await removeStaleTemps(file);
     let sealed: Buffer;
     try {
       sealed = await readFile(file);

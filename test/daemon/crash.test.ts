@@ -4,7 +4,7 @@
  * pipes go with a comment, removes the pipes (new readers fail at once instead of hanging), leaves no rotation
  * name behind, and touches nothing while a daemon runs. The next daemon puts every mount back.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { blockedInFifoOpen, DAEMON, killAll, run, startReader, TestDaemon, waitFor } from '../helpers/daemon.js';
@@ -98,6 +98,56 @@ it('kill -9 with 5 readers blocked across 3 mounts: the next daemon serves each 
     expect(status.mounts.map((m) => m.reads).sort()).toEqual([1, 2, 2]);
     for (const dir of dirs) expect(readdirSync(dir).sort()).toEqual(['.env', '.env.op']);
     for (const i of [0, 1, 2]) expect((await run('cat', [env(i)])).stdout).toContain('crash-value-2');
+  } finally {
+    await d.dispose();
+  }
+});
+
+it('kill -9 in the middle of a registry write: the old registry stays whole, the temp file goes, all mounts serve', async () => {
+  const d = new TestDaemon();
+  try {
+    await d.start();
+    expect((await d.cli(['set', 'TOKEN'], { input: 'registry-value' })).code).toBe(0);
+    const stateDir = join(d.dirs.state, 'envmount');
+    const first = d.project('first', 'TOKEN=envmount://TOKEN\n');
+    expect((await d.cli(['add', first, '--allow', 'any'])).code).toBe(0);
+    const confirmed = [first];
+    let caught: { inFlight: string; temps: string[] } | undefined;
+    // Kill the daemon the moment its write creates the temp file (inotify), before the rename; retried until a kill
+    // lands inside the write (the temp file is still there afterwards), at most 10 times.
+    for (let attempt = 0; attempt < 10 && !caught; attempt++) {
+      const dir = d.project(`r${attempt}`, 'TOKEN=envmount://TOKEN\n');
+      const pid = d.process?.pid ?? 0;
+      const watcher = watch(stateDir, (_event, name) => {
+        if (name?.startsWith('.registry.json.') && name.endsWith('.tmp')) process.kill(pid, 'SIGKILL');
+      });
+      try {
+        const added = await d.cli(['add', dir, '--allow', 'any']);
+        await waitFor(() => d.process?.signalCode ?? undefined);
+        if (added.code === 0) confirmed.push(dir);
+      } finally {
+        watcher.close();
+      }
+      const temps = readdirSync(stateDir).filter((name) => name.endsWith('.tmp'));
+      if (temps.length > 0) caught = { inFlight: dir, temps };
+      else await d.start();
+    }
+    expect(caught).toBeDefined();
+    // The registry on disk is a whole file: the one before the interrupted write.
+    const registry = JSON.parse(readFileSync(join(stateDir, 'registry.json'), 'utf8')) as {
+      mounts: Array<{ dir: string }>;
+    };
+    const dirs = registry.mounts.map((m) => m.dir);
+    expect(dirs).not.toContain(caught?.inFlight);
+    for (const dir of confirmed) expect(dirs).toContain(dir);
+
+    await d.start();
+    expect(readdirSync(stateDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    for (const dir of dirs) expect((await run('cat', [join(dir, '.env')])).stdout).toBe("TOKEN='registry-value'\n");
+    // The interrupted add never reached the registry: its pipe (if the kill came after it was made) is not served
+    // by anyone, and `envmount add` puts the project back.
+    expect((await d.cli(['add', caught?.inFlight ?? '', '--allow', 'any'])).code).toBe(0);
+    expect((await run('cat', [join(caught?.inFlight ?? '', '.env')])).stdout).toBe("TOKEN='registry-value'\n");
   } finally {
     await d.dispose();
   }

@@ -142,9 +142,11 @@ export class TestDaemon {
     this.process = child;
     return new Promise((resolvePromise, reject) => {
       let ready = false;
+      let own = ''; // this run's log: `log` keeps earlier runs' too
       child.stderr?.setEncoding('utf8').on('data', (d: string) => {
         this.log += d;
-        if (!ready && this.log.includes('"msg":"envmountd started"')) {
+        own += d;
+        if (!ready && own.includes('"msg":"envmountd started"')) {
           ready = true;
           resolvePromise();
         }
