@@ -19,7 +19,8 @@ const allowed = {
   cli: ['core', 'control'],
   mcp: ['core', 'control'],
   run: ['core', 'control'],
-  bin: ['core', 'config', 'control', 'cli', 'mcp', 'daemon', 'native', 'run', 'secrets', 'io'],
+  service: ['core'],
+  bin: ['core', 'config', 'control', 'cli', 'mcp', 'daemon', 'native', 'run', 'secrets', 'io', 'service'],
 };
 const packagesAllowed = {
   core: [],

@@ -1,11 +1,13 @@
 #!/usr/bin/env -S node --
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 import { confirmer, secretReader } from '../cli/prompt.js';
 /** The `envmount` entry point: wires config, streams and the control client, then hands over to the CLI. */
 import { loadConfig } from '../config/config.js';
 import { ControlClient } from '../control/client.js';
 import { createChildRunner } from '../run/runner.js';
+import { execCommand, serviceControl } from '../service/service-control.js';
 import { VERSION } from './version.js';
 
 const config = loadConfig(process.env);
@@ -21,6 +23,19 @@ const code = await main(
     confirm: confirmer({ input: process.stdin, output: process.stderr }),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     environment: process.env,
+    uid: process.getuid?.() ?? 0,
+    registryFile: config.paths.registryFile,
+    exec: (command, args, options) => execCommand(command, args, options.cwd),
+    service: serviceControl({
+      kind: config.service.manager,
+      // dist/bin/envmount.js -> the package root, which ships systemd/ and launchd/.
+      install: resolve(dirname(fileURLToPath(import.meta.url)), '../..'),
+      node: process.execPath,
+      home: config.service.home,
+      configHome: config.service.configHome,
+      environment: config.service.environment,
+      uid: process.getuid?.() ?? 0,
+    }),
     mcp: async () => {
       // Loaded only for `envmount mcp`: the SDK is not needed by any other command.
       const { serveMcp } = await import('../mcp/server.js');

@@ -1,6 +1,7 @@
 /** What every CLI command receives: where the daemon is, the working directory, and how to read a secret. */
 import type { ControlClient } from '../control/client.js';
 import type { ChildRunner } from '../core/child-spec.js';
+import type { ServiceControl } from '../core/service-units.js';
 
 export interface CliContext {
   readonly socketPath: string;
@@ -26,6 +27,18 @@ export interface CliContext {
   readonly child: ChildRunner;
   /** Serves `envmount mcp` on stdio until the client closes it. */
   readonly mcp: () => Promise<void>;
+  /** envmountd as a user service (`envmount service`, `envmount doctor`). */
+  readonly service: ServiceControl;
+  /** Our uid: mount pipes must be ours. */
+  readonly uid: number;
+  /** The daemon's registry file: `envmount doctor` reads the mount paths from it when the daemon is down. */
+  readonly registryFile: string;
+  /** Runs a helper command (git, for `envmount doctor`) to completion; code 127 when it is not installed. */
+  readonly exec: (
+    command: string,
+    args: readonly string[],
+    options: { cwd: string },
+  ) => Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 /** A command's outcome: `data` for --json, `text` for people (stdout). */
@@ -34,6 +47,8 @@ export interface CommandOutput {
   readonly text: string;
   /** Set by `envmount run`: the child's exit code; the child has written its own output, nothing is printed. */
   readonly exitCode?: number;
+  /** Printed as usual, then exit 1 (`envmount doctor` found problems). */
+  readonly failed?: boolean;
 }
 
 export async function withClient<T>(ctx: CliContext, use: (client: ControlClient) => Promise<T>): Promise<T> {

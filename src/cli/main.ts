@@ -6,10 +6,12 @@ import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { isEnvmountError } from '../core/errors.js';
 import type { CliContext, CommandOutput } from './context.js';
+import { doctor } from './doctor.js';
 import { add, importEnv, list, remove, status } from './mount-commands.js';
 import { lock, login, refresh, unlock } from './onepassword-commands.js';
 import { approvals, approve, deny, log, policy, policyParams } from './policy-commands.js';
 import { type RunOptions, runCommand } from './run-command.js';
+import { serviceInstall, serviceLogs, serviceStatus, serviceUninstall } from './service-commands.js';
 import { set, unset, vars } from './variable-commands.js';
 
 export interface CliIo {
@@ -180,6 +182,29 @@ export async function main(
     ),
   );
 
+  const service = program.command('service').description('envmountd as a user service (systemd or launchd)');
+  service
+    .command('install')
+    .description('write the unit, enable and start it')
+    .action(run(() => serviceInstall(ctx)));
+  service
+    .command('uninstall')
+    .description('stop it, disable it, remove the unit')
+    .action(run(() => serviceUninstall(ctx)));
+  service
+    .command('status')
+    .description('running or not, pid, uptime, mounts, last error')
+    .action(run(() => serviceStatus(ctx)));
+  service
+    .command('logs')
+    .description("the daemon's log")
+    .option('--lines <n>', 'how many recent lines (default 100)')
+    .option('-f, --follow', 'keep printing new lines')
+    .action(run((o: { lines?: string; follow?: boolean }) => serviceLogs(ctx, o)));
+  program
+    .command('doctor')
+    .description('check the daemon, the service, every mount and 1Password; print the fix for each problem')
+    .action(run(() => doctor(ctx)));
   program
     .command('mcp')
     .description('an MCP server on stdio for coding agents: environments and mounts, never a value')
@@ -227,5 +252,5 @@ export async function main(
   if (output.exitCode !== undefined) return output.exitCode;
   const json = program.opts<{ json?: boolean }>().json;
   io.stdout.write(json ? `${JSON.stringify(output.data, null, 2)}\n` : `${output.text}\n`);
-  return EXIT.ok;
+  return output.failed ? EXIT.failure : EXIT.ok;
 }

@@ -45,6 +45,26 @@ export interface Config {
   readonly opPath: string;
   /** systemd's $SERVICE_RESULT, given to ExecStopPost= commands: how the daemon's last run ended. */
   readonly serviceResult: string | undefined;
+  /** `envmount service`: the manager, the user's directories, and what the unit passes on to the daemon. */
+  readonly service: {
+    readonly manager: 'systemd' | 'launchd';
+    readonly home: string;
+    /** XDG_CONFIG_HOME, or ~/.config (systemd user units live in its systemd/user). */
+    readonly configHome: string;
+    /** Where-things-are variables set here that the daemon must see too (never credentials). */
+    readonly environment: Readonly<Record<string, string>>;
+  };
+}
+
+/** XDG_* locations and envmount settings set in this shell, for the service unit. */
+function serviceEnvironment(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  const names =
+    /^(XDG_(CONFIG|STATE|DATA)_HOME|XDG_RUNTIME_DIR|ENVMOUNT_(LOG_LEVEL|STORE_KEY_FILE|OP_PATH|DESKTOP_PROMPT))$/;
+  for (const [name, value] of Object.entries(env)) {
+    if (value && names.test(name) && !/[\n"\\]/.test(value)) out[name] = value;
+  }
+  return out;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -101,5 +121,14 @@ export function loadConfig(env: Env = process.env, home: string = homedir()): Co
     backoffMs: positiveInt(env, 'ENVMOUNT_BACKOFF_MS', 5_000),
     opPath: env.ENVMOUNT_OP_PATH || 'op',
     serviceResult: env.SERVICE_RESULT || undefined,
+    service: {
+      manager:
+        env.ENVMOUNT_SERVICE_MANAGER === 'launchd' || (!env.ENVMOUNT_SERVICE_MANAGER && process.platform === 'darwin')
+          ? 'launchd'
+          : 'systemd',
+      home,
+      configHome: dir(env, 'XDG_CONFIG_HOME', join(home, '.config')),
+      environment: serviceEnvironment(env),
+    },
   };
 }

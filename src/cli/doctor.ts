@@ -1,0 +1,164 @@
+/**
+ * `envmount doctor`: checks the daemon, the service, every mount on disk (a pipe, ours, 0600, not a regular file,
+ * not tracked by git, ignored by git) and the 1Password source, and prints the fix for each problem. Exit 1 when
+ * there is one. Names and paths only: it never opens a mount (that would be a read).
+ */
+import { lstat, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { errnoCode, isEnvmountError } from '../core/errors.js';
+import type { ServiceState } from '../core/service-units.js';
+import type { CliContext, CommandOutput } from './context.js';
+import { daemonView, restartCommand } from './service-commands.js';
+
+export interface Finding {
+  readonly subject: string;
+  readonly ok: boolean;
+  /** What is right, or what is wrong and why it matters. */
+  readonly says: string;
+  readonly fix?: string;
+}
+
+const ok = (subject: string, says: string): Finding => ({ subject, ok: true, says });
+const problem = (subject: string, says: string, fix: string): Finding => ({ subject, ok: false, says, fix });
+
+async function serviceState(ctx: CliContext): Promise<ServiceState | string> {
+  try {
+    return await ctx.service.state();
+  } catch (error) {
+    if (isEnvmountError(error)) return error.message;
+    throw error;
+  }
+}
+
+/** Mount paths and project directories: from the daemon, or from its registry when it is down. */
+async function mountsFromRegistry(file: string): Promise<Array<{ path: string; dir: string }>> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as { mounts?: Array<{ path: string; dir: string }> };
+    return parsed.mounts ?? [];
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+async function git(ctx: CliContext, dir: string, args: string[]): Promise<number> {
+  return (await ctx.exec('git', ['-C', dir, ...args], { cwd: dir })).code;
+}
+
+async function checkMount(ctx: CliContext, m: { path: string; dir: string }, up: boolean, uid: number) {
+  const findings: Finding[] = [];
+  const st = await lstat(m.path).catch((error: unknown) => {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!st) {
+    findings.push(
+      up
+        ? problem(m.path, 'no pipe is there', `\`envmount add ${m.dir}\``)
+        : problem(m.path, 'no pipe is there (the daemon is down: it puts it back when it starts)', '`envmountd start`'),
+    );
+  } else if (st.isFile()) {
+    findings.push(
+      problem(
+        m.path,
+        'a regular file is there: whatever it holds is on disk in plaintext',
+        `\`envmount import ${m.dir}\` moves its values into the store and mounts the pipe in its place`,
+      ),
+    );
+  } else if (!st.isFIFO()) {
+    findings.push(
+      problem(m.path, 'something other than a pipe is there', `move it away, then \`envmount add ${m.dir}\``),
+    );
+  } else {
+    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    if (st.uid !== uid)
+      findings.push(
+        problem(
+          m.path,
+          `the pipe belongs to uid ${st.uid}, not you`,
+          `\`rm ${m.path}\`, then \`envmount add ${m.dir}\``,
+        ),
+      );
+    else if ((st.mode & 0o777) !== 0o600)
+      findings.push(problem(m.path, `the pipe has mode ${mode}: other users may open it`, `\`chmod 600 ${m.path}\``));
+    else findings.push(ok(m.path, 'a pipe, yours, mode 0600'));
+  }
+  const name = basename(m.path);
+  const inRepo = await git(ctx, m.dir, ['rev-parse', '--is-inside-work-tree']);
+  if (inRepo === 127) findings.push(ok(m.path, 'git is not installed: tracking not checked'));
+  if (inRepo !== 0) return findings;
+  if ((await git(ctx, m.dir, ['ls-files', '--error-unmatch', '--', name])) === 0) {
+    findings.push(
+      problem(
+        m.path,
+        'tracked by git: what it held when committed is in the history',
+        `\`git -C ${m.dir} rm --cached ${name}\` and commit; rotate the values it held`,
+      ),
+    );
+  }
+  if ((await git(ctx, m.dir, ['check-ignore', '-q', '--no-index', '--', name])) !== 0) {
+    findings.push(
+      problem(m.path, 'not ignored by git: `git add .` would stage it', `\`echo ${name} >> ${m.dir}/.gitignore\``),
+    );
+  } else findings.push(ok(m.path, 'ignored by git'));
+  return findings;
+}
+
+export async function doctor(ctx: CliContext): Promise<CommandOutput> {
+  const findings: Finding[] = [];
+  const view = await daemonView(ctx);
+  const service = await serviceState(ctx);
+  const restart = typeof service === 'string' ? '`envmountd start`' : restartCommand(service);
+  if (view) findings.push(ok('envmountd', `answers on ${ctx.socketPath} (pid ${view.daemon.pid})`));
+  else {
+    const start =
+      typeof service !== 'string' && service.installed ? restart : '`envmount service install` (or `envmountd start`)';
+    findings.push(problem('envmountd', `not running: readers of its mounts wait until it is back`, start));
+  }
+  if (typeof service === 'string') findings.push(problem('service', service, '`envmountd start` at login'));
+  else if (!service.installed)
+    findings.push(
+      problem(
+        'service',
+        'not installed: after a crash or a reboot nothing serves your mounts',
+        '`envmount service install`',
+      ),
+    );
+  else if (!service.running)
+    findings.push(
+      problem(
+        'service',
+        `installed but not running${service.lastError ? `: ${service.lastError}` : ''}`,
+        `${restart}; see \`envmount service logs\``,
+      ),
+    );
+  else findings.push(ok('service', `${service.manager}, running (pid ${service.pid ?? '?'})`));
+
+  const mounts = view
+    ? await ctx.connect().then(async (client) => {
+        try {
+          return (await client.request('list', {})).map((m) => ({ path: m.path, dir: m.dir }));
+        } finally {
+          client.close();
+        }
+      })
+    : await mountsFromRegistry(ctx.registryFile);
+  for (const m of mounts) findings.push(...(await checkMount(ctx, m, Boolean(view), ctx.uid)));
+
+  const op = view?.daemon.onePassword;
+  if (op?.state === 'failing')
+    findings.push(problem('1Password', `${op.provider}: ${op.lastError ?? 'failing'}`, op.fix ?? '`envmount login`'));
+  else if (op) findings.push(ok('1Password', `${op.provider}: ${op.state}`));
+  else if (view) findings.push(ok('1Password', 'not configured: values come from the embedded store'));
+
+  const problems = findings.filter((f) => !f.ok);
+  const text = findings.map((f) =>
+    f.ok ? `ok       ${f.subject}: ${f.says}` : `PROBLEM  ${f.subject}: ${f.says}\n         fix: ${f.fix}`,
+  );
+  text.push(
+    problems.length === 0
+      ? 'No problems found.'
+      : `${problems.length} problem${problems.length === 1 ? '' : 's'} found.`,
+  );
+  return { data: { findings, problems: problems.length }, text: text.join('\n'), failed: problems.length > 0 };
+}

@@ -1,0 +1,109 @@
+/**
+ * `envmount service` on systemd: the unit and its cleanup unit in the user's unit directory, driven with
+ * `systemctl --user`; logs from `journalctl --user`. Each step is taken only when needed, so a second install
+ * changes nothing, and an uninstall of what is not there is a no-op.
+ */
+import { join } from 'node:path';
+import {
+  parseSystemctlShow,
+  renderSystemdUnit,
+  type ServiceAction,
+  type ServiceControl,
+  type ServiceState,
+  SYSTEMD_CLEANUP_UNIT,
+  SYSTEMD_UNIT,
+} from '../core/service-units.js';
+import { type ServiceDeps, serviceFailure, syncFile, unlinkQuiet } from './service-files.js';
+
+export function systemdService(deps: ServiceDeps): ServiceControl {
+  const unitDir = join(deps.configHome, 'systemd', 'user');
+  const files = [SYSTEMD_UNIT, SYSTEMD_CLEANUP_UNIT].map((name) => ({ name, path: join(unitDir, name) }));
+  const mainFile = join(unitDir, SYSTEMD_UNIT);
+
+  const systemctl = async (args: string[], allowFailure = false) => {
+    const result = await deps.exec('systemctl', ['--user', ...args]);
+    if (result.code !== 0 && !allowFailure) throw serviceFailure(`systemctl --user ${args.join(' ')}`, result);
+    return result;
+  };
+
+  const state = async (): Promise<ServiceState> => {
+    const installed = await deps.exists(mainFile);
+    const show = await systemctl(
+      [
+        'show',
+        SYSTEMD_UNIT,
+        '-p',
+        'LoadState,ActiveState,MainPID,ActiveEnterTimestamp,NRestarts,Result,ExecMainStatus',
+      ],
+      true,
+    );
+    const p = parseSystemctlShow(show.stdout);
+    const running = p.ActiveState === 'active';
+    const pid = Number(p.MainPID);
+    const result = p.Result && p.Result !== 'success' ? p.Result : undefined;
+    return {
+      manager: 'systemd',
+      installed,
+      file: mainFile,
+      running,
+      pid: running && pid > 0 ? pid : undefined,
+      since: running && p.ActiveEnterTimestamp ? p.ActiveEnterTimestamp : undefined,
+      restarts: p.NRestarts ? Number(p.NRestarts) : undefined,
+      lastError: result ? `its last run ended with "${result}" (exit status ${p.ExecMainStatus ?? '?'})` : undefined,
+    };
+  };
+
+  return {
+    kind: 'systemd',
+    state,
+    async install() {
+      const actions: ServiceAction[] = [];
+      let changed = false;
+      for (const file of files) {
+        const text = renderSystemdUnit(await deps.template(join('systemd', file.name)), deps.paths);
+        const wrote = await syncFile(file.path, text, 0o644);
+        changed ||= wrote;
+        actions.push({ did: wrote ? `wrote ${file.path}` : `${file.path} is up to date`, changed: wrote });
+      }
+      if (changed) {
+        await systemctl(['daemon-reload']);
+        actions.push({ did: 'systemctl --user daemon-reload', changed: true });
+      }
+      const enabled = (await systemctl(['is-enabled', SYSTEMD_UNIT], true)).stdout.trim() === 'enabled';
+      if (!enabled) await systemctl(['enable', SYSTEMD_UNIT]);
+      actions.push({
+        did: enabled ? `${SYSTEMD_UNIT} is enabled` : `systemctl --user enable ${SYSTEMD_UNIT}`,
+        changed: !enabled,
+      });
+      const active = (await systemctl(['is-active', SYSTEMD_UNIT], true)).stdout.trim() === 'active';
+      const verb = !active ? 'start' : changed ? 'restart' : undefined;
+      if (verb) await systemctl([verb, SYSTEMD_UNIT]);
+      actions.push({
+        did: verb ? `systemctl --user ${verb} ${SYSTEMD_UNIT}` : `${SYSTEMD_UNIT} is running`,
+        changed: Boolean(verb),
+      });
+      return { actions, state: await state() };
+    },
+    async uninstall() {
+      const actions: ServiceAction[] = [];
+      const present = await Promise.all(files.map((f) => deps.exists(f.path)));
+      if (!present.some(Boolean)) return { actions: [{ did: 'not installed; nothing to do', changed: false }] };
+      // Stopping it makes the daemon remove every pipe it made.
+      await systemctl(['disable', '--now', SYSTEMD_UNIT], true);
+      actions.push({ did: `systemctl --user disable --now ${SYSTEMD_UNIT}`, changed: true });
+      for (const file of files)
+        if (await unlinkQuiet(file.path)) actions.push({ did: `removed ${file.path}`, changed: true });
+      await systemctl(['daemon-reload'], true);
+      await systemctl(['reset-failed', SYSTEMD_UNIT], true);
+      actions.push({ did: 'systemctl --user daemon-reload', changed: true });
+      return { actions };
+    },
+    async logs({ lines, follow }) {
+      const args = ['--user', '-u', SYSTEMD_UNIT, '-n', String(lines), '--no-pager', '-o', 'cat'];
+      if (follow) return { exitCode: await deps.stream('journalctl', [...args, '-f']) };
+      const result = await deps.exec('journalctl', args);
+      if (result.code !== 0) throw serviceFailure('journalctl', result);
+      return { text: result.stdout.trimEnd() };
+    },
+  };
+}
