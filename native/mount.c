@@ -118,10 +118,12 @@ static void pin_times(const mount_t *m, const char *path) {
   utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
 }
 
-/* Puts a fresh FIFO at the path in one atomic exchange, verifies that what came out is the inode just served
- * (never a file the user put there meanwhile: that is swapped straight back), and returns an O_PATH handle on the
- * new inode, or -1 with errno (EEXIST: the path holds something that is not ours). */
-static int rotate(mount_t *m, const struct stat *served) {
+/* Puts a fresh FIFO at the path in one atomic exchange and returns an O_PATH handle on the new inode, or -1 with
+ * errno (EEXIST: the path holds something that is not ours). What came out of the exchange is left at the rotation
+ * name for rotation_check(), after the write: the reader waiting for its bytes does not wait for that check.
+ * Sets *exchanged when a check is due. */
+static int rotate(mount_t *m, const struct stat *served, int *exchanged) {
+  *exchanged = 0;
   struct stat st;
   if (mkfifo(m->temp, 0600) != 0) {
     /* Taken: a leftover FIFO of a killed daemon is removed; anything else is not ours to touch. */
@@ -140,15 +142,7 @@ static int rotate(mount_t *m, const struct stat *served) {
   }
 #ifdef RENAME_EXCHANGE
   if (renameat2(AT_FDCWD, m->temp, AT_FDCWD, m->path, RENAME_EXCHANGE) == 0) {
-    struct stat out;
-    if (lstat(m->temp, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
-      unlink(m->temp);
-    } else {
-      renameat2(AT_FDCWD, m->temp, AT_FDCWD, m->path, RENAME_EXCHANGE); /* not ours: put it back untouched */
-      unlink(m->temp);
-      close(fd);
-      return errno = EEXIST, -1;
-    }
+    *exchanged = 1;
   } else if (errno == ENOENT || errno == EINVAL || errno == ENOSYS) {
 #endif
     struct stat cur;
@@ -175,8 +169,27 @@ static int rotate(mount_t *m, const struct stat *served) {
   return fd;
 }
 
-/* Writes the content once (policy "any": no decision needed); readers that queued while no writer was there share
- * the pipe, and a thread gives each its own copy (share.c). */
+/* After an exchange: what came out must be the inode just served (then it goes), never a file the user put there
+ * in the meantime: that is swapped straight back, untouched, and readers who reached the new FIFO in that moment
+ * are let go with EOF. 0, or EEXIST with `next` closed. */
+static int rotation_check(mount_t *m, const struct stat *served, int next) {
+  struct stat out;
+  if (lstat(m->temp, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
+    unlink(m->temp);
+    return 0;
+  }
+#ifdef RENAME_EXCHANGE
+  renameat2(AT_FDCWD, m->temp, AT_FDCWD, m->path, RENAME_EXCHANGE);
+#endif
+  release_late_readers(next, m->temp);
+  unlink(m->temp);
+  close(next);
+  return EEXIST;
+}
+
+/* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
+ * first opened it (a pipe left by a daemon that died) share the pipe, and a thread gives each its own copy
+ * (share.c); later, a reader already waiting when the thread comes back to open() is simply the next reader. */
 static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
                   int queued) {
   pthread_mutex_lock(&m->lock);
@@ -232,6 +245,8 @@ static void *mount_main(void *arg) {
     m->mtime = ST_MTIM(st);
     pin_times(m, m->path);
   }
+  /* Only the first open can find readers that waited for a daemon to come back (a reclaimed FIFO). */
+  int first = 1;
   while (handle >= 0) {
     pthread_mutex_lock(&m->lock);
     int cancelled = m->cancelled;
@@ -266,15 +281,18 @@ static void *mount_main(void *arg) {
       emit(m->tsfn, EV_DISPLACED, EEXIST, "fstat", 0, 0, 0);
       break;
     }
-    int next = rotate(m, &st);
+    int exchanged = 0;
+    int next = rotate(m, &st, &exchanged);
     int rotate_err = errno;
     pthread_mutex_lock(&m->lock);
     int decide = m->decide;
     pthread_mutex_unlock(&m->lock);
     if (decide)
-      hand_off(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued);
+      hand_off(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued && first);
     else
-      serve(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued);
+      serve(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued && first);
+    first = 0;
+    if (exchanged && rotation_check(m, &st, next) != 0) next = -1, rotate_err = EEXIST;
     if (next < 0) {
       /* The served inode stays at the path (or the path is gone): stop rather than serve one pipe twice. */
       emit(m->tsfn, rotate_err == EEXIST ? EV_DISPLACED : EV_ERROR, rotate_err, "rename", 0, 0, 0);

@@ -7,6 +7,24 @@ import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** Spawns envmountd with `env` and resolves once it logs that it serves. */
+async function spawnDaemon(env) {
+  const child = spawn(process.execPath, [join(root, 'dist/bin/envmountd.js'), 'start'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise((done) => child.once('exit', done));
+  await new Promise((ready, fail) => {
+    let log = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      log += d;
+      if (log.includes('envmountd started')) ready();
+    });
+    exited.then((code) => fail(new Error(`envmountd exited ${code}:\n${log}`)));
+  });
+  return { child, exited };
+}
+
 export async function startSandbox(prefix) {
   const tmp = mkdtempSync(`/tmp/${prefix}-`);
   const env = { PATH: process.env.PATH, HOME: tmp };
@@ -19,20 +37,9 @@ export async function startSandbox(prefix) {
     env[name] = join(tmp, sub);
     mkdirSync(env[name], { mode: 0o700 });
   }
-  const daemon = spawn(process.execPath, [join(root, 'dist/bin/envmountd.js'), 'start'], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise((done) => daemon.once('exit', done));
+  let daemon;
   try {
-    await new Promise((ready, fail) => {
-      let log = '';
-      daemon.stderr.setEncoding('utf8').on('data', (d) => {
-        log += d;
-        if (log.includes('envmountd started')) ready();
-      });
-      exited.then((code) => fail(new Error(`envmountd exited ${code}:\n${log}`)));
-    });
+    daemon = await spawnDaemon(env);
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
     throw error;
@@ -51,9 +58,17 @@ export async function startSandbox(prefix) {
       if (result.status !== 0) throw new Error(`envmount ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
       return result;
     },
+    /** The daemon's pid. */
+    get pid() {
+      return daemon.child.pid;
+    },
     async stop() {
-      daemon.kill('SIGTERM');
-      await exited;
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
+    },
+    /** Starts the daemon again (after `stop`) with the same directories. */
+    async restart() {
+      daemon = await spawnDaemon(env);
     },
     remove() {
       rmSync(tmp, { recursive: true, force: true });

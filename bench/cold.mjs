@@ -1,0 +1,46 @@
+// The cold path: from spawning envmountd (one mount in its registry) to the first byte a reader gets, and from a
+// template edit to the first reader that sees it.
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSandbox } from '../scripts/sandbox.mjs';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function coldPath({ rounds }) {
+  const sandbox = await startSandbox('emb-cold');
+  try {
+    const dir = join(sandbox.tmp, 'project');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.env.op'), 'MARK=0\n');
+    sandbox.envmount(['add', dir, '--allow', 'any']);
+    const env = join(dir, '.env');
+
+    const firstByte = [];
+    for (let i = 0; i < rounds; i++) {
+      await sandbox.stop();
+      const t0 = performance.now();
+      const started = sandbox.restart();
+      while (!statSync(env, { throwIfNoEntry: false })?.isFIFO()) await sleep(1);
+      if (readFileSync(env).length === 0) throw new Error('empty first read');
+      firstByte.push(performance.now() - t0);
+      await started;
+    }
+
+    const edit = [];
+    for (let i = 1; i <= rounds; i++) {
+      const t0 = performance.now();
+      writeFileSync(join(dir, '.env.op'), `MARK=${i}\n`);
+      while (!readFileSync(env, 'utf8').includes(`MARK='${i}'`)) await sleep(1);
+      edit.push(performance.now() - t0);
+    }
+    return {
+      start_to_first_byte_ms: Math.round(median(firstByte)),
+      template_edit_to_reader_ms: Math.round(median(edit)),
+      rounds,
+    };
+  } finally {
+    await sandbox.stop().catch(() => undefined);
+    sandbox.remove();
+  }
+}

@@ -1,0 +1,62 @@
+/*
+ * The floor for `npm run bench`: the least a FIFO .env server can do per read, in C with nothing else in the
+ * process. Blocks in open(O_WRONLY) until a reader comes, swaps a fresh FIFO in at the path (the rotation that
+ * gives every reader its own pipe), writes the content in one write, closes. No policy, no identification, no
+ * events to anyone. Content over the pipe buffer is finished with blocking writes.
+ *
+ * Usage: floor PATH CONTENT_FILE   (runs until killed; removes PATH on SIGTERM)
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *path;
+
+static void on_term(int sig) {
+  (void)sig;
+  unlink(path);
+  _exit(0);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: floor PATH CONTENT_FILE\n");
+    return 2;
+  }
+  path = argv[1];
+  static char content[1 << 20];
+  int cf = open(argv[2], O_RDONLY);
+  ssize_t len = cf >= 0 ? read(cf, content, sizeof content) : -1;
+  if (len < 0) {
+    perror("content");
+    return 1;
+  }
+  close(cf);
+  char temp[4096];
+  snprintf(temp, sizeof temp, "%s.floor-next", path);
+  signal(SIGTERM, on_term);
+  signal(SIGPIPE, SIG_IGN);
+  unlink(path);
+  if (mkfifo(path, 0600) != 0) {
+    perror("mkfifo");
+    return 1;
+  }
+  printf("ready\n");
+  fflush(stdout);
+  for (;;) {
+    int fd = open(path, O_WRONLY);
+    if (fd < 0) continue;
+    if (mkfifo(temp, 0600) == 0) rename(temp, path);
+    for (ssize_t off = 0; off < len;) {
+      ssize_t n = write(fd, content + off, (size_t)(len - off));
+      if (n <= 0) break;
+      off += n;
+    }
+    close(fd);
+  }
+}

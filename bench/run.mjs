@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// `npm run bench`: the whole suite in one run (about 2 minutes). Serve latency for 1, 4 and 60 KiB against a C
+// floor built here (bench/floor.c) and a plain file, throughput, scale (1, 100, 1000 mounts), the cold path and
+// masking. Writes bench/results.json and bench/results.svg, prints a table, and puts the table in the README.
+// Not part of `npm test`: nothing here fails on a slow machine; a missed target is reported with by how much.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { root, startSandbox } from '../scripts/sandbox.mjs';
+import { chart } from './chart.mjs';
+import { coldPath } from './cold.mjs';
+import { latency, parallel, sequential } from './latency.mjs';
+import { masking } from './mask.mjs';
+import { scale } from './scale.mjs';
+
+const SIZES = { '1 KiB': 1024, '4 KiB': 4096, '60 KiB': 60 * 1024 };
+const SAMPLES = { floor: 3000, any: 3000, identified: 600, plain: 3000 };
+const log = (line) => process.stderr.write(`${line}\n`);
+const ratio = (a, b) => +(a / b).toFixed(2);
+
+/** Starts the C floor serving `content` at `path`; resolves with its process once the FIFO is there. */
+function startFloor(binary, path, contentFile) {
+  const child = spawn(binary, [path, contentFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`floor exited ${code}`)));
+  });
+}
+
+async function serveBench(floorBinary) {
+  const sandbox = await startSandbox('emb');
+  const floors = [];
+  try {
+    const out = {};
+    for (const [size, bytes] of Object.entries(SIZES)) {
+      // The rendered line is `VALUE='...'\n`: the value makes it exactly `bytes` long.
+      const name = `VALUE_${bytes}`;
+      const line = (v) => `${name}='${v}'\n`;
+      sandbox.envmount(['set', name, '--raw'], 'v'.repeat(bytes - line('').length));
+      const dirs = { any: join(sandbox.tmp, `any-${bytes}`), identified: join(sandbox.tmp, `id-${bytes}`) };
+      for (const [kind, dir] of Object.entries(dirs)) {
+        mkdirSync(dir);
+        writeFileSync(join(dir, '.env.op'), `${name}=envmount://${name}\n`);
+        const policy = kind === 'any' ? ['--allow', 'any'] : ['--allow', 'node', '--otherwise', 'deny'];
+        sandbox.envmount(['add', dir, ...policy]);
+      }
+      const plain = join(sandbox.tmp, `plain-${bytes}.env`);
+      writeFileSync(plain, readFileSync(join(dirs.any, '.env')));
+      const floorPath = join(sandbox.tmp, `floor-${bytes}.env`);
+      floors.push(await startFloor(floorBinary, floorPath, plain));
+      const paths = { floor: floorPath, any: join(dirs.any, '.env'), identified: join(dirs.identified, '.env'), plain };
+      out[size] = {};
+      for (const [kind, path] of Object.entries(paths)) {
+        log(`  latency ${size} ${kind}`);
+        out[size][kind] = latency(path, { samples: SAMPLES[kind], warmup: SAMPLES[kind] / 10, bytes });
+      }
+      for (const kind of ['any', 'identified', 'plain']) {
+        out[size][kind].vs_floor = ratio(out[size][kind].p50_us, out[size].floor.p50_us);
+      }
+    }
+    log('  throughput');
+    const fourK = join(sandbox.tmp, 'any-4096', '.env');
+    const eight = [];
+    for (let i = 0; i < 8; i++) {
+      const dir = join(sandbox.tmp, `par-${i}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, '.env.op'), 'VALUE_4096=envmount://VALUE_4096\n');
+      sandbox.envmount(['add', dir, '--allow', 'any']);
+      eight.push(join(dir, '.env'));
+    }
+    const throughput = {
+      sequential_reads_s: sequential(fourK, 3000),
+      floor_sequential_reads_s: sequential(join(sandbox.tmp, 'floor-4096.env'), 3000),
+      eight_readers_eight_mounts_reads_s: await parallel(eight, 3000),
+    };
+    return { latency: out, throughput };
+  } finally {
+    for (const f of floors) f.kill('SIGTERM');
+    await sandbox.stop();
+    sandbox.remove();
+  }
+}
+
+function targets(r) {
+  const t = [];
+  const add = (name, measured, limit, unit, lowerIsBetter = true) => {
+    const met = lowerIsBetter ? measured <= limit : measured >= limit;
+    const by = lowerIsBetter ? ratio(measured, limit) : ratio(limit, measured);
+    t.push({ target: name, limit, measured, unit, met, missed_by: met ? undefined : `${by}x` });
+  };
+  for (const size of Object.keys(SIZES)) {
+    add(`p50 ${size}, policy any, vs floor`, r.latency[size].any.vs_floor, 2, 'x');
+    add(`p50 ${size}, identified, vs floor`, r.latency[size].identified.vs_floor, 5, 'x');
+  }
+  const big = r.scale.find((s) => s.mounts === 1000);
+  if (big) {
+    add('1000 mounts: RSS', big.rss_mib, 150, 'MiB');
+    add('1000 mounts: idle CPU', big.idle_cpu_percent, 1, '% of a core');
+    add('1000 mounts: all serving after start', big.startup_ms, 2000, 'ms');
+    add('1000 mounts: resident per mount thread', r.per_mount_kib, 64, 'KiB');
+  }
+  add('sequential reads/s', r.throughput.sequential_reads_s, 3000, 'reads/s', false);
+  return t;
+}
+
+function table(r) {
+  const rows = [
+    '| read, open to EOF | C floor p50 / p99 | envmount `any` p50 / p99 | with a rule p50 / p99 | plain file p50 |',
+    '|---|---|---|---|---|',
+  ];
+  for (const [size, k] of Object.entries(r.latency)) {
+    rows.push(
+      `| ${size} | ${k.floor.p50_us} / ${k.floor.p99_us} us | ${k.any.p50_us} / ${k.any.p99_us} us (${k.any.vs_floor}x) | ${k.identified.p50_us} / ${k.identified.p99_us} us (${k.identified.vs_floor}x) | ${k.plain.p50_us} us |`,
+    );
+  }
+  rows.push(
+    '',
+    '| mounts | RSS | threads | idle CPU (10 s) | start until all serve | `status` p50 |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const s of r.scale) {
+    rows.push(
+      `| ${s.mounts} | ${s.rss_mib} MiB | ${s.threads} | ${s.idle_cpu_percent}% of a core | ${s.startup_ms} ms | ${s.status_p50_ms} ms |`,
+    );
+  }
+  const tp = r.throughput;
+  rows.push(
+    '',
+    `Sequential reads of a 4 KiB mount: ${tp.sequential_reads_s}/s (C floor: ${tp.floor_sequential_reads_s}/s); 8 readers on 8 mounts at once: ${tp.eight_readers_eight_mounts_reads_s}/s in all.`,
+    `Cold path: \`envmountd start\` to the first byte served ${r.cold.start_to_first_byte_ms} ms; a template edit reaches the next reader in ${r.cold.template_edit_to_reader_ms} ms.`,
+    `Masking (\`envmount run\`, ${r.masking.secrets} values): ${r.masking.with_values_mb_s} MB/s with a value every 200 lines, ${r.masking.without_values_mb_s} MB/s with none.`,
+    `Resident memory per mount (1000 vs 1 mount): ${r.per_mount_kib} KiB.`,
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...r.targets.map(
+      (t) =>
+        `| ${t.target} under ${t.limit} ${t.unit} | ${t.measured} ${t.unit} | ${t.met ? 'yes' : `no, by ${t.missed_by}`} |`,
+    ),
+  );
+  return rows.join('\n').replaceAll('under 3000 reads/s', 'at least 3000 reads/s');
+}
+
+const started = performance.now();
+const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}`;
+log(`envmount bench on ${machine}`);
+const floorBinary = join(root, 'build', 'bench-floor');
+execFileSync('cc', ['-O2', '-Wall', '-o', floorBinary, join(root, 'bench', 'floor.c')]);
+log('serve latency and throughput');
+const serve = await serveBench(floorBinary);
+log('scale');
+const scaleResults = [];
+for (const n of [1, 100, 1000]) {
+  log(`  ${n} mounts`);
+  scaleResults.push(await scale(n, { idleMs: 10_000 }));
+}
+log('cold path');
+const cold = await coldPath({ rounds: 5 });
+log('masking');
+const mask = masking();
+const one = scaleResults.find((s) => s.mounts === 1);
+const thousand = scaleResults.find((s) => s.mounts === 1000);
+const results = {
+  date: new Date().toISOString(),
+  machine,
+  ...serve,
+  scale: scaleResults,
+  per_mount_kib: one && thousand ? Math.round(((thousand.rss_mib - one.rss_mib) * 1024) / 999) : undefined,
+  cold,
+  masking: mask,
+};
+results.targets = targets(results);
+results.seconds = Math.round((performance.now() - started) / 1000);
+writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(root, 'bench', 'results.svg'), chart(results.latency, machine));
+const text = table(results);
+const readme = join(root, 'README.md');
+const marked = /<!-- bench:begin -->[\s\S]*<!-- bench:end -->/;
+const section = `<!-- bench:begin -->\nLatest run (${results.date.slice(0, 10)}, ${machine}; ${results.seconds} s):\n\n![serve latency](bench/results.svg)\n\n${text}\n<!-- bench:end -->`;
+const current = readFileSync(readme, 'utf8');
+if (marked.test(current)) writeFileSync(readme, current.replace(marked, section));
+console.log(text);
+log(`done in ${results.seconds} s: bench/results.json, bench/results.svg, README.md`);
