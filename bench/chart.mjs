@@ -26,6 +26,7 @@ export function chart(latency, machine) {
   const H = top + sizes.length * groupH + 60;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+    `<title>envmount serve latency by .env size: C floor, policy any, a rule, plain file</title>`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${LEFT}" y="18" font-size="13" font-weight="bold">Read of a mounted .env, open to EOF (p50 bar, p99 whisker; log scale)</text>`,
     `<text x="${LEFT}" y="34" fill="#555">${esc(machine)}</text>`,
