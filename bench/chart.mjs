@@ -11,12 +11,14 @@ const LEFT = 90;
 const RIGHT = 20;
 const BAR = 14;
 const MIN_US = 5;
-const MAX_US = 20000;
+const MAX_US = 50000;
 
-const x = (us) =>
-  LEFT +
-  ((Math.log10(Math.max(us, MIN_US)) - Math.log10(MIN_US)) / (Math.log10(MAX_US) - Math.log10(MIN_US))) *
-    (W - LEFT - RIGHT);
+/** The x of a time on the log axis, clamped to the plot (room is left for labels), to one decimal. */
+function x(us) {
+  const clamped = Math.min(Math.max(us, MIN_US), MAX_US);
+  const at = (Math.log10(clamped) - Math.log10(MIN_US)) / (Math.log10(MAX_US) - Math.log10(MIN_US));
+  return +(LEFT + at * (W - LEFT - RIGHT - 150)).toFixed(1);
+}
 const esc = (s) => String(s).replaceAll('&', '&amp;').replaceAll('<', '&lt;');
 
 export function chart(latency, machine) {
@@ -53,7 +55,7 @@ export function chart(latency, machine) {
       out.push(
         `<line x1="${x(r.p99_us)}" y1="${y + 2}" x2="${x(r.p99_us)}" y2="${y + BAR - 2}" stroke="${color}" stroke-width="2"/>`,
       );
-      const ratio = r.vs_floor ? ` (${r.vs_floor}x floor)` : '';
+      const ratio = r.vs_floor && key !== 'plain' ? ` (${r.vs_floor}x floor)` : '';
       out.push(`<text x="${x(r.p99_us) + 5}" y="${y + BAR - 3}" fill="#333">${r.p50_us} µs${ratio}</text>`);
     });
   });
