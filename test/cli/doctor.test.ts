@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { killAll, ROOT, TestDaemon, waitFor } from '../helpers/daemon.js';
+import { CLI, killAll, ROOT, run, TestDaemon, waitFor } from '../helpers/daemon.js';
 
 interface Finding {
   subject: string;
@@ -25,7 +25,7 @@ function git(dir: string, ...args: string[]) {
 }
 
 async function doctor() {
-  const result = await d.cli(['--json', 'doctor'], { env: { ...d.env, ...env } });
+  const result = await run(CLI, ['--json', 'doctor'], { env: { ...d.env, ...env } });
   return { code: result.code, findings: JSON.parse(result.stdout).findings as Finding[] };
 }
 
@@ -105,7 +105,7 @@ it('finds each seeded problem and names its fix; a healthy mount passes', async 
   expect(about(findings, dirs.healthy)).toHaveLength(2);
   expect(findings.find((f) => f.subject === '1Password')).toMatchObject({ ok: true });
   // The same for people: each problem with its fix on the next line.
-  const text = (await d.cli(['doctor'], { env: { ...d.env, ...env } })).stdout;
+  const text = (await run(CLI, ['doctor'], { env: { ...d.env, ...env } })).stdout;
   expect(text).toContain(`PROBLEM  ${join(dirs.mode ?? '', '.env')}: the pipe has mode 0644`);
   expect(text).toMatch(/5 problems found\.$/m);
 });
