@@ -12,6 +12,7 @@ napi_value em_mount_set_decide(napi_env env, napi_callback_info info);
 napi_value em_mounts_look(napi_env env, napi_callback_info info);
 napi_value em_mount_inode(napi_env env, napi_callback_info info);
 napi_value em_mount_locked(napi_env env, napi_callback_info info);
+napi_value em_watch_available(napi_env env, napi_callback_info info);
 napi_value em_ticket_finish(napi_env env, napi_callback_info info);
 napi_value em_fifo_holders(napi_env env, napi_callback_info info);
 napi_value em_ticket_holders(napi_env env, napi_callback_info info);
@@ -29,6 +30,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mountsLook", NULL, em_mounts_look, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountInode", NULL, em_mount_inode, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountLocked", NULL, em_mount_locked, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watchAvailable", NULL, em_watch_available, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ticketFinish", NULL, em_ticket_finish, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fifoHolders", NULL, em_fifo_holders, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ticketHolders", NULL, em_ticket_holders, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -24,6 +24,7 @@
 #include "errors.h"
 #include "holders.h"
 #include "serve.h"
+#include "watch.h"
 
 /* How long to look for the reader's fd after the rendezvous (its open() may not have installed it yet). */
 #define IDENTIFY_DEADLINE_US 20000
@@ -118,6 +119,12 @@ static void pin_times(const mount_t *m, const char *path) {
   utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
 }
 
+static void restore_inode(mount_t *m, uint64_t inode) {
+  pthread_mutex_lock(&m->lock);
+  m->inode = inode;
+  pthread_mutex_unlock(&m->lock);
+}
+
 /* Puts a fresh FIFO at the path in one atomic exchange and returns an O_PATH handle on the new inode, or -1 with
  * errno (EEXIST: the path holds something that is not ours). What came out of the exchange is left at the rotation
  * name for rotation_check(), after the write: the reader waiting for its bytes does not wait for that check.
@@ -140,6 +147,12 @@ static int rotate(mount_t *m, const struct stat *served, int *exchanged) {
     unlink(m->temp);
     return errno = e, -1;
   }
+  /* The new inode is recorded before it reaches the path: the watcher's look at the rename then finds what it
+   * expects, and a read wakes nothing in JS. Put back if the exchange fails. */
+  pthread_mutex_lock(&m->lock);
+  uint64_t before = m->inode;
+  m->inode = (uint64_t)st.st_ino;
+  pthread_mutex_unlock(&m->lock);
 #ifdef RENAME_EXCHANGE
   if (renameat2(AT_FDCWD, m->temp, AT_FDCWD, m->path, RENAME_EXCHANGE) == 0) {
     *exchanged = 1;
@@ -151,6 +164,7 @@ static int rotate(mount_t *m, const struct stat *served, int *exchanged) {
             : rename(m->temp, m->path) != 0                                  ? errno
                                                                              : 0;
     if (e != 0) {
+      restore_inode(m, before);
       unlink(m->temp);
       close(fd);
       return errno = e, -1;
@@ -158,14 +172,12 @@ static int rotate(mount_t *m, const struct stat *served, int *exchanged) {
 #ifdef RENAME_EXCHANGE
   } else {
     int e = errno;
+    restore_inode(m, before);
     unlink(m->temp);
     close(fd);
     return errno = e, -1;
   }
 #endif
-  pthread_mutex_lock(&m->lock);
-  m->inode = (uint64_t)st.st_ino;
-  pthread_mutex_unlock(&m->lock);
   return fd;
 }
 
@@ -309,6 +321,7 @@ static void *mount_main(void *arg) {
   uint64_t inode = m->inode;
   pthread_mutex_unlock(&m->lock);
   if (handle >= 0) close(handle);
+  watch_remove(m); /* before the release below: the watcher calls this thread-safe function */
   emit(m->tsfn, EV_STOPPED, 0, NULL, 0, inode, 0);
   napi_release_threadsafe_function(m->tsfn, napi_tsfn_release);
   return NULL;
@@ -393,8 +406,16 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
     return NULL;
   }
+  /* Watched before the thread starts: the thread's exit unwatches, and must find it there. Without a watch (no
+   * inotify, no directory handle, too many watches) the healer's timer still looks at the mount. */
+  if (m->dir_fd >= 0) {
+    char dir[48];
+    snprintf(dir, sizeof dir, "/proc/self/fd/%d", m->dir_fd);
+    watch_add(dir, m->base, m);
+  }
   int r = spawn_thread(mount_main, m);
   if (r != 0) {
+    watch_remove(m);
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
     return throw_errno(env, r, "pthread_create", m->path);
   }
@@ -474,6 +495,26 @@ static int look(mount_t *m) {
   uint64_t inode = m->inode;
   pthread_mutex_unlock(&m->lock);
   return st.st_uid != geteuid() ? 3 : (uint64_t)st.st_ino == inode ? 0 : 2;
+}
+
+/* Worth telling JS: the path holds anything but the mount's FIFO, except another FIFO of ours (2), which is what
+ * a rotation in flight looks like (the healer's timer still looks at that case, twice, before acting). */
+int watch_look(void *mount) {
+  int code = look(mount);
+  return code != 0 && code != 2;
+}
+
+void watch_notify(void *mount) {
+  mount_t *m = mount;
+  emit(m->tsfn, EV_LOOK, 0, NULL, 0, 0, 0);
+}
+
+/* watchAvailable(): whether mounts are watched (inotify) and the healer may look at them rarely. */
+napi_value em_watch_available(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  NAPI_OK(napi_get_boolean(env, watch_available(), &result));
+  return result;
 }
 
 /* mountsLook(handles: handle[]): Int32Array of look() codes, one per handle. One call for every mount: the healer

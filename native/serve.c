@@ -17,8 +17,8 @@
 
 #define THREAD_STACK (64 * 1024)
 
-static const char *EV_NAMES[] = {"served",  "closed-early", "timeout", "error",
-                                 "displaced", "stopped",    "reader",  "drained"};
+static const char *EV_NAMES[] = {"served",    "closed-early", "timeout", "error",
+                                 "displaced", "stopped",      "reader",  "drained", "look"};
 static const char *MODE_NAMES[] = {"r", "w", "rw"};
 
 napi_value ticket_external(napi_env env, ticket_t *ticket);

@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import type { DaemonStatus, Params } from '../control/protocol.js';
 import { type ControlServer, type Peer, startControlServer } from '../control/server.js';
 import { ensurePrivateDir } from '../io/atomic-write.js';
-import type { Hardening } from '../native/index.js';
+import { type Hardening, watchAvailable } from '../native/index.js';
 import { EmbeddedStore } from '../secrets/store.js';
 import { loadStoreKey } from '../secrets/store-key.js';
 import { valueSource } from '../secrets/value-source.js';
@@ -18,7 +18,7 @@ import { desktopPrompter } from './desktop-prompt.js';
 import { environmentMethods } from './environment-methods.js';
 import { Environments } from './environments.js';
 import { createHandler } from './handlers.js';
-import { HEAL_MS } from './mount-healer.js';
+import { FULL_LOOK_TICKS, HEAL_MS } from './mount-healer.js';
 import { MountService } from './mounts.js';
 import { OnePassword, type ProviderFactory } from './onepassword.js';
 import { ReaderGate } from './reader-gate.js';
@@ -64,13 +64,17 @@ export class Daemon {
   ) {
     this.#waiters = waiters;
     this.#onePassword = onePassword;
-    // One look at every mount path per tick; a slow tick (a restart in progress) makes the next one wait.
+    // Where the watcher reports changes at mount paths (inotify), the timer looks at every mount only every
+    // FULL_LOOK_TICKS ticks (a safety net), and each tick only at mounts not serving or still suspect: an idle
+    // daemon does next to nothing. Elsewhere every tick looks at every mount. A slow tick makes the next one wait.
+    const watched = watchAvailable();
     let healing = false;
+    let tick = 0;
     this.#healer = setInterval(() => {
       if (healing) return;
       healing = true;
       mounts
-        .heal()
+        .heal(!watched || tick++ % FULL_LOOK_TICKS === 0)
         .catch((error: unknown) => logger.warn({ err: error }, 'healing failed'))
         .finally(() => {
           healing = false;

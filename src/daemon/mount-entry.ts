@@ -30,12 +30,16 @@ export interface Entry {
   readerLimits: readonly { key: string; note: string }[];
   /** A foreign inode the healer saw at the path at its last look (mount-healer.ts). */
   suspect?: number | undefined;
+  /** The watcher reported a change at the path since the healer's last look. */
+  lookRequested?: boolean;
 }
 
 export interface EntryCallbacks {
   /** The bytes an allowed reader gets now (the caller wipes them). */
   readonly render: (entry: Entry) => Buffer;
   readonly templateChanged: () => void;
+  /** The watcher saw the path change: heal soon. */
+  readonly look: () => void;
 }
 
 function gated(entry: Entry, render: EntryCallbacks['render']): GatedMount {
@@ -72,6 +76,10 @@ export function createEntry(
       gate
         .handle(gated(entry, callbacks.render), event)
         .catch((error: unknown) => logger.error({ err: error }, 'reader decision failed'));
+    },
+    onLook: () => {
+      entry.lookRequested = true;
+      callbacks.look();
     },
   };
   const entry: Entry = {

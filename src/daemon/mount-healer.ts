@@ -15,6 +15,8 @@ import type { Entry } from './mount-entry.js';
 import { inspectPathSync, type PathState } from './placement.js';
 
 export const HEAL_MS = 500;
+/** Where paths are watched, every mount is looked at every this many ticks (10: every 5 s), as a safety net. */
+export const FULL_LOOK_TICKS = 10;
 
 export type HealAction =
   | { readonly kind: 'none' }

@@ -27,6 +27,8 @@ export interface MountDeps {
 export interface MountHooks {
   readonly onServed: (event: MountEvent) => void;
   readonly onReader: (event: MountEvent) => void;
+  /** The path changed under the mount (the watcher says): the healer should look at it now. */
+  readonly onLook: () => void;
 }
 
 const STOP_WAIT_MS = 2000;
@@ -141,6 +143,9 @@ export class Mount {
         this.lastReadAt = new Date();
         log.debug({ path: this.path, holders: event.holders?.length, micros: Math.round(event.micros) }, 'reader');
         this.#hooks.onReader(event);
+        return;
+      case 'look':
+        this.#hooks.onLook();
         return;
       case 'drained':
         log.debug({ path: this.path, bytes: event.bytes }, 'large content drained');

@@ -17,6 +17,9 @@ import { usesStoreName, validateOpReferences } from './template-references.js';
 import { type AddOptions, hasTemplateFile, mountSource, storeEnvironmentLabel } from './template-source.js';
 import { type LoadedTemplate, loadTemplate } from './templates.js';
 
+/** How long after the watcher's report the healer looks (mount-healer.ts). */
+const LOOK_DELAY_MS = 150;
+
 export interface MountServiceDeps {
   readonly registry: Registry;
   readonly source: ValueSource;
@@ -42,6 +45,10 @@ export class MountService {
   readonly #entries = new Map<string, Entry>();
   readonly #leases = new ReferenceLeases();
   #closing = false;
+  /** The heal in progress (or done): heals run one after another. */
+  #healing: Promise<void> = Promise.resolve();
+  /** A look the watcher asked for, waiting for LOOK_DELAY_MS. */
+  #lookTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: MountServiceDeps) {
     this.#deps = deps;
@@ -185,11 +192,25 @@ export class MountService {
     return using;
   }
 
-  /** One look at every mount's path, healing what changed under it (the daemon calls this every HEAL_MS). */
-  async heal(): Promise<void> {
+  /**
+   * Looks at mount paths and heals what changed under them: every mount (`all`), or only those the watcher
+   * reported, those not serving and those with a suspect at the last look. One heal at a time: the daemon's timer
+   * and the watcher's reports queue here.
+   */
+  heal(all: boolean): Promise<void> {
+    this.#healing = this.#healing.then(() => this.#healOnce(all));
+    return this.#healing;
+  }
+
+  async #healOnce(all: boolean): Promise<void> {
     if (this.#closing) return;
     const ops = { logger: this.#deps.logger, restart: (e: Entry) => this.#restart(e) };
-    const actions = needingALook([...this.#entries.values()]).map((e) => [e, lookAt(e, this.#deps.uid)] as const);
+    const due = [...this.#entries.values()].filter(
+      (e) => all || e.lookRequested || e.suspect !== undefined || e.mount.state !== 'serving',
+    );
+    if (due.length === 0) return;
+    for (const e of due) e.lookRequested = false;
+    const actions = needingALook(due).map((e) => [e, lookAt(e, this.#deps.uid)] as const);
     for (const [entry, action] of actions) {
       if (action.kind !== 'none' && !this.#closing) await heal(entry, action, ops);
     }
@@ -197,6 +218,7 @@ export class MountService {
 
   async stopAll(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#lookTimer);
     for (const entry of this.#entries.values()) entry.unwatch();
     const results = await Promise.allSettled([...this.#entries.values()].map((entry) => entry.mount.stop()));
     for (const result of results) {
@@ -251,6 +273,15 @@ export class MountService {
       // A decided read: the content only; status fields are recomputed at each refresh, not at each read.
       render: (e) => this.#render(e, false),
       // A template edit re-reads the template and resolves its references again; the next reader gets the result.
+      // The watcher saw the path change: look soon rather than at the next tick. Soon, not at once: changes come
+      // in steps (`rm -rf` empties the directory first; `rm .env; echo X > .env`), and the look should see the end.
+      look: () => {
+        if (this.#lookTimer) return;
+        this.#lookTimer = setTimeout(() => {
+          this.#lookTimer = undefined;
+          this.heal(false).catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'healing failed'));
+        }, LOOK_DELAY_MS);
+      },
       templateChanged: () => {
         if (this.#entries.get(record.path) !== entry) return;
         this.reload(record.path).catch((error: unknown) =>

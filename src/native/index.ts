@@ -23,7 +23,9 @@ export type MountEventType =
   | 'displaced'
   | 'stopped'
   | 'reader'
-  | 'drained';
+  | 'drained'
+  /** The watcher (native/watch.c) saw the mount's path change to something else: look at it. */
+  | 'look';
 
 /** A process holding a served FIFO open (`mode`: the fd's access mode). */
 export interface FifoHolder {
@@ -82,6 +84,7 @@ interface Addon {
   mountsLook(handles: readonly MountHandle[]): Int32Array;
   mountInode(handle: MountHandle): number;
   mountLocked(handle: MountHandle): boolean;
+  watchAvailable(): boolean;
   ticketFinish(ticket: Ticket, content: Buffer, readers: number): TicketResult;
   fifoHolders(path: string): FifoHolder[];
   ticketHolders(ticket: Ticket): FifoHolder[];
@@ -166,6 +169,11 @@ export const MOUNT_LOOK = {
 /** The inode of the FIFO the mount thread waits on now (0 before it started). */
 export function mountInode(handle: MountHandle): number {
   return addon.mountInode(handle);
+}
+
+/** Whether mount paths are watched (inotify: Linux), so that the healer's timer may look at them rarely. */
+export function watchAvailable(): boolean {
+  return addon.watchAvailable();
 }
 
 /** Whether the content the mount holds is locked in RAM (RLIMIT_MEMLOCK may not allow it). */

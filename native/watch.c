@@ -1,0 +1,127 @@
+/*
+ * One inotify thread for every mount (Linux): when an entry of a mount's directory changes under the mount's name,
+ * or the directory itself goes, the mount is looked at here (one fstatat) and JS is told only when the path no
+ * longer holds the FIFO the mount waits on. A read's own rotation changes the entry too, but the mount thread
+ * records the new inode before the exchange, so the look finds it and nothing wakes JS: an idle daemon does no work
+ * at all, however many mounts it has. Elsewhere (macOS) this is absent and the healer keeps looking on a timer.
+ *
+ * The list of watched mounts is owned by the watcher and guarded by `lock`; watch_remove() returns only when the
+ * watcher is not using the mount, so the mount may be freed after it.
+ */
+#define _GNU_SOURCE
+#include "watch.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/inotify.h>
+
+#include "serve.h"
+
+#define EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
+/* After each batch of events the watcher rests this long, so that a burst of reads (each renames the entry)
+ * costs it a few wake-ups a second rather than one per read; what happened meanwhile waits in the kernel's queue. */
+#define REST_NS (50 * 1000 * 1000)
+
+typedef struct {
+  int wd;
+  const char *base; /* owned by the mount */
+  void *mount;
+} watched_t;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static watched_t *list;
+static int count, capacity;
+static int ifd = -1;
+
+/* Every mount under `wd` whose name is `name` (NULL: all of them) is looked at; `gone`: told without a look. */
+static void dispatch(int wd, const char *name, int gone) {
+  for (int i = 0; i < count; i++) {
+    watched_t *w = &list[i];
+    if (w->wd != wd && wd != -1) continue;
+    if (name != NULL && strcmp(name, w->base) != 0) continue;
+    if (gone || watch_look(w->mount)) watch_notify(w->mount);
+  }
+}
+
+static void *watch_main(void *arg) {
+  (void)arg;
+  char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+  for (;;) {
+    ssize_t n = read(ifd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return NULL;
+    pthread_mutex_lock(&lock);
+    for (char *p = buf; p < buf + n;) {
+      struct inotify_event *ev = (struct inotify_event *)p;
+      if (ev->mask & IN_Q_OVERFLOW)
+        dispatch(-1, NULL, 0); /* events were lost: look at everything */
+      else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
+        dispatch(ev->wd, NULL, 1);
+      else if (ev->len > 0)
+        dispatch(ev->wd, ev->name, 0);
+      p += sizeof(struct inotify_event) + ev->len;
+    }
+    pthread_mutex_unlock(&lock);
+    struct timespec rest = {0, REST_NS};
+    nanosleep(&rest, NULL);
+  }
+}
+
+int watch_add(const char *dir, const char *base, void *mount) {
+  pthread_mutex_lock(&lock);
+  int err = 0;
+  if (ifd < 0) {
+    ifd = inotify_init1(IN_CLOEXEC);
+    err = ifd < 0 ? errno : spawn_thread(watch_main, NULL);
+    if (err != 0 && ifd >= 0) close(ifd), ifd = -1;
+  }
+  int wd = err == 0 ? inotify_add_watch(ifd, dir, EVENTS | IN_ONLYDIR) : -1;
+  if (err == 0 && wd < 0) err = errno;
+  if (err == 0 && count == capacity) {
+    int grown = capacity ? capacity * 2 : 64;
+    watched_t *bigger = realloc(list, sizeof *list * (size_t)grown);
+    if (bigger == NULL) err = ENOMEM;
+    else list = bigger, capacity = grown;
+  }
+  if (err == 0) list[count++] = (watched_t){wd, base, mount};
+  pthread_mutex_unlock(&lock);
+  return err;
+}
+
+void watch_remove(void *mount) {
+  pthread_mutex_lock(&lock);
+  for (int i = 0; i < count; i++) {
+    if (list[i].mount != mount) continue;
+    int wd = list[i].wd, shared = 0;
+    list[i] = list[--count];
+    for (int j = 0; j < count; j++) shared |= list[j].wd == wd;
+    /* The directory's watch is kept while another mount there uses it (inotify gives one wd per directory). */
+    if (!shared) inotify_rm_watch(ifd, wd);
+    break;
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+int watch_available(void) {
+  return 1;
+}
+#else
+int watch_add(const char *dir, const char *base, void *mount) {
+  (void)dir, (void)base, (void)mount;
+  return ENOSYS;
+}
+
+void watch_remove(void *mount) {
+  (void)mount;
+}
+
+int watch_available(void) {
+  return 0;
+}
+#endif
