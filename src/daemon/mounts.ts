@@ -5,8 +5,9 @@ import { EnvmountError } from '../core/errors.js';
 import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../core/policy.js';
 import type { ValueSource } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
+import { HealSchedule } from './heal-schedule.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
-import { directoryGoneReason, heal, lookAt, needingALook } from './mount-healer.js';
+import { directoryGoneReason } from './mount-healer.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import type { ReaderGate } from './reader-gate.js';
@@ -16,9 +17,6 @@ import { renderEntry, type StoreEnvironments, takeEnvironmentTemplate } from './
 import { usesStoreName, validateOpReferences } from './template-references.js';
 import { type AddOptions, hasTemplateFile, mountSource, storeEnvironmentLabel } from './template-source.js';
 import { type LoadedTemplate, loadTemplate } from './templates.js';
-
-/** How long after the watcher's report the healer looks (mount-healer.ts). */
-const LOOK_DELAY_MS = 150;
 
 export interface MountServiceDeps {
   readonly registry: Registry;
@@ -44,14 +42,16 @@ export class MountService {
   readonly #deps: MountServiceDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #leases = new ReferenceLeases();
-  #closing = false;
-  /** The heal in progress (or done): heals run one after another. */
-  #healing: Promise<void> = Promise.resolve();
-  /** A look the watcher asked for, waiting for LOOK_DELAY_MS. */
-  #lookTimer: NodeJS.Timeout | undefined;
+  readonly #heals: HealSchedule;
 
   constructor(deps: MountServiceDeps) {
     this.#deps = deps;
+    this.#heals = new HealSchedule({
+      entries: () => this.#entries.values(),
+      restart: (entry) => this.#restart(entry),
+      uid: deps.uid,
+      logger: deps.logger,
+    });
   }
 
   /** Puts back every registered mount; one that cannot be placed is reported in status, not fatal. */
@@ -192,33 +192,13 @@ export class MountService {
     return using;
   }
 
-  /**
-   * Looks at mount paths and heals what changed under them: every mount (`all`), or only those the watcher
-   * reported, those not serving and those with a suspect at the last look. One heal at a time: the daemon's timer
-   * and the watcher's reports queue here.
-   */
+  /** Looks at every mount (`all`) or at those that need it, and heals (see HealSchedule). */
   heal(all: boolean): Promise<void> {
-    this.#healing = this.#healing.then(() => this.#healOnce(all));
-    return this.#healing;
-  }
-
-  async #healOnce(all: boolean): Promise<void> {
-    if (this.#closing) return;
-    const ops = { logger: this.#deps.logger, restart: (e: Entry) => this.#restart(e) };
-    const due = [...this.#entries.values()].filter(
-      (e) => all || e.lookRequested || e.suspect !== undefined || e.mount.state !== 'serving',
-    );
-    if (due.length === 0) return;
-    for (const e of due) e.lookRequested = false;
-    const actions = needingALook(due).map((e) => [e, lookAt(e, this.#deps.uid)] as const);
-    for (const [entry, action] of actions) {
-      if (action.kind !== 'none' && !this.#closing) await heal(entry, action, ops);
-    }
+    return this.#heals.heal(all);
   }
 
   async stopAll(): Promise<void> {
-    this.#closing = true;
-    clearTimeout(this.#lookTimer);
+    this.#heals.close();
     for (const entry of this.#entries.values()) entry.unwatch();
     const results = await Promise.allSettled([...this.#entries.values()].map((entry) => entry.mount.stop()));
     for (const result of results) {
@@ -273,15 +253,7 @@ export class MountService {
       // A decided read: the content only; status fields are recomputed at each refresh, not at each read.
       render: (e) => this.#render(e, false),
       // A template edit re-reads the template and resolves its references again; the next reader gets the result.
-      // The watcher saw the path change: look soon rather than at the next tick. Soon, not at once: changes come
-      // in steps (`rm -rf` empties the directory first; `rm .env; echo X > .env`), and the look should see the end.
-      look: () => {
-        if (this.#lookTimer) return;
-        this.#lookTimer = setTimeout(() => {
-          this.#lookTimer = undefined;
-          this.heal(false).catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'healing failed'));
-        }, LOOK_DELAY_MS);
-      },
+      look: () => this.#heals.lookSoon(),
       templateChanged: () => {
         if (this.#entries.get(record.path) !== entry) return;
         this.reload(record.path).catch((error: unknown) =>
