@@ -166,17 +166,26 @@ static void *slow_main(void *arg) {
     }
     off += (size_t)n;
   }
-  close(s->fd);
-  if (s->probe_fd >= 0) {
-    release_late_readers(s->probe_fd, NULL);
-    close(s->probe_fd);
-  }
   free_secret(s->buf, s->len, s->locked);
-  int type = err == 0 ? s->done_type : err == EPIPE ? EV_CLOSED_EARLY : err == ETIMEDOUT ? EV_TIMEOUT : EV_ERROR;
-  emit(s->tsfn, type, err == EPIPE ? 0 : err, "write", s->already + off, s->inode, micros_since(&s->start));
-  napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
+  writer_done(s->tsfn, s->fd, s->probe_fd, err, s->done_type, s->already + off, s->inode, &s->start, 0);
   free(s);
   return NULL;
+}
+
+void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, int done_type, uint64_t bytes,
+                 uint64_t inode, const struct timespec *start, int copies) {
+  close(fd);
+  if (probe_fd >= 0) {
+    release_late_readers(probe_fd, NULL);
+    close(probe_fd);
+  }
+  int type = err == 0 ? done_type : err == EPIPE ? EV_CLOSED_EARLY : err == ETIMEDOUT ? EV_TIMEOUT : EV_ERROR;
+  event_t *ev = calloc(1, sizeof *ev);
+  if (ev != NULL) {
+    *ev = (event_t){type, err == EPIPE ? 0 : err, "write", bytes, inode, micros_since(start), NULL, 0, NULL, copies};
+    emit_event(tsfn, ev);
+  }
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
 }
 
 int spawn_thread(void *(*fn)(void *), void *arg) {

@@ -53,6 +53,11 @@ int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_f
 
 int spawn_thread(void *(*fn)(void *), void *arg);
 
+/* The end of a writer thread: closes the pipe and the probe (releasing late readers), reports the outcome
+ * (`done_type`, or what `err` says) and releases the thread's hold on `tsfn`. */
+void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, int done_type, uint64_t bytes,
+                 uint64_t inode, const struct timespec *start, int copies);
+
 /* Several readers share the pipe `wfd` (inode dev/ino): a thread hands each its own copy of the bytes (share.c),
  * closes wfd and probe_fd, and reports `done_type` with `copies`. Returns 0, or an errno with nothing taken over. */
 int share_spawn(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int probe_fd,

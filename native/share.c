@@ -176,20 +176,8 @@ static void *share_main(void *arg) {
   size_t written = 0;
   int copies = 0;
   int err = share_copies(s->wfd, s->dev, s->ino, s->buf, s->len, s->timeout_ms, &written, &copies);
-  close(s->wfd);
-  if (s->probe_fd >= 0) {
-    release_late_readers(s->probe_fd, NULL);
-    close(s->probe_fd);
-  }
   free_secret(s->buf, s->len, s->locked);
-  int type = err == 0 ? s->done_type : err == EPIPE ? EV_CLOSED_EARLY : err == ETIMEDOUT ? EV_TIMEOUT : EV_ERROR;
-  event_t *ev = calloc(1, sizeof *ev);
-  if (ev != NULL) {
-    *ev = (event_t){type, err == EPIPE ? 0 : err, "write", written, (uint64_t)s->ino, micros_since(&s->start),
-                    NULL, 0, NULL, copies};
-    emit_event(s->tsfn, ev);
-  }
-  napi_release_threadsafe_function(s->tsfn, napi_tsfn_release);
+  writer_done(s->tsfn, s->wfd, s->probe_fd, err, s->done_type, written, (uint64_t)s->ino, &s->start, copies);
   free(s);
   return NULL;
 }

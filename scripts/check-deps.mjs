@@ -19,7 +19,7 @@ const allowed = {
   cli: ['core', 'control'],
   mcp: ['core', 'control'],
   run: ['core', 'control'],
-  service: ['core'],
+  service: ['core', 'io'],
   bin: ['core', 'config', 'control', 'cli', 'mcp', 'daemon', 'native', 'run', 'secrets', 'io', 'service'],
 };
 const packagesAllowed = {

@@ -6,6 +6,7 @@ import { lstatSync, type Stats } from 'node:fs';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
+import { removeFile } from '../io/remove-file.js';
 import { mkfifo } from '../native/index.js';
 
 export type PathState =
@@ -112,11 +113,5 @@ export async function removeStaleTemp(path: string, uid: number): Promise<void> 
 export async function removeOwnFifo(path: string, inode: number, uid: number): Promise<boolean> {
   const state = await inspectPath(path, uid);
   if (state.kind !== 'fifo' || !state.mine || state.inode !== inode) return false;
-  try {
-    await unlink(path);
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
-  }
+  return removeFile(path);
 }

@@ -70,6 +70,9 @@ export function refusalText(mount: GatedMount, reader: ProcessInfo | undefined, 
   );
 }
 
+/** How long a reader's fd is looked for after its open() returned to the daemon's side. */
+const FD_WAIT_MS = 20;
+
 export type Verdict =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly decision: AuditDecision; readonly why: string; readonly fix: string };
@@ -84,9 +87,13 @@ export class ReaderGate {
   async handle(mount: GatedMount, event: MountEvent): Promise<void> {
     const ticket = event.ticket;
     if (!ticket) return;
-    // The thread's scan stops at the first reader; a second reader released on the same pipe can install its fd a
-    // moment later, so a confirming scan is joined to it before anything is decided.
-    const holders = [...(event.holders ?? []), ...ticketHolders(ticket)];
+    // Who holds the pipe: readers that queued on a reclaimed FIFO come listed by the thread; otherwise this one scan
+    // finds them. A reader's open() may not have installed its fd yet: looked for again for up to 20 ms.
+    let holders = [...(event.holders ?? []), ...ticketHolders(ticket)];
+    for (let waited = 0; !holders.some((h) => h.mode !== 'w') && waited < FD_WAIT_MS; waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      holders = [...(event.holders ?? []), ...ticketHolders(ticket)];
+    }
     const pids = [...new Set(holders.map((h) => h.pid))];
     const readers: Reader[] = [];
     for (const pid of pids) {

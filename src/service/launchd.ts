@@ -12,7 +12,8 @@ import {
   type ServiceControl,
   type ServiceState,
 } from '../core/service-units.js';
-import { type ServiceDeps, serviceFailure, syncFile, unlinkQuiet } from './service-files.js';
+import { removeFile } from '../io/remove-file.js';
+import { type ServiceDeps, serviceFailure, syncFile } from './service-files.js';
 
 export function launchdService(deps: ServiceDeps): ServiceControl {
   const file = join(deps.paths.home, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`);
@@ -78,7 +79,7 @@ export function launchdService(deps: ServiceDeps): ServiceControl {
         await launchctl(['bootout', target]);
         actions.push({ did: `launchctl bootout ${target}`, changed: true });
       }
-      if (await unlinkQuiet(file)) actions.push({ did: `removed ${file}`, changed: true });
+      if (await removeFile(file)) actions.push({ did: `removed ${file}`, changed: true });
       if (actions.length === 0) actions.push({ did: 'not installed; nothing to do', changed: false });
       return { actions };
     },

@@ -2,7 +2,7 @@
  * What both service managers need: how to run their commands, where the templates and the user's directories are,
  * and files written only when their text changes.
  */
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
 import type { UnitPaths } from '../core/service-units.js';
@@ -37,17 +37,6 @@ export async function syncFile(path: string, text: string, mode: number): Promis
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, text, { mode });
   return true;
-}
-
-/** Removes a file; false if it was not there. */
-export async function unlinkQuiet(path: string): Promise<boolean> {
-  try {
-    await unlink(path);
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
-  }
 }
 
 /** A service manager command that failed, named with what it said. */

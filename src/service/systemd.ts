@@ -13,7 +13,8 @@ import {
   SYSTEMD_CLEANUP_UNIT,
   SYSTEMD_UNIT,
 } from '../core/service-units.js';
-import { type ServiceDeps, serviceFailure, syncFile, unlinkQuiet } from './service-files.js';
+import { removeFile } from '../io/remove-file.js';
+import { type ServiceDeps, serviceFailure, syncFile } from './service-files.js';
 
 export function systemdService(deps: ServiceDeps): ServiceControl {
   const unitDir = join(deps.configHome, 'systemd', 'user');
@@ -92,7 +93,7 @@ export function systemdService(deps: ServiceDeps): ServiceControl {
       await systemctl(['disable', '--now', SYSTEMD_UNIT], true);
       actions.push({ did: `systemctl --user disable --now ${SYSTEMD_UNIT}`, changed: true });
       for (const file of files)
-        if (await unlinkQuiet(file.path)) actions.push({ did: `removed ${file.path}`, changed: true });
+        if (await removeFile(file.path)) actions.push({ did: `removed ${file.path}`, changed: true });
       await systemctl(['daemon-reload'], true);
       await systemctl(['reset-failed', SYSTEMD_UNIT], true);
       actions.push({ did: 'systemctl --user daemon-reload', changed: true });
