@@ -48,7 +48,9 @@ export function chart(latency, machine) {
       const r = latency[size][key];
       if (!r) return;
       const y = y0 + k * (BAR + 4);
-      out.push(`<rect x="${LEFT}" y="${y}" width="${x(r.p50_us) - LEFT}" height="${BAR}" fill="${color}"/>`);
+      out.push(
+        `<rect x="${LEFT}" y="${y}" width="${(x(r.p50_us) - LEFT).toFixed(1)}" height="${BAR}" fill="${color}"/>`,
+      );
       out.push(
         `<line x1="${x(r.p50_us)}" y1="${y + BAR / 2}" x2="${x(r.p99_us)}" y2="${y + BAR / 2}" stroke="${color}" stroke-width="2"/>`,
       );
