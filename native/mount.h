@@ -1,0 +1,59 @@
+/* A mount: its state, shared by the mount thread (mount.c), the FIFO rotation (rotate.c) and its N-API surface
+ * (mount-api.c). */
+#ifndef ENVMOUNT_MOUNT_H
+#define ENVMOUNT_MOUNT_H
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#ifdef __APPLE__
+#define ST_MTIM(st) ((st).st_mtimespec)
+#else
+#define ST_MTIM(st) ((st).st_mtim)
+#endif
+
+typedef struct mount {
+  char *path;
+  char *temp; /* the rotation name beside the path; used by this mount's thread alone */
+  /* An O_PATH handle on the directory and the file's name in it: the healer's look resolves one name, not the whole
+   * path (several times cheaper on overlay filesystems). Main thread only; -1 where unavailable. */
+  int dir_fd;
+  const char *base;
+  int write_timeout_ms;
+  /* `lock` guards the fields below: the JS thread replaces content and cancels, the mount thread reads them. */
+  pthread_mutex_t lock;
+  unsigned char *content;
+  size_t content_len;
+  int content_locked;
+  int cancelled;
+  int decide;    /* 1: every reader goes to JS for a policy decision (a ticket); 0: serve `content` at once */
+  int wait_fd;   /* O_PATH handle of the inode the thread waits on, -1 while not waiting */
+  int cancel_fd; /* read end opened by stop() to complete a pending open(); closed by the thread */
+  uint64_t inode;
+  /* The mtime every FIFO at the path carries (the first one's): set on each new FIFO before it is swapped in, with
+   * atime "now", so that watchers comparing mtime (chokidar, watchpack) see no change when a read rotates the inode. */
+  struct timespec mtime;
+  napi_threadsafe_function tsfn;
+  int refs; /* main thread only: the JS handle and the thread-safe function each hold one */
+} mount_t;
+
+/* The thread's body (mount.c). */
+void *mount_main(void *arg);
+/* What is at the path against the inode the thread waits on (mount.c): see mountsLook. */
+int look(mount_t *m);
+
+/* Lifetime (mount-api.c): freed when both the JS handle and the thread-safe function let go. */
+void free_mount(mount_t *m);
+void release_ref(mount_t *m);
+void tsfn_finalize(napi_env env, void *data, void *hint);
+void handle_finalize(napi_env env, void *data, void *hint);
+
+/* The FIFO rotation (rotate.c). */
+int open_handle(const char *path);
+int handle_stat(int handle, const char *path, struct stat *st);
+void pin_times(const mount_t *m, const char *path);
+int rotate(mount_t *m, const struct stat *served, int *exchanged);
+int rotation_check(mount_t *m, const struct stat *served, int next);
+#endif
