@@ -40,7 +40,7 @@ static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served
   uint64_t inode = m->inode;
   size_t written = 0;
   int err = 0;
-  if (queued && share_spawn(wfd, served->st_dev, served->st_ino, m->content, m->content_len, old_handle, m->tsfn,
+  if (queued && share_spawn(wfd, served->st_dev, served->st_ino, m->content, m->content_len, 0, old_handle, m->tsfn,
                             m->write_timeout_ms, EV_SERVED, t0) == 0) {
     pthread_mutex_unlock(&m->lock);
     return;

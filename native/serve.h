@@ -58,8 +58,9 @@ int spawn_thread(void *(*fn)(void *), void *arg);
 void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, int done_type, uint64_t bytes,
                  uint64_t inode, const struct timespec *start, int copies);
 
-/* Several readers share the pipe `wfd` (inode dev/ino): a thread hands each its own copy of the bytes (share.c),
- * closes wfd and probe_fd, and reports `done_type` with `copies`. Returns 0, or an errno with nothing taken over. */
-int share_spawn(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int probe_fd,
+/* Several readers share the pipe `wfd` (inode dev/ino): a thread hands each its own copy of the bytes (share.c), at
+ * most `max_copies` (0: no cap), closes wfd and probe_fd, and reports `done_type` with `copies`. Returns 0, or an
+ * errno with nothing taken over. */
+int share_spawn(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int max_copies, int probe_fd,
                 napi_threadsafe_function tsfn, int timeout_ms, int done_type, const struct timespec *start);
 #endif

@@ -124,7 +124,7 @@ static int write_copy(int wfd, const unsigned char *buf, size_t len, int timeout
 }
 
 static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int timeout_ms,
-                 size_t *written, int *copies) {
+                        int max_copies, size_t *written, int *copies) {
   fcntl(wfd, F_SETFL, O_NONBLOCK);
   int readers = 0, err = 0;
   *copies = 0;
@@ -133,8 +133,9 @@ static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf,
   holder_t all[HOLDERS_MAX];
   fifo_holders_settle(dev, ino, getpid(), all, HOLDERS_MAX, SETTLE_US / 10);
   /* Each round hands one copy to one sleeping reader; a reader that took its copy sleeps again, and one that
-   * closed drops out of the count, so the round in which nobody is left without a copy is the last. */
-  for (int served = 0; served == 0 || served < readers; served++) {
+   * closed drops out of the count, so the round in which nobody is left without a copy is the last. A decided
+   * read caps the copies at the readers JS allowed: a process that joins the pipe later gets none. */
+  for (int served = 0; (served == 0 || served < readers) && (max_copies == 0 || served < max_copies); served++) {
     /* Readers that do not all settle get the single copy of before (one of them) rather than none. */
     if (!settle(wfd, dev, ino, served, &readers) && served > 0) break;
     err = write_copy(wfd, buf, len, timeout_ms, written);
@@ -151,8 +152,8 @@ static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf,
 }
 #else
 static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int timeout_ms,
-                 size_t *written, int *copies) {
-  (void)dev, (void)ino, (void)timeout_ms;
+                        int max_copies, size_t *written, int *copies) {
+  (void)dev, (void)ino, (void)timeout_ms, (void)max_copies;
   fcntl(wfd, F_SETFL, O_NONBLOCK);
   ssize_t n = write(wfd, buf, len);
   *written = n > 0 ? (size_t)n : 0;
@@ -163,7 +164,7 @@ static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf,
 
 typedef struct {
   napi_threadsafe_function tsfn;
-  int wfd, probe_fd, timeout_ms, locked, done_type;
+  int wfd, probe_fd, timeout_ms, locked, done_type, max_copies;
   unsigned char *buf;
   size_t len;
   dev_t dev;
@@ -175,18 +176,18 @@ static void *share_main(void *arg) {
   share_t *s = arg;
   size_t written = 0;
   int copies = 0;
-  int err = share_copies(s->wfd, s->dev, s->ino, s->buf, s->len, s->timeout_ms, &written, &copies);
+  int err = share_copies(s->wfd, s->dev, s->ino, s->buf, s->len, s->timeout_ms, s->max_copies, &written, &copies);
   free_secret(s->buf, s->len, s->locked);
   writer_done(s->tsfn, s->wfd, s->probe_fd, err, s->done_type, written, (uint64_t)s->ino, &s->start, copies);
   free(s);
   return NULL;
 }
 
-int share_spawn(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int probe_fd,
+int share_spawn(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int max_copies, int probe_fd,
                 napi_threadsafe_function tsfn, int timeout_ms, int done_type, const struct timespec *start) {
   share_t *s = calloc(1, sizeof *s);
   if (s == NULL) return ENOMEM;
-  *s = (share_t){tsfn, wfd, -1, timeout_ms, 0, done_type, NULL, len, dev, ino, *start};
+  *s = (share_t){tsfn, wfd, -1, timeout_ms, 0, done_type, max_copies, NULL, len, dev, ino, *start};
   s->buf = copy_secret(buf, len, &s->locked);
   if (len > 0 && s->buf == NULL) {
     free(s);

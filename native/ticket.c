@@ -84,7 +84,7 @@ napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
   t->done = 1;
   size_t written = 0;
   int err = 0;
-  int outcome = readers > 1 && share_spawn(t->wfd, t->dev, (ino_t)t->inode, buf, len, t->probe_fd, t->tsfn,
+  int outcome = readers > 1 && share_spawn(t->wfd, t->dev, (ino_t)t->inode, buf, len, readers, t->probe_fd, t->tsfn,
                                            t->timeout_ms, EV_DRAINED, &t->start) == 0
                     ? -1
                     : write_or_hand_over(t->wfd, buf, len, t->probe_fd, t->tsfn, t->timeout_ms, EV_DRAINED, t->inode,
