@@ -52,7 +52,9 @@ static int access_mode(int pid, const char *fd) {
   return acc == O_RDONLY ? HOLD_READ : acc == O_WRONLY ? HOLD_WRITE : HOLD_READ_WRITE;
 }
 
-/* Calls fn for each entry name of the directory open at fd (raw getdents64: no stdio, no fcntl). */
+/* Calls fn for each entry name of the /proc directory open at fd (raw getdents64: no stdio, no fcntl). procfs fills
+ * the buffer with as many entries as fit, so a call that left room for a longest entry (a name of at most 255
+ * bytes) returned the last of them: the call that would return 0 is saved, one per process scanned. */
 static void each_entry(int fd, void (*fn)(const char *name, void *ctx), void *ctx) {
   char buf[8192] __attribute__((aligned(8)));
   for (;;) {
@@ -63,6 +65,7 @@ static void each_entry(int fd, void (*fn)(const char *name, void *ctx), void *ct
       if (d->d_name[0] != '.') fn(d->d_name, ctx);
       at += d->d_reclen;
     }
+    if (n < (long)sizeof buf - 512) return;
   }
 }
 
@@ -72,15 +75,17 @@ typedef struct {
   pid_t self;
   holder_t *out;
   int max, count, pid, fds;
+  int denied; /* this process's links are closed to us (a non-dumpable process): its other fds are skipped */
 } scan_t;
 
 static void check_fd(const char *name, void *ctx) {
   scan_t *s = ctx;
-  if (s->count >= s->max) return;
+  if (s->count >= s->max || s->denied) return;
   /* A named FIFO's link is its path; sockets, anonymous pipes, anon inodes and devices are skipped without the
    * costlier stat, which resolves the link's target. */
   char target[16];
   ssize_t n = readlinkat(s->fds, name, target, sizeof target);
+  if (n < 0 && errno == EACCES) s->denied = 1;
   if (n <= 0 || target[0] != '/' || (n >= 5 && memcmp(target, "/dev/", 5) == 0)) return;
   struct stat st;
   if (fstatat(s->fds, name, &st, 0) != 0 || st.st_ino != s->ino || st.st_dev != s->dev) return;
@@ -99,6 +104,7 @@ static void check_process(const char *name, void *ctx) {
   s->fds = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (s->fds < 0) return;
   s->pid = (int)pid;
+  s->denied = 0;
   each_entry(s->fds, check_fd, s);
   close(s->fds);
 }
@@ -106,7 +112,7 @@ static void check_process(const char *name, void *ctx) {
 int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
   int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc < 0) return -1;
-  scan_t scan = {dev, ino, self, out, max, 0, 0, -1};
+  scan_t scan = {dev, ino, self, out, max, 0, 0, -1, 0};
   each_entry(proc, check_process, &scan);
   close(proc);
   return scan.count;
