@@ -76,6 +76,7 @@ typedef struct {
   holder_t *out;
   int max, count, pid, fds;
   int denied; /* this process's links are closed to us (a non-dumpable process): its other fds are skipped */
+  int proc;   /* /proc */
 } scan_t;
 
 static void check_fd(const char *name, void *ctx) {
@@ -98,10 +99,10 @@ static void check_process(const char *name, void *ctx) {
   long pid = strtol(name, &end, 10);
   if (*end != 0 || pid <= 0 || pid == s->self || s->count >= s->max) return;
   char path[48];
-  snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+  snprintf(path, sizeof path, "%ld/fd", pid);
   /* Another user's fd directory is not ours to open (EACCES): such a process cannot open this user's 0600 FIFO
-   * anyway. Root sees every process, and checks them all. */
-  s->fds = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+   * anyway. Root sees every process, and checks them all. Opened relative to /proc: no walk from the root. */
+  s->fds = openat(s->proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (s->fds < 0) return;
   s->pid = (int)pid;
   s->denied = 0;
@@ -112,7 +113,7 @@ static void check_process(const char *name, void *ctx) {
 int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
   int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc < 0) return -1;
-  scan_t scan = {dev, ino, self, out, max, 0, 0, -1, 0};
+  scan_t scan = {dev, ino, self, out, max, 0, 0, -1, 0, proc};
   each_entry(proc, check_process, &scan);
   close(proc);
   return scan.count;
