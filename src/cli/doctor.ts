@@ -124,6 +124,14 @@ export async function doctor(ctx: CliContext): Promise<CommandOutput> {
         '`envmount service install`',
       ),
     );
+  else if (service.stale)
+    findings.push(
+      problem(
+        'service',
+        `${service.file} was written for another node or install than this one (or by an older envmount)`,
+        '`envmount service install` (writes it anew and restarts the daemon)',
+      ),
+    );
   else if (!service.running)
     findings.push(
       problem(

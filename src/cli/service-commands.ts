@@ -66,6 +66,11 @@ export async function serviceStatus(ctx: CliContext): Promise<CommandOutput> {
   const view = await daemonView(ctx);
   const lines = [formatState(state), daemonLine(view, ctx)];
   lines.push(`last error: ${state.lastError ?? 'none'}`);
+  if (state.stale) {
+    lines.push(
+      'warning:   the unit is not what `envmount service install` writes now (another node or install): run it again',
+    );
+  }
   if (state.installed && !state.running)
     lines.push(`fix:       ${restartCommand(state)}, and see \`envmount service logs\``);
   return {

@@ -72,6 +72,8 @@ export function renderLaunchAgent(template: string, paths: UnitPaths): string {
 export interface ServiceState {
   readonly manager: ServiceManagerKind;
   readonly installed: boolean;
+  /** Installed, but not as `service install` would write it now: another node, another install, an older unit. */
+  readonly stale: boolean;
   /** The unit file or plist. */
   readonly file: string;
   readonly running: boolean;

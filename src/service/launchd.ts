@@ -13,7 +13,7 @@ import {
   type ServiceState,
 } from '../core/service-units.js';
 import { removeFile } from '../io/remove-file.js';
-import { type ServiceDeps, serviceFailure, syncFile } from './service-files.js';
+import { differs, type ServiceDeps, serviceFailure, syncFile } from './service-files.js';
 
 export function launchdService(deps: ServiceDeps): ServiceControl {
   const file = join(deps.paths.home, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`);
@@ -28,6 +28,9 @@ export function launchdService(deps: ServiceDeps): ServiceControl {
   };
   const loaded = async () => (await launchctl(['print', target], true)).code === 0;
 
+  const render = async () =>
+    renderLaunchAgent(await deps.template(join('launchd', `${LAUNCHD_LABEL}.plist`)), deps.paths);
+
   const state = async (): Promise<ServiceState> => {
     const printed = await launchctl(['print', target], true);
     const p = printed.code === 0 ? parseLaunchctlPrint(printed.stdout) : {};
@@ -37,6 +40,7 @@ export function launchdService(deps: ServiceDeps): ServiceControl {
     return {
       manager: 'launchd',
       installed: await deps.exists(file),
+      stale: await differs(file, await render()),
       file,
       running,
       pid: running ? pid : undefined,
@@ -54,7 +58,7 @@ export function launchdService(deps: ServiceDeps): ServiceControl {
     state,
     async install() {
       const actions: ServiceAction[] = [];
-      const text = renderLaunchAgent(await deps.template(join('launchd', `${LAUNCHD_LABEL}.plist`)), deps.paths);
+      const text = await render();
       await mkdir(dirname(logFile), { recursive: true, mode: 0o700 });
       const wrote = await syncFile(file, text, 0o644);
       actions.push({ did: wrote ? `wrote ${file}` : `${file} is up to date`, changed: wrote });

@@ -27,6 +27,16 @@ export interface ServiceDeps {
   readonly uid: number;
 }
 
+/** Whether the file exists and holds something other than `text`. */
+export async function differs(path: string, text: string): Promise<boolean> {
+  try {
+    return (await readFile(path, 'utf8')) !== text;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 /** Writes `text` unless the file already holds exactly it; true if it wrote. */
 export async function syncFile(path: string, text: string, mode: number): Promise<boolean> {
   try {

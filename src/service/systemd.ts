@@ -14,7 +14,7 @@ import {
   SYSTEMD_UNIT,
 } from '../core/service-units.js';
 import { removeFile } from '../io/remove-file.js';
-import { type ServiceDeps, serviceFailure, syncFile } from './service-files.js';
+import { differs, type ServiceDeps, serviceFailure, syncFile } from './service-files.js';
 
 export function systemdService(deps: ServiceDeps): ServiceControl {
   const unitDir = join(deps.configHome, 'systemd', 'user');
@@ -27,8 +27,12 @@ export function systemdService(deps: ServiceDeps): ServiceControl {
     return result;
   };
 
+  const render = async (name: string) => renderSystemdUnit(await deps.template(join('systemd', name)), deps.paths);
+
   const state = async (): Promise<ServiceState> => {
     const installed = await deps.exists(mainFile);
+    let stale = false;
+    for (const file of files) stale ||= await differs(file.path, await render(file.name));
     const show = await systemctl(
       [
         'show',
@@ -45,6 +49,7 @@ export function systemdService(deps: ServiceDeps): ServiceControl {
     return {
       manager: 'systemd',
       installed,
+      stale,
       file: mainFile,
       running,
       pid: running && pid > 0 ? pid : undefined,
@@ -61,7 +66,7 @@ export function systemdService(deps: ServiceDeps): ServiceControl {
       const actions: ServiceAction[] = [];
       let changed = false;
       for (const file of files) {
-        const text = renderSystemdUnit(await deps.template(join('systemd', file.name)), deps.paths);
+        const text = await render(file.name);
         const wrote = await syncFile(file.path, text, 0o644);
         changed ||= wrote;
         actions.push({ did: wrote ? `wrote ${file.path}` : `${file.path} is up to date`, changed: wrote });

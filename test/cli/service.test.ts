@@ -4,7 +4,7 @@
  * written is the one that runs. Installing twice changes nothing; uninstalling stops the daemon and undoes it all.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAll, ROOT, run, TestDaemon, waitFor } from '../helpers/daemon.js';
@@ -84,6 +84,28 @@ describe('systemd', () => {
     const made = s.calls().slice(before);
     expect(made.filter((c) => /\b(enable|start|restart|daemon-reload)\b/.test(c) && !/is-/.test(c))).toEqual([]);
     expect(JSON.parse((await s.cli(['--json', 'service', 'status'])).stdout).daemon.mounts).toBe(1);
+  });
+
+  it('a unit written for another node is found by status and doctor, and install writes it anew', async () => {
+    const file = join(unitDir, 'envmountd.service');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(process.execPath, '/opt/old-node/bin/node'));
+    expect(JSON.parse((await s.cli(['--json', 'service', 'status'])).stdout).service.stale).toBe(true);
+    const doctor = await s.cli(['--json', 'doctor']);
+    expect(doctor.code).toBe(1);
+    expect(JSON.parse(doctor.stdout).findings).toContainEqual(
+      expect.objectContaining({
+        subject: 'service',
+        ok: false,
+        fix: expect.stringContaining('`envmount service install`'),
+      }),
+    );
+    const pid = readFileSync(join(s.state, 'envmountd.service.pid'), 'utf8');
+    const again = await s.cli(['service', 'install']);
+    expect(again.stdout).toContain(`+ wrote ${file}`);
+    expect(again.stdout).toContain('+ systemctl --user restart envmountd.service');
+    expect(readFileSync(join(s.state, 'envmountd.service.pid'), 'utf8')).not.toBe(pid);
+    await waitFor(async () => (await s.cli(['status'])).code === 0 || undefined);
+    expect(JSON.parse((await s.cli(['--json', 'service', 'status'])).stdout).service.stale).toBe(false);
   });
 
   it('logs shows what the daemon logged', async () => {
