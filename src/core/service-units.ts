@@ -41,7 +41,10 @@ export function renderSystemdUnit(template: string, paths: UnitPaths): string {
   let text = template
     .replaceAll(`${TEMPLATE_NODE.systemd} ${TEMPLATE_INSTALL.systemd}/dist/bin/envmountd.js`, `${node} ${script}`)
     .replace(/^(#.*\n)+(?=\[Unit\])/, '');
-  const lines = Object.entries(paths.environment).map(([name, value]) => `Environment="${name}=${value}"`);
+  // In unit files `%` starts a specifier; config keeps quotes, backslashes and newlines out of the values.
+  const lines = Object.entries(paths.environment).map(
+    ([name, value]) => `Environment="${name}=${value.replaceAll('%', '%%')}"`,
+  );
   if (lines.length > 0) text = text.replace(/^\[Service\]\n/m, `[Service]\n${lines.join('\n')}\n`);
   return `# Written by \`envmount service install\`; \`envmount service uninstall\` removes it.\n${text}`;
 }
