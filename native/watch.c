@@ -49,24 +49,44 @@ static void dispatch(int wd, const char *name, int gone) {
   }
 }
 
+/* A batch of events reduced to what to look at: reads rename the same two names over and over, so a batch of
+ * hundreds of events names a few (directory, name) pairs, each looked at once. */
+#define DISTINCT_MAX 64
+
+typedef struct {
+  int wd, gone;
+  const char *name; /* in the read buffer; NULL with `gone` */
+} seen_t;
+
+/* Adds an event's (wd, name) unless the batch has it; 0 when the batch holds too many to keep apart. */
+static int note(seen_t *seen, int *n, int wd, const char *name, int gone) {
+  for (int i = 0; i < *n; i++)
+    if (seen[i].wd == wd && seen[i].gone == gone && (gone || strcmp(seen[i].name, name) == 0)) return 1;
+  if (*n == DISTINCT_MAX) return 0;
+  seen[(*n)++] = (seen_t){wd, gone, name};
+  return 1;
+}
+
 static void *watch_main(void *arg) {
   (void)arg;
   char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+  seen_t seen[DISTINCT_MAX];
   for (;;) {
     ssize_t n = read(ifd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return NULL;
-    pthread_mutex_lock(&lock);
-    for (char *p = buf; p < buf + n;) {
+    int distinct = 0, everything = 0;
+    for (char *p = buf; p < buf + n && !everything; p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len) {
       struct inotify_event *ev = (struct inotify_event *)p;
-      if (ev->mask & IN_Q_OVERFLOW)
-        dispatch(-1, NULL, 0); /* events were lost: look at everything */
-      else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
-        dispatch(ev->wd, NULL, 1);
-      else if (ev->len > 0)
-        dispatch(ev->wd, ev->name, 0);
-      p += sizeof(struct inotify_event) + ev->len;
+      if (ev->mask & IN_Q_OVERFLOW) everything = 1; /* events were lost */
+      else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) everything = !note(seen, &distinct, ev->wd, NULL, 1);
+      else if (ev->len > 0) everything = !note(seen, &distinct, ev->wd, ev->name, 0);
     }
+    pthread_mutex_lock(&lock);
+    if (everything)
+      dispatch(-1, NULL, 0);
+    else
+      for (int i = 0; i < distinct; i++) dispatch(seen[i].wd, seen[i].name, seen[i].gone);
     pthread_mutex_unlock(&lock);
     struct timespec rest = {0, REST_NS};
     nanosleep(&rest, NULL);
