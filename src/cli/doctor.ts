@@ -142,15 +142,7 @@ export async function doctor(ctx: CliContext): Promise<CommandOutput> {
     );
   else findings.push(ok('service', `${service.manager}, running (pid ${service.pid ?? '?'})`));
 
-  const mounts = view
-    ? await ctx.connect().then(async (client) => {
-        try {
-          return (await client.request('list', {})).map((m) => ({ path: m.path, dir: m.dir }));
-        } finally {
-          client.close();
-        }
-      })
-    : await mountsFromRegistry(ctx.registryFile);
+  const mounts = view ? view.mounts : await mountsFromRegistry(ctx.registryFile);
   for (const m of mounts) findings.push(...(await checkMount(ctx, m, Boolean(view), ctx.uid)));
 
   const op = view?.daemon.onePassword;

@@ -1,5 +1,5 @@
 /** `envmount service install|uninstall|status|logs`: envmountd as a user service (systemd or launchd). */
-import type { DaemonStatus } from '../control/protocol.js';
+import type { DaemonStatus, MountInfo } from '../control/protocol.js';
 import { EnvmountError, isEnvmountError } from '../core/errors.js';
 import type { ServiceAction, ServiceState } from '../core/service-units.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
@@ -25,11 +25,11 @@ export function restartCommand(state: Pick<ServiceState, 'manager'>): string {
 }
 
 /** The daemon's own view, when it answers: pid, uptime and mounts. */
-export async function daemonView(ctx: CliContext): Promise<{ daemon: DaemonStatus; mounts: number } | undefined> {
+export async function daemonView(ctx: CliContext): Promise<{ daemon: DaemonStatus; mounts: MountInfo[] } | undefined> {
   try {
     return await withClient(ctx, async (client) => {
       const status = await client.request('status', {});
-      return { daemon: status.daemon, mounts: status.mounts.length };
+      return { daemon: status.daemon, mounts: status.mounts };
     });
   } catch (error) {
     if (isEnvmountError(error) && error.code === 'DAEMON_NOT_RUNNING') return undefined;
@@ -40,7 +40,7 @@ export async function daemonView(ctx: CliContext): Promise<{ daemon: DaemonStatu
 function daemonLine(view: Awaited<ReturnType<typeof daemonView>>, ctx: CliContext): string {
   if (!view) return `daemon:    not answering on ${ctx.socketPath}`;
   const d = view.daemon;
-  return `daemon:    pid ${d.pid}, up ${Math.round(d.uptimeMs / 1000)}s, ${view.mounts} mounts, on ${d.socket}`;
+  return `daemon:    pid ${d.pid}, up ${Math.round(d.uptimeMs / 1000)}s, ${view.mounts.length} mounts, on ${d.socket}`;
 }
 
 export async function serviceInstall(ctx: CliContext): Promise<CommandOutput> {
@@ -76,7 +76,7 @@ export async function serviceStatus(ctx: CliContext): Promise<CommandOutput> {
   return {
     data: {
       service: state,
-      daemon: view ? { pid: view.daemon.pid, uptimeMs: view.daemon.uptimeMs, mounts: view.mounts } : undefined,
+      daemon: view ? { pid: view.daemon.pid, uptimeMs: view.daemon.uptimeMs, mounts: view.mounts.length } : undefined,
     },
     text: lines.join('\n'),
   };

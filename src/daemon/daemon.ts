@@ -18,7 +18,6 @@ import { desktopPrompter } from './desktop-prompt.js';
 import { environmentMethods } from './environment-methods.js';
 import { Environments } from './environments.js';
 import { createHandler } from './handlers.js';
-import { FULL_LOOK_TICKS, HEAL_MS } from './mount-healer.js';
 import { MountService } from './mounts.js';
 import { OnePassword, type ProviderFactory } from './onepassword.js';
 import { ReaderGate } from './reader-gate.js';
@@ -48,7 +47,6 @@ export class Daemon {
   readonly #approvals: Approvals;
   readonly #audit: AuditLog;
   readonly #onePassword: OnePassword;
-  readonly #healer: NodeJS.Timeout;
   readonly #waiters: ValueWaiters;
   #stopping: Promise<void> | undefined;
 
@@ -64,23 +62,7 @@ export class Daemon {
   ) {
     this.#waiters = waiters;
     this.#onePassword = onePassword;
-    // Where the watcher reports changes at mount paths (inotify), the timer looks at every mount only every
-    // FULL_LOOK_TICKS ticks (a safety net), and each tick only at mounts not serving or still suspect: an idle
-    // daemon does next to nothing. Elsewhere every tick looks at every mount. A slow tick makes the next one wait.
-    const watched = watchAvailable();
-    let healing = false;
-    let tick = 0;
-    this.#healer = setInterval(() => {
-      if (healing) return;
-      healing = true;
-      mounts
-        .heal(!watched || tick++ % FULL_LOOK_TICKS === 0)
-        .catch((error: unknown) => logger.warn({ err: error }, 'healing failed'))
-        .finally(() => {
-          healing = false;
-        });
-    }, HEAL_MS);
-    this.#healer.unref();
+    mounts.startHealing(watchAvailable());
     this.#approvals = approvals;
     this.#audit = audit;
     this.#server = server;
@@ -217,7 +199,7 @@ export class Daemon {
   /** Stops serving: no new requests, every mount's FIFO removed, every value wiped. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      clearInterval(this.#healer);
+      this.#mounts.stopHealing();
       try {
         await this.#server.close();
       } finally {

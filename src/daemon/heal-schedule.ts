@@ -1,11 +1,15 @@
 /**
- * When the healer looks (mount-healer.ts decides what to do): on the daemon's timer, at every mount or only at
- * those that need it, and soon after the watcher reports a change at a path. Heals run one after another; the
- * MountService owns the entries and lends them here.
+ * When the healer looks (mount-healer.ts decides what to do): on a timer, at every mount or only at those that need
+ * it, and soon after the watcher reports a change at a path. Heals run one after another; the MountService owns the
+ * entries and lends them here.
  */
 import type { Logger } from 'pino';
 import type { Entry } from './mount-entry.js';
 import { heal, lookAt, needingALook } from './mount-healer.js';
+
+const HEAL_MS = 500;
+/** Where paths are watched, every mount is looked at every this many ticks (10: every 5 s), as a safety net. */
+const FULL_LOOK_TICKS = 10;
 
 /** How long after the watcher's report the healer looks: changes come in steps (`rm -rf` empties the directory
  * first; `rm .env; echo X > .env`), and the look should see the end of them. */
@@ -23,6 +27,9 @@ export class HealSchedule {
   /** The heal in progress (or done): heals run one after another. */
   #healing: Promise<void> = Promise.resolve();
   #lookTimer: NodeJS.Timeout | undefined;
+  #ticker: NodeJS.Timeout | undefined;
+  /** Heals queued or running: a tick that finds one skips, so slow heals (a restart) do not pile up. */
+  #pending = 0;
   #closed = false;
 
   constructor(deps: HealScheduleDeps) {
@@ -34,8 +41,30 @@ export class HealSchedule {
    * reported, those not serving and those with a suspect at the last look.
    */
   heal(all: boolean): Promise<void> {
-    this.#healing = this.#healing.then(() => this.#healOnce(all));
+    this.#pending++;
+    this.#healing = this.#healing
+      .then(() => this.#healOnce(all))
+      .finally(() => {
+        this.#pending--;
+      });
     return this.#healing;
+  }
+
+  /**
+   * Looks every HEAL_MS. Where the watcher reports changes at mount paths (`watched`: inotify), a tick looks only
+   * at mounts not serving or still suspect, and at every mount every FULL_LOOK_TICKS ticks; elsewhere every tick
+   * looks at every mount.
+   */
+  start(watched: boolean): void {
+    if (this.#ticker || this.#closed) return;
+    let tick = 0;
+    this.#ticker = setInterval(() => {
+      if (this.#pending > 0) return;
+      this.heal(!watched || tick++ % FULL_LOOK_TICKS === 0).catch((error: unknown) =>
+        this.#deps.logger.warn({ err: error }, 'healing failed'),
+      );
+    }, HEAL_MS);
+    this.#ticker.unref();
   }
 
   /** The watcher saw a path change: look soon rather than at the next tick. */
@@ -51,6 +80,7 @@ export class HealSchedule {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#lookTimer);
+    clearInterval(this.#ticker);
   }
 
   async #healOnce(all: boolean): Promise<void> {

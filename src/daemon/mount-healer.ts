@@ -1,6 +1,6 @@
 /**
- * Mounts that heal themselves. Every HEAL_MS the path of every mount is looked at (one lstat each: no watch on the
- * project directory, whose entries change at every read; the mount thread cannot see its path while it waits):
+ * Mounts that heal themselves. A look at a mount's path (one lstat) decides what to do; when to look is
+ * heal-schedule.ts's (soon after native/watch.c reports a change, and on a timer as a safety net):
  * - the FIFO deleted (`rm .env`, `git clean`): a new one is placed;
  * - something else put there (an editor saving a regular file over it): the mount steps aside, `displaced`, the
  *   file untouched, and comes back by itself once the path is free again;
@@ -13,10 +13,6 @@ import type { MountState } from '../control/protocol.js';
 import { lookAtMounts, MOUNT_LOOK } from '../native/index.js';
 import type { Entry } from './mount-entry.js';
 import { inspectPathSync, type PathState } from './placement.js';
-
-export const HEAL_MS = 500;
-/** Where paths are watched, every mount is looked at every this many ticks (10: every 5 s), as a safety net. */
-export const FULL_LOOK_TICKS = 10;
 
 export type HealAction =
   | { readonly kind: 'none' }

@@ -192,10 +192,9 @@ export class MountService {
     return using;
   }
 
-  /** Looks at every mount (`all`) or at those that need it, and heals (see HealSchedule). */
-  heal(all: boolean): Promise<void> {
-    return this.#heals.heal(all);
-  }
+  /** Looking at mount paths and healing them (HealSchedule); `watched`: the watcher reports changes. */
+  startHealing = (watched: boolean): void => this.#heals.start(watched);
+  stopHealing = (): void => this.#heals.close();
 
   async stopAll(): Promise<void> {
     this.#heals.close();
