@@ -90,18 +90,9 @@ async function xdotool(...args: string[]): Promise<string> {
   return result.stdout.trim();
 }
 
-/** The dialog's window, once mapped: searched by the pid GTK sets on it and by its title. */
+/** The dialog's window, once mapped: searched by the pid GTK sets on it. */
 async function windowOf(pid: number): Promise<string> {
-  const found = await xdotool(
-    'search',
-    '--sync',
-    '--onlyvisible',
-    '--all',
-    '--pid',
-    String(pid),
-    '--name',
-    '^envmount: allow this read\\?$',
-  );
+  const found = await xdotool('search', '--sync', '--onlyvisible', '--pid', String(pid));
   return found.split('\n')[0] ?? '';
 }
 
