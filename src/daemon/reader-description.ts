@@ -75,7 +75,7 @@ function program(info: ProcessInfo): string {
 function scriptLine(info: ProcessInfo): string {
   const script = scriptOf(info);
   if (!script) return 'none (not an interpreter)';
-  if (script.kind === 'inline') return `code given inline (${field(script.option)}), see the command line`;
+  if (script.kind === 'inline') return `none: its program is in its arguments (${field(script.option)})`;
   if (script.kind === 'stdin') return 'none named (reads its program from standard input)';
   return `${field(script.path)} (named in its arguments)`;
 }
@@ -116,7 +116,7 @@ export function describeReader(mount: string, reader: ProcessInfo, ancestors: re
     '',
     `Program: ${program(reader)} (pid ${reader.pid})`,
     `Script: ${scriptLine(reader)}`,
-    `Directory: ${field(reader.cwd)}`,
+    `Directory: ${reader.cwd === '?' ? 'unknown (not readable)' : field(reader.cwd)}`,
     `Agent: ${agentLine(reader, ancestors)}`,
     `Parents: ${parentsLine(ancestors)}`,
     '',

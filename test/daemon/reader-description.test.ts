@@ -92,4 +92,15 @@ describe('describeReader', () => {
       'Parents: none (it leads its session, or its parent is init)',
     );
   });
+
+  it('says what it could not read, and where an interpreter takes its program from its arguments', () => {
+    const hidden = describeReader('/p/.env', proc(5, '?', ['x'], { cwd: '?' }), []);
+    expect(hidden.slice(3, 6)).toEqual([
+      'Program: unknown (its executable is not readable) (pid 5)',
+      'Script: none (not an interpreter)',
+      'Directory: unknown (not readable)',
+    ]);
+    const inline = describeReader('/p/.env', proc(5, '/usr/bin/python3', ['python3', '-c', 'print(1)']), []);
+    expect(inline[4]).toBe('Script: none: its program is in its arguments (-c)');
+  });
 });
