@@ -5,62 +5,34 @@
  * escaped and only on the command line's line), a screenshot for a person (test-artifacts/, ignored by git), and the
  * answer given through the dialog with xdotool: Enter denies, Allow releases the values.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { basename, delimiter, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialogCommands, kdialogText, TITLE } from '../../src/daemon/desktop-prompt.js';
-import { killAll, ROOT, run, TestDaemon, track, waitFor } from '../helpers/daemon.js';
-import { colourCount, parseXwd, toPng } from '../helpers/xwd-png.js';
+import { killAll, TestDaemon, track, waitFor } from '../helpers/daemon.js';
+import { missingCommands, Xvfb } from '../helpers/xvfb.js';
 
 const VALUES = "TOKEN='tok-value'\n";
 const HOSTILE = '<span size="xx-large" foreground="green"><b>trusted, approved before</b></span>\nAllow\x1b[2J';
 /** The hostile argument as the dialog must show it: one line, quoted, control characters escaped. */
 const HOSTILE_SHOWN = `$'<span size="xx-large" foreground="green"><b>trusted, approved before</b></span>\\nAllow\\x1b[2J'`;
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 /** The shell the reader runs under, by its real executable's name (dash on Debian). */
 const SH = basename(realpathSync('/bin/sh'));
 
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-const missing = ['Xvfb', 'zenity', 'xdotool', 'xwd'].filter((command) => !onPath(command));
+const missing = missingCommands(['Xvfb', 'zenity', 'xdotool', 'xwd']);
 const title = missing.length
   ? `a real zenity dialog under Xvfb (skipped: ${missing.join(', ')} not installed; .ci/run installs them)`
   : 'a real zenity dialog under Xvfb';
 
-let xvfb: ChildProcess | undefined;
-let display = '';
+let x: Xvfb | undefined;
+
+function server(): Xvfb {
+  if (!x) throw new Error('Xvfb is started in beforeAll');
+  return x;
+}
 let daemon: TestDaemon | undefined;
 const dialogs = new Set<number>();
-
-/** Starts Xvfb on a free display; `-displayfd` says which one once the server accepts connections. */
-function startXvfb(): Promise<string> {
-  const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-  });
-  xvfb = child;
-  let log = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    log += d;
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdio[3]?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(`:${out.trim()}`);
-    });
-    child.once('exit', (code) => reject(new Error(`Xvfb exited with ${code} before it was ready:\n${log}`)));
-  });
-}
 
 /** The zenity process the daemon started for this read (not one an earlier test left open), once it is there. */
 function dialogOf(parent: number): Promise<number> {
@@ -82,33 +54,6 @@ function dialogOf(parent: number): Promise<number> {
 
 function argsOf(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
-}
-
-async function xdotool(...args: string[]): Promise<string> {
-  const result = await run('xdotool', args, { env: { ...process.env, DISPLAY: display }, timeoutMs: 15_000 });
-  expect(result.code, result.stderr).toBe(0);
-  return result.stdout.trim();
-}
-
-/** The dialog's window, once mapped: searched by the pid GTK sets on it. */
-async function windowOf(pid: number): Promise<string> {
-  const found = await xdotool('search', '--sync', '--onlyvisible', '--pid', String(pid));
-  return found.split('\n')[0] ?? '';
-}
-
-/** A PNG of the window under test-artifacts/, taken once the dialog is painted (more than a few colours). */
-async function screenshot(window: string, name: string): Promise<number> {
-  const image = await waitFor(async () => {
-    const dump = await run('sh', ['-c', `xwd -silent -id ${window} | base64 -w0`], {
-      env: { ...process.env, DISPLAY: display },
-    });
-    if (dump.code !== 0) return undefined;
-    const parsed = parseXwd(Buffer.from(dump.stdout, 'base64'));
-    return colourCount(parsed) > 16 ? parsed : undefined;
-  });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  writeFileSync(join(ARTIFACTS, name), toPng(image));
-  return colourCount(image);
 }
 
 async function pendingPid(dir: string): Promise<number> {
@@ -148,14 +93,15 @@ async function waitingRead(name: string) {
   const agent = child.pid ?? 0;
   const pid = await pendingPid(dir);
   const zenity = await dialogOf(daemon.process?.pid ?? 0);
-  return { dir, reader, agent, pid, zenity, args: argsOf(zenity), window: await windowOf(zenity) };
+  const window = await server().windowOf(zenity);
+  return { dir, reader, agent, pid, zenity, args: argsOf(zenity), window };
 }
 
 describe.skipIf(missing.length > 0)(title, () => {
   beforeAll(async () => {
-    display = await startXvfb();
+    x = await Xvfb.start();
     daemon = new TestDaemon();
-    await daemon.start({ DISPLAY: display, NO_AT_BRIDGE: '1', ENVMOUNT_APPROVAL_TIMEOUT_MS: '60000' });
+    await daemon.start({ DISPLAY: x.display, NO_AT_BRIDGE: '1', ENVMOUNT_APPROVAL_TIMEOUT_MS: '60000' });
     expect((await daemon.cli(['set', 'TOKEN'], { input: 'tok-value' })).code).toBe(0);
   });
 
@@ -169,12 +115,7 @@ describe.skipIf(missing.length > 0)(title, () => {
           process.kill(pid, 'SIGKILL');
         } catch {}
       }
-      const server = xvfb;
-      if (server && server.exitCode === null && server.signalCode === null) {
-        const exited = new Promise((resolve) => server.once('exit', resolve));
-        server.kill('SIGTERM');
-        await exited;
-      }
+      await x?.stop();
     }
   });
 
@@ -201,10 +142,10 @@ describe.skipIf(missing.length > 0)(title, () => {
       new RegExp(`^Parents: ${SH} \\(pid ${read.agent}\\) < node [^<]*\\(pid ${process.pid}\\)`),
     );
     expect(text).not.toContain('\x1b');
-    const colours = await screenshot(read.window, 'desktop-prompt.png');
+    const colours = await server().screenshot(read.window, 'desktop-prompt.png');
     expect(colours).toBeGreaterThan(16);
     // Enter presses the focused button, which --default-cancel makes Deny.
-    await xdotool('windowfocus', '--sync', read.window, 'key', 'Return');
+    await server().xdotool('windowfocus', '--sync', read.window, 'key', 'Return');
     const out = await read.reader.done;
     expect(out).not.toContain('tok-value');
     expect(out).toContain('# why: the request was denied');
@@ -212,7 +153,7 @@ describe.skipIf(missing.length > 0)(title, () => {
 
   it('Allow, chosen in the dialog (Tab to it, then Enter), releases the waiting read with the values', async () => {
     const read = await waitingRead('allow');
-    await xdotool('windowfocus', '--sync', read.window, 'key', 'Tab', 'Return');
+    await server().xdotool('windowfocus', '--sync', read.window, 'key', 'Tab', 'Return');
     expect(await read.reader.done).toBe(VALUES);
   });
 });
