@@ -1,8 +1,8 @@
 /**
  * kdialog, the KDE dialog, run with the arguments the daemon gives it, under Xvfb: Deny is the default (Enter),
  * Escape denies, and only the Allow button allows; a screenshot (test-artifacts/desktop-prompt-kdialog.png) shows a
- * person that the reader's tags, entities and `\n` stay text. kdialog is heavy (Qt and KDE Frameworks): .ci/run does not install it, so this runs where
- * it is installed and is skipped elsewhere.
+ * person that the reader's tags, entities and `\n` stay text. kdialog is heavy (Qt and KDE Frameworks): .ci/run
+ * does not install it, so this runs where it is installed and is skipped elsewhere.
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
