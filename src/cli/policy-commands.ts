@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { Approval, LogEntry } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
+import { commandLine, visible } from '../core/visible-text.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
 import { formatMountStatus } from './format.js';
 
@@ -51,9 +52,10 @@ export function policy(
   });
 }
 
+/** What a reader chose (paths, arguments) is escaped: it cannot move the cursor or rewrite the confirmation. */
 function describeApproval(a: Approval): string {
-  const parents = a.ancestors.length ? `\n    parents: ${a.ancestors.join(' <- ')}` : '';
-  return `  ${a.id}  ${a.exe} (pid ${a.pid}) wants ${a.mount}\n    command: ${a.argv.join(' ')}\n    in: ${a.cwd}${parents}\n    until: ${a.expiresAt}`;
+  const parents = a.ancestors.length ? `\n    parents: ${a.ancestors.map(visible).join(' <- ')}` : '';
+  return `  ${a.id}  ${visible(a.exe)} (pid ${a.pid}) wants ${a.mount}\n    command: ${commandLine(a.argv, 600)}\n    in: ${visible(a.cwd)}${parents}\n    until: ${a.expiresAt}`;
 }
 
 export function approvals(ctx: CliContext): Promise<CommandOutput> {
@@ -96,7 +98,7 @@ export async function approve(
       ...(forMs !== undefined ? { forMs } : {}),
       ...(flags.always ? { always: true } : {}),
     });
-    return { data: result, text: `Approved ${result.exe} reading ${result.mount}${scope}.` };
+    return { data: result, text: `Approved ${visible(result.exe)} reading ${result.mount}${scope}.` };
   });
 }
 
@@ -106,13 +108,13 @@ export function deny(ctx: CliContext, idText: string): Promise<CommandOutput> {
     throw new EnvmountError('USAGE', `"${idText}" is not a request id; see \`envmount approvals\`.`);
   return withClient(ctx, async (client) => {
     const result = await client.request('deny', { id });
-    return { data: result, text: `Denied ${result.exe} reading ${result.mount}.` };
+    return { data: result, text: `Denied ${visible(result.exe)} reading ${result.mount}.` };
   });
 }
 
 function formatEntry(e: LogEntry): string {
   const who = e.reader
-    ? `pid ${e.reader.pid} ${e.reader.exe} (${e.reader.argv.join(' ')})`
+    ? `pid ${e.reader.pid} ${visible(e.reader.exe)} (${commandLine(e.reader.argv, 300)})`
     : 'reader not identified (policy any)';
   const others = e.others.length ? ` +${e.others.length} more on the same pipe` : '';
   return `${e.time}  ${e.decision.padEnd(12)} ${e.mount}  ${who}${others}  ${e.bytes} bytes${e.reason ? `  (${e.reason})` : ''}`;

@@ -22,8 +22,18 @@ interface Waiting {
   readonly timer: NodeJS.Timeout;
 }
 
+/** The process behind a request, as /proc described it when it asked (for a dialog's facts). */
+export interface Asker {
+  readonly reader: ProcessInfo;
+  readonly ancestors: readonly ProcessInfo[];
+}
+
 /** Shows a request where the user can answer it (a desktop dialog); resolves with the answer, if any. */
-export type Prompter = (request: PendingApproval, signal: AbortSignal) => Promise<'allow' | 'deny' | undefined>;
+export type Prompter = (
+  request: PendingApproval,
+  signal: AbortSignal,
+  asker: Asker,
+) => Promise<'allow' | 'deny' | undefined>;
 
 export class Approvals {
   readonly #timeoutMs: number;
@@ -66,7 +76,7 @@ export class Approvals {
       const timer = setTimeout(() => finish('timeout'), this.#timeoutMs);
       this.#waiting.set(id, { request, answer: finish, timer });
     });
-    this.#prompter?.(request, controller.signal).then(
+    this.#prompter?.(request, controller.signal, { reader, ancestors }).then(
       (value) => {
         if (value) this.#waiting.get(id)?.answer(value);
       },
