@@ -1,9 +1,7 @@
 /**
  * The one table of what 1Password's two clients emit when they fail, and what envmount makes of it. Each entry
- * names where its text was seen; the providers classify with it and the test fakes emit its examples, so the code
- * and the fakes cannot drift apart. Matching is on fixed text only: op's `[ERROR] date time` prefix is cut and every
- * quoted name (item, vault, field) is blanked first, then a fixed prefix, suffix or phrase is compared. No pattern
- * ever runs over a name.
+ * names where its text was seen; the providers classify with it (classify-error.ts: fixed text only, quoted names
+ * blanked first) and the test fakes emit its examples, so the code and the fakes cannot drift apart.
  */
 import type { FailureKind } from './provider.js';
 
