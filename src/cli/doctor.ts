@@ -118,8 +118,9 @@ export async function noNewPrivileges(pid: number): Promise<boolean | undefined>
 
 /**
  * The 1Password findings: the source's state (stale and failing are problems: readers get old values, or none),
- * and the op CLI where it cannot work: under no_new_privs Linux ignores op's setgid `onepassword-cli` bit, which is
- * what the 1Password app checks before it accepts op, and a service never sees the `OP_SESSION_*` of `op signin`.
+ * and the op CLI where it cannot work: under no_new_privs (the systemd unit's NoNewPrivileges=yes) Linux ignores
+ * op's setgid `onepassword-cli` bit, which the 1Password app checks before it accepts op, and a service never sees
+ * the `OP_SESSION_*` variables of `op signin`.
  */
 export function onePasswordFindings(
   op: OnePasswordStatus | undefined,
@@ -127,14 +128,14 @@ export function onePasswordFindings(
 ): Finding[] {
   if (!op) return [ok('1Password', 'not configured: values come from the embedded store')];
   const findings: Finding[] = [];
-  if (op.provider.startsWith('op CLI') && (daemon.noNewPrivs || daemon.underService)) {
-    const why = daemon.noNewPrivs
-      ? 'envmountd runs with NoNewPrivileges, so Linux ignores op\'s setgid "onepassword-cli" bit and the 1Password app refuses op'
-      : 'envmountd runs as a service, which never sees the OP_SESSION_* variables `op signin` sets in your shell';
+  if (op.provider.startsWith('op CLI') && daemon.noNewPrivs) {
+    const session = daemon.underService
+      ? ', and a service never sees the OP_SESSION_* of `op signin` in your shell'
+      : '';
     findings.push(
       problem(
         '1Password',
-        `${op.provider} cannot sign in from here: ${why}`,
+        `${op.provider} cannot sign in from here: envmountd runs with NoNewPrivileges, so Linux ignores op's setgid "onepassword-cli" bit and the 1Password app refuses op${session}`,
         '`envmount login --service-account` or `envmount login --account NAME` (the SDK needs neither), or run the daemon in your session: `envmountd start`',
       ),
     );
