@@ -189,7 +189,11 @@ export class SecretCache {
       return { problem: `${this.#failure.message}${fix}` };
     }
     const found = this.#values.get(reference);
-    if (!found) return { problem: `${reference} is not resolved yet; run \`envmount refresh\`` };
+    if (!found) {
+      // Asked for during a failure: say which, not "not resolved yet" (a refresh would fail the same way).
+      const why = this.#failure ? `: ${this.#failure.message}${this.#failure.fix ? `; ${this.#failure.fix}` : ''}` : '';
+      return { problem: `${reference} is not resolved yet${why || '; run `envmount refresh`'}` };
+    }
     return 'value' in found ? found.value : { problem: `${reference}: ${found.problem}` };
   }
 

@@ -129,6 +129,10 @@ describe('1Password SDK provider with the cache', () => {
     await cache.refresh();
     expect(cache.status()).toMatchObject({ state: 'stale', lastError: expect.stringContaining('cannot be reached') });
     expect((cache.lookup('op://v/a/f') as Buffer).toString()).toBe('value-of:op://v/a/f');
+    // A reference first asked for now cannot be fetched: its problem says why.
+    await cache.want({ references: ['op://v/a/f', 'op://v/new/f'], environments: [] });
+    expect(cache.lookup('op://v/new/f')).toEqual({ problem: expect.stringContaining('cannot be reached') });
+    expect(cache.status().state).toBe('stale');
     advance(31_000);
     await cache.refresh();
     expect(cache.status().state).toBe('failing');
