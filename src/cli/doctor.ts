@@ -5,6 +5,7 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { OnePasswordStatus } from '../control/protocol.js';
 import { errnoCode, isEnvmountError } from '../core/errors.js';
 import type { ServiceState } from '../core/service-units.js';
 import type { CliContext, CommandOutput } from './context.js';
@@ -104,6 +105,56 @@ async function checkMount(ctx: CliContext, m: { path: string; dir: string }, up:
   return findings;
 }
 
+/** Whether a process runs with no_new_privs (systemd's NoNewPrivileges=yes), from /proc; undefined off Linux. */
+export async function noNewPrivileges(pid: number): Promise<boolean | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const line = status.split('\n').find((l) => l.startsWith('NoNewPrivs:'));
+    return line === undefined ? undefined : line.slice('NoNewPrivs:'.length).trim() === '1';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The 1Password findings: the source's state (stale and failing are problems: readers get old values, or none),
+ * and the op CLI where it cannot work: under no_new_privs (the systemd unit's NoNewPrivileges=yes) Linux ignores
+ * op's setgid `onepassword-cli` bit, which the 1Password app checks before it accepts op, and a service never sees
+ * the `OP_SESSION_*` variables of `op signin`.
+ */
+export function onePasswordFindings(
+  op: OnePasswordStatus | undefined,
+  daemon: { noNewPrivs: boolean | undefined; underService: boolean },
+): Finding[] {
+  if (!op) return [ok('1Password', 'not configured: values come from the embedded store')];
+  const findings: Finding[] = [];
+  if (op.provider.startsWith('op CLI') && daemon.noNewPrivs) {
+    const session = daemon.underService
+      ? ', and a service never sees the OP_SESSION_* of `op signin` in your shell'
+      : '';
+    findings.push(
+      problem(
+        '1Password',
+        `${op.provider} cannot sign in from here: envmountd runs with NoNewPrivileges, so Linux ignores op's setgid "onepassword-cli" bit and the 1Password app refuses op${session}`,
+        '`envmount login --service-account` or `envmount login --account NAME` (the SDK needs neither), or run the daemon in your session: `envmountd start`',
+      ),
+    );
+  }
+  const why = op.lastError ?? op.state;
+  if (op.state === 'failing')
+    findings.push(problem('1Password', `${op.provider}: ${why}`, op.fix ?? '`envmount login`'));
+  else if (op.state === 'stale')
+    findings.push(
+      problem(
+        '1Password',
+        `${op.provider}: stale, serving the values of ${op.lastSuccessAt ?? 'the last refresh'} until the grace period ends: ${why}`,
+        op.fix ?? '`envmount refresh` once 1Password can be reached',
+      ),
+    );
+  else if (findings.length === 0) findings.push(ok('1Password', `${op.provider}: ${op.state}`));
+  return findings;
+}
+
 export async function doctor(ctx: CliContext): Promise<CommandOutput> {
   const findings: Finding[] = [];
   const view = await daemonView(ctx);
@@ -145,11 +196,11 @@ export async function doctor(ctx: CliContext): Promise<CommandOutput> {
   const mounts = view ? view.mounts : await mountsFromRegistry(ctx.registryFile);
   for (const m of mounts) findings.push(...(await checkMount(ctx, m, Boolean(view), ctx.uid)));
 
-  const op = view?.daemon.onePassword;
-  if (op?.state === 'failing')
-    findings.push(problem('1Password', `${op.provider}: ${op.lastError ?? 'failing'}`, op.fix ?? '`envmount login`'));
-  else if (op) findings.push(ok('1Password', `${op.provider}: ${op.state}`));
-  else if (view) findings.push(ok('1Password', 'not configured: values come from the embedded store'));
+  if (view) {
+    const underService = typeof service !== 'string' && service.running && service.pid === view.daemon.pid;
+    const noNewPrivs = await noNewPrivileges(view.daemon.pid);
+    findings.push(...onePasswordFindings(view.daemon.onePassword, { noNewPrivs, underService }));
+  }
 
   const problems = findings.filter((f) => !f.ok);
   const text = findings.map((f) =>
