@@ -7,7 +7,7 @@
 import type { Params, RunValues } from '../control/protocol.js';
 import type { Peer } from '../control/server.js';
 import { refusedNames } from '../core/dangerous-env.js';
-import { EnvmountError, errnoCode } from '../core/errors.js';
+import { EnvmountError } from '../core/errors.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
 import { environmentReference } from '../core/reference.js';
 import type { TemplateEntry } from '../core/template.js';
@@ -43,11 +43,14 @@ async function readEnvFile(path: string): Promise<TemplateEntry[]> {
     return await readTemplate(path);
   } catch (error) {
     if (error instanceof EnvmountError && error.code === 'TEMPLATE_MISSING') {
-      const code = errnoCode(error.cause);
-      const state = code === 'ENOENT' ? 'there is no such file' : `it cannot be read (${code ?? 'error'})`;
-      throw new EnvmountError('NOT_FOUND', `Cannot use the env file "${path}": ${state}. Check the --env-file path.`, {
-        cause: error,
-      });
+      const problem = error.cause instanceof Error ? error.cause.message : 'it cannot be read';
+      throw new EnvmountError(
+        'NOT_FOUND',
+        `Cannot use the env file "${path}": ${problem}. Check the --env-file path.`,
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }
