@@ -32,7 +32,7 @@ export interface RunDeps {
 
 interface Plan {
   /** What the policy is checked against: the mount covering the directory, else the source itself with `ask`. */
-  readonly target: { readonly path: string; readonly dir: string; readonly policy: Policy };
+  readonly target: { readonly path: string; readonly dir: string; readonly policy: Policy; readonly template?: string };
   readonly source: string;
   readonly entries: readonly TemplateEntry[];
   readonly environments: readonly string[];
@@ -70,7 +70,7 @@ async function plan(params: Params<'run'>, deps: RunDeps): Promise<Plan> {
     const { record } = mount.mount;
     if ('error' in mount.template) throw new EnvmountError('TEMPLATE_PARSE', mount.template.error);
     return {
-      target: { path: record.path, dir: record.dir, policy: mount.policy },
+      target: { path: record.path, dir: record.dir, policy: mount.policy, template: record.template },
       source: record.template,
       entries: mount.template.entries,
       environments: record.environment ? [record.environment] : [],
