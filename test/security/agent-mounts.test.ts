@@ -101,6 +101,13 @@ it('the attack: a stored value is not readable through an agent-made mount until
   // The user confirms both in a terminal: then, and only then, cat reads the value.
   const grantId = Number(/envmount approve (\d+)/.exec(grant.message)?.[1]);
   const widenId = Number(/envmount approve (\d+)/.exec(widen.message)?.[1]);
+  // Approving an agent's request never becomes a grant or a rule for the agent's own process.
+  const always = await run('script', ['-qec', `${process.execPath} ${CLI} approve ${widenId} --always`, '/dev/null'], {
+    env: daemon.env,
+    input: 'y\n',
+    timeoutMs: 15_000,
+  });
+  expect(always.stdout).toContain("is an agent's request; approve it without --for or --always");
   const first = await approveInTerminal(grantId);
   expect(first.stdout).toContain('Applied: add to the environment "evil": STOLEN=envmount://SECRET');
   expect((await approveInTerminal(widenId)).stdout).toContain(`Applied: apply to ${join(dir, '.env')}`);
