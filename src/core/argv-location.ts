@@ -9,7 +9,7 @@
  *   `{mount-dir}`: `node /home/me/my-vite-app/node_modules/.bin/vite` still matches `*vite*`, through `vite`.
  * Pure: the paths come in as strings.
  */
-import { relative, resolve } from 'node:path';
+import { posix } from 'node:path';
 
 /** Where a mount is, as absolute paths: its directory, and its own files (the FIFO, the template). */
 export interface MountLocation {
@@ -39,6 +39,29 @@ function replaceSpelled(arg: string, spelled: string, token: string): string {
   return out + arg.slice(from);
 }
 
+/**
+ * How `to` is written relative to `from` (both absolute, normalized), or undefined when that is only `..`
+ * segments (the working directory is inside it). Plain string work: this runs on every decided read.
+ */
+function relativeSpelling(from: string, to: string): string | undefined {
+  if (from === '/') return to.slice(1) || undefined;
+  if (to.startsWith(`${from}/`)) return to.slice(from.length + 1);
+  if (from === to || from.startsWith(`${to}/`)) return undefined;
+  const a = from.split('/');
+  const b = to.split('/');
+  let common = 0;
+  while (common < a.length && common < b.length && a[common] === b[common]) common++;
+  return `${'../'.repeat(a.length - common)}${b.slice(common).join('/')}`;
+}
+
+const baseOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
+/** Whether an argument can resolve to `target` at all: it ends with the target's name, or is made of dots. */
+function mayName(arg: string, target: string): boolean {
+  const base = baseOf(target);
+  return arg === base || arg.endsWith(`/${base}`) || arg.endsWith(`/${base}/`) || /(^|\/)\.\.?\/?$/.test(arg);
+}
+
 /** The spellings of the location to take out, longest first. */
 function spellings(cwd: string | undefined, location: MountLocation): Array<{ spelled: string; token: string }> {
   const targets = [
@@ -49,20 +72,21 @@ function spellings(cwd: string | undefined, location: MountLocation): Array<{ sp
   for (const { path, token } of targets) {
     if (path.length > 1) list.push({ spelled: path, token });
     if (cwd === undefined) continue;
-    const rel = relative(cwd, path);
-    if (rel !== '' && !rel.split('/').every((segment) => segment === '..')) list.push({ spelled: rel, token });
+    const rel = relativeSpelling(cwd, path);
+    if (rel) list.push({ spelled: rel, token });
   }
   return list.sort((a, b) => b.spelled.length - a.spelled.length);
 }
 
 /** The arguments as an `argv:` rule matches them: the mount's location replaced (see the file comment). */
 export function withoutLocation(argv: readonly string[], cwd: string | undefined, location: MountLocation): string[] {
-  const base = cwd?.startsWith('/') ? cwd : undefined;
+  const base = cwd?.startsWith('/') ? posix.normalize(cwd) : undefined;
   const files = location.files.filter((f) => f.startsWith('/'));
   const spelled = spellings(base, location);
   return argv.map((arg) => {
-    if (arg !== '' && (base !== undefined || arg.startsWith('/'))) {
-      const resolved = resolve(base ?? '/', arg);
+    const candidate = [...files, location.dir].some((target) => mayName(arg, target));
+    if (candidate && arg !== '' && (base !== undefined || arg.startsWith('/'))) {
+      const resolved = posix.resolve(base ?? '/', arg);
       if (files.includes(resolved)) return MOUNT_TOKEN;
       if (resolved === location.dir) return MOUNT_DIR_TOKEN;
     }
