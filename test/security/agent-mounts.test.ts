@@ -119,6 +119,19 @@ it('an agent cannot take an environment name whose store values exist, by create
   const created = await call('create_environment', { name: 'prod' });
   expect(created).toMatchObject({ error: true, text: expect.stringContaining('already holds values named prod/') });
   expect((await call('create_environment', { name: 'mine' })).error).toBe(false);
+  // Its own values and references to them apply at once; a 1Password reference waits like any other.
+  const appended = await call('append_variables', {
+    environment: 'mine',
+    variables: [
+      { name: 'KEY', value: 'agent-made' },
+      { name: 'ALIAS', reference: 'envmount://mine/KEY' },
+      { name: 'FROM_OP', reference: 'op://Private/Item/password' },
+    ],
+  });
+  expect(appended.json()).toMatchObject({
+    variables: 2,
+    notApplied: 'add to the environment "mine": FROM_OP=op://Private/Item/password',
+  });
   const renamed = await call('rename_environment', { name: 'mine', new_name: 'prod' });
   expect(renamed).toMatchObject({ error: true, text: expect.stringContaining('already holds values named prod/') });
 });
