@@ -63,7 +63,7 @@ export async function importDotenv(
   let templateWritten = false;
   let renamed = false;
   try {
-    const raw = await readOpened(original);
+    const raw = await readOpened(original, CLIENT_FILE_MAX_BYTES, opened.size);
     if (!raw)
       throw new EnvmountError('NOT_FOUND', `Cannot import "${path}": it grew past ${CLIENT_FILE_MAX_BYTES} bytes.`);
     const entries = parseDotenv(raw);

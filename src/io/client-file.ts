@@ -100,14 +100,19 @@ export async function openClientFile(path: string, options: ClientFileOptions): 
   }
 }
 
-/** Reads a client-named file through `handle` (opened by openClientFile); undefined past `maxBytes`. */
-export async function readOpened(handle: FileHandle, maxBytes = CLIENT_FILE_MAX_BYTES): Promise<Buffer | undefined> {
+/** Reads a client-named file through `handle` (opened by openClientFile, `expectedSize` its size then); undefined past `maxBytes`. */
+export async function readOpened(
+  handle: FileHandle,
+  maxBytes = CLIENT_FILE_MAX_BYTES,
+  expectedSize = 0,
+): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   const filled: Buffer[] = [];
   let length = 0;
   try {
-    for (;;) {
-      const chunk = Buffer.alloc(64 * 1024);
+    // The size fstat gave, plus one byte to see the end in one read; more only if the file grew.
+    for (let size = Math.min(expectedSize, maxBytes) + 1; ; size = 64 * 1024) {
+      const chunk = Buffer.alloc(size);
       chunks.push(chunk);
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, length);
       if (bytesRead === 0) break;
@@ -130,7 +135,7 @@ export async function readClientFile(
   if (!opened.ok) return opened;
   try {
     const maxBytes = options.maxBytes ?? CLIENT_FILE_MAX_BYTES;
-    const data = await readOpened(opened.handle, maxBytes);
+    const data = await readOpened(opened.handle, maxBytes, opened.size);
     if (!data) return { ok: false, problem: `it grew past the ${maxBytes} bytes envmount reads`, code: 'EFBIG' };
     return { ok: true, data };
   } catch (error) {
