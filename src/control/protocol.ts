@@ -170,6 +170,16 @@ export interface Approval {
   readonly ancestors: readonly string[];
   readonly requestedAt: string;
   readonly expiresAt: string;
+  /** What an agent asks for, in words (a request from `envmount mcp`, not a read). */
+  readonly action?: string;
+}
+
+/** An agent's request that waits for the user: what it applies, and the command that confirms it. */
+export interface Confirmation {
+  readonly id: number;
+  readonly applies: string;
+  readonly command: string;
+  readonly expiresAt: string;
 }
 
 export interface LogEntry {
@@ -209,7 +219,8 @@ export interface OnePasswordStatus {
 
 export interface Results {
   ping: { pid: number; version: string; protocol: number };
-  add: MountStatus;
+  /** `confirm`: (agent requests) what is not applied until the user confirms it. */
+  add: MountStatus & { confirm?: Confirmation };
   remove: { path: string };
   list: MountInfo[];
   status: { daemon: DaemonStatus; mounts: MountStatus[] };
@@ -231,7 +242,7 @@ export interface Results {
   environmentCreate: EnvironmentInfo;
   environmentRename: EnvironmentInfo;
   environmentVariables: { name: string; kind: EnvironmentInfo['kind']; variables: EnvironmentVariable[] };
-  environmentAppend: EnvironmentInfo;
+  environmentAppend: EnvironmentInfo & { confirm?: Confirmation };
   environmentRequest: { name: string; variable: string; set: boolean };
 }
 
@@ -273,6 +284,8 @@ export interface Request {
   id: number;
   method: string;
   params?: unknown;
+  /** Set by the `envmount mcp` front end: the request comes from an agent, and nothing it asks may widen access. */
+  origin?: 'agent';
 }
 
 export interface ErrorBody {

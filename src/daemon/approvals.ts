@@ -48,10 +48,20 @@ export class Approvals {
     this.#prompter = prompter;
   }
 
-  /** Registers a request and resolves with the user's answer or `timeout`. */
-  ask(mount: string, reader: ProcessInfo, ancestors: readonly ProcessInfo[]): { id: number; answer: Promise<Answer> } {
+  /**
+   * Registers a request and resolves with the user's answer or `timeout`. `action`: an agent's request (from
+   * `envmount mcp`, whose process is `reader`) in words; it is answered only by `envmount approve` in a terminal,
+   * never by the desktop dialog, and waits `timeoutMs` (default: the approval timeout).
+   */
+  ask(
+    mount: string,
+    reader: ProcessInfo,
+    ancestors: readonly ProcessInfo[],
+    options: { readonly action?: string; readonly timeoutMs?: number } = {},
+  ): { id: number; answer: Promise<Answer> } {
     const id = this.#nextId++;
     const now = Date.now();
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const request: PendingApproval = {
       id,
       mount,
@@ -61,7 +71,8 @@ export class Approvals {
       cwd: reader.cwd,
       ancestors: ancestors.map((a) => a.exe),
       requestedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + this.#timeoutMs).toISOString(),
+      expiresAt: new Date(now + timeoutMs).toISOString(),
+      ...(options.action !== undefined ? { action: options.action } : {}),
     };
     const controller = new AbortController();
     const answer = new Promise<Answer>((resolve) => {
@@ -73,9 +84,10 @@ export class Approvals {
         controller.abort();
         resolve(value);
       };
-      const timer = setTimeout(() => finish('timeout'), this.#timeoutMs);
+      const timer = setTimeout(() => finish('timeout'), timeoutMs);
       this.#waiting.set(id, { request, answer: finish, timer });
     });
+    if (options.action !== undefined) return { id, answer };
     this.#prompter?.(request, controller.signal, { reader, ancestors }).then(
       (value) => {
         if (value) this.#waiting.get(id)?.answer(value);

@@ -12,6 +12,7 @@ import { type Hardening, watchAvailable } from '../native/index.js';
 import { EmbeddedStore } from '../secrets/store.js';
 import { loadStoreKey } from '../secrets/store-key.js';
 import { valueSource } from '../secrets/value-source.js';
+import { AgentRequests } from './agent-requests.js';
 import { Approvals } from './approvals.js';
 import { AuditLog } from './audit.js';
 import { desktopPrompter } from './desktop-prompt.js';
@@ -165,6 +166,15 @@ export class Daemon {
       const runDeps = { mounts, source, gate, audit, validate: (r: string) => op.validate(r) };
       const run = (params: Params<'run'>, peer: Peer) => runValues(params, peer, runDeps);
       const environmentDeps = { environments, store, mounts, source, waiters, validate: (r: string) => op.validate(r) };
+      const environmentHandlers = environmentMethods(environmentDeps);
+      const agent = new AgentRequests({
+        mounts,
+        store,
+        approvals,
+        environments: environmentHandlers,
+        validate: (r: string) => op.validate(r),
+        logger: logger.child({ component: 'agent' }),
+      });
       ready(
         createHandler({
           mounts,
@@ -177,7 +187,8 @@ export class Daemon {
           unlock,
           run,
           waiters,
-          environments: environmentMethods(environmentDeps),
+          environments: environmentHandlers,
+          agent,
         }),
       );
       logger.info(

@@ -47,6 +47,7 @@ function gated(entry: Entry, render: EntryCallbacks['render']): GatedMount {
     path: entry.mount.path,
     dir: entry.mount.record.dir,
     policy: entry.policy,
+    template: hasTemplateFile(entry.mount.record) ? entry.mount.record.template : undefined,
     render: () => render(entry),
     noteCollision: () => {
       entry.collisions++;

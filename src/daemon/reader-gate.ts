@@ -5,6 +5,7 @@
  * outcome is audited. If anyone other than allowed readers holds the pipe, no value is written.
  */
 import type { Logger } from 'pino';
+import type { MountLocation } from '../core/argv-location.js';
 import { type Decision, decide, describeRule, type Policy, type ReaderFacts } from '../core/policy.js';
 import { finishTicket, type MountEvent, type Ticket, ticketHolders } from '../native/index.js';
 import type { Approvals } from './approvals.js';
@@ -15,6 +16,8 @@ export interface GatedMount {
   readonly path: string;
   readonly dir: string;
   readonly policy: Policy;
+  /** The template file, if the mount has one (named in arguments, it does not make an `argv:` rule match). */
+  readonly template?: string | undefined;
   /** The bytes an allowed reader gets now (the caller of render wipes them). */
   render(): Buffer;
   /** Two or more processes held one pipe. */
@@ -43,11 +46,17 @@ function factsOf(info: ProcessInfo): ReaderFacts & { readonly chain: () => Proce
   return {
     exe: info.exe,
     argv: info.argv,
+    cwd: info.cwd,
     get ancestors() {
       return chain();
     },
     chain,
   };
+}
+
+/** Where the mount is: arguments naming it are taken out before `argv:` rules match (core/argv-location.ts). */
+function locationOf(mount: Pick<GatedMount, 'path' | 'dir' | 'template'>): MountLocation {
+  return { dir: mount.dir, files: mount.template ? [mount.path, mount.template] : [mount.path] };
 }
 
 function clean(text: string, max = 160): string {
@@ -104,7 +113,7 @@ export class ReaderGate {
       readers.push({
         info,
         facts,
-        decision: granted ? { verdict: 'allow', rule: undefined } : decide(mount.policy, facts),
+        decision: granted ? { verdict: 'allow', rule: undefined } : decide(mount.policy, facts, locationOf(mount)),
       });
     }
     const first = readers[0];
@@ -159,11 +168,14 @@ export class ReaderGate {
    * The decision for a process that asks for the values themselves (`envmount run`, the peer of the control
    * connection): the same policy, grants and questions as a read of the mount. The caller audits the outcome.
    */
-  async authorize(mount: Pick<GatedMount, 'path' | 'dir' | 'policy'>, reader: ProcessInfo): Promise<Verdict> {
+  async authorize(
+    mount: Pick<GatedMount, 'path' | 'dir' | 'policy' | 'template'>,
+    reader: ProcessInfo,
+  ): Promise<Verdict> {
     const facts = factsOf(reader);
     const decision: Decision = this.#deps.approvals.granted(mount.path, reader.exe)
       ? { verdict: 'allow', rule: undefined }
-      : decide(mount.policy, facts);
+      : decide(mount.policy, facts, locationOf(mount));
     const fix = this.#allowCommand(mount, reader);
     if (decision.verdict === 'allow') return { allowed: true };
     if (decision.verdict === 'deny') {
