@@ -15,17 +15,59 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "lifetime.h"
 #include "mount.h"
 #include "serve.h"
 #include "watch.h"
 
+/* The thread has returned, or is about to (it reported "stopped", or its thread-safe function let go): join it,
+ * make sure the watcher holds nothing of the mount, and close its descriptors now rather than when V8 collects the
+ * handle. JS thread; idempotent. */
+void mount_stopped(mount_t *m) {
+  if (m->thread_live) {
+    pthread_join(m->thread, NULL);
+    m->thread_live = 0;
+  }
+  watch_remove(m);
+  if (m->dir_fd >= 0) close(m->dir_fd);
+  m->dir_fd = -1;
+}
+
 void free_mount(mount_t *m) {
+  mount_stopped(m);
+  if (m->life) life_remove_mount(m->life, &m->node);
   free_secret(m->content, m->content_len, m->content_locked);
   pthread_mutex_destroy(&m->lock);
   free(m->path);
   free(m->temp);
-  if (m->dir_fd >= 0) close(m->dir_fd);
   free(m);
+}
+
+/* Asks the thread to end (mountStop, and the environment's end): it becomes the reader itself so that a pending
+ * open() returns. */
+static void mount_cancel(mount_t *m) {
+  pthread_mutex_lock(&m->lock);
+  if (!m->cancelled) {
+    m->cancelled = 1;
+    /* The thread closes this fd as it exits. */
+    if (m->wait_fd >= 0) m->cancel_fd = open_inode(m->wait_fd, m->path, O_RDONLY | O_NONBLOCK);
+  }
+  pthread_mutex_unlock(&m->lock);
+}
+
+void mount_cancel_node(life_node_t *node) {
+  mount_cancel((mount_t *)node);
+}
+
+void mount_join_node(life_node_t *node) {
+  mount_stopped((mount_t *)node);
+}
+
+/* The thread-safe function's call_js: "stopped" is the thread's last event, so the mount lets go of its thread and
+ * descriptors before JS hears it (also when the event is dropped at the environment's end: env NULL). */
+static void mount_call_js(napi_env env, napi_value callback, void *context, void *data) {
+  if (((event_t *)data)->type == EV_STOPPED) mount_stopped(context);
+  call_js(env, callback, context, data);
 }
 
 void release_ref(mount_t *m) {
@@ -111,12 +153,14 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
   m->content = copy_secret(data, len, &m->content_locked);
   m->content_len = m->content ? len : 0;
   napi_create_string_utf8(env, "envmount-mount", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, m, tsfn_finalize, m, call_js, &m->tsfn) !=
-      napi_ok) {
+  if (napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, m, tsfn_finalize, m, mount_call_js,
+                                      &m->tsfn) != napi_ok) {
     free_mount(m);
     return NULL;
   }
   m->refs = 2;
+  m->life = life_get(env);
+  if (m->life) life_add_mount(m->life, &m->node);
   napi_unref_threadsafe_function(env, m->tsfn); /* idle mounts do not keep the process alive */
   if (napi_create_external(env, m, handle_finalize, NULL, &handle) != napi_ok) {
     m->refs = 1;
@@ -130,7 +174,8 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
     snprintf(dir, sizeof dir, "/proc/self/fd/%d", m->dir_fd);
     watch_add(dir, m->base, m);
   }
-  int r = spawn_thread(mount_main, m);
+  int r = spawn_service(mount_main, m, &m->thread);
+  m->thread_live = r == 0;
   if (r != 0) {
     watch_remove(m);
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
@@ -173,13 +218,7 @@ napi_value em_mount_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1], undef;
   mount_t *m = mount_call(env, info, 1, argv, "mountStop(handle) takes one argument");
   if (m == NULL) return NULL;
-  pthread_mutex_lock(&m->lock);
-  if (!m->cancelled) {
-    m->cancelled = 1;
-    /* Become the reader ourselves so the pending open() returns; the thread closes this fd as it exits. */
-    if (m->wait_fd >= 0) m->cancel_fd = open_inode(m->wait_fd, m->path, O_RDONLY | O_NONBLOCK);
-  }
-  pthread_mutex_unlock(&m->lock);
+  mount_cancel(m);
   napi_get_undefined(env, &undef);
   return undef;
 }
