@@ -86,10 +86,15 @@ void handle_finalize(napi_env env, void *data, void *hint) {
   release_ref(data);
 }
 
+/* Marks a mount's handle: any other external (a ticket) passed as a handle is refused, not read as a mount. */
+static const napi_type_tag MOUNT_TAG = {0x656e766d6f756e74ULL, 0x2d6d6f756e742d31ULL};
+
 static mount_t *get_mount(napi_env env, napi_value value) {
   void *data = NULL;
   napi_valuetype type;
+  bool tagged = false;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
+      napi_check_object_type_tag(env, value, &MOUNT_TAG, &tagged) != napi_ok || !tagged ||
       napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
     throw_arg(env, "handle must be a mount handle from mountStart");
     return NULL;
@@ -162,7 +167,8 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
   m->life = life_get(env);
   if (m->life) life_add_mount(m->life, &m->node);
   napi_unref_threadsafe_function(env, m->tsfn); /* idle mounts do not keep the process alive */
-  if (napi_create_external(env, m, handle_finalize, NULL, &handle) != napi_ok) {
+  if (napi_create_external(env, m, handle_finalize, NULL, &handle) != napi_ok ||
+      napi_type_tag_object(env, handle, &MOUNT_TAG) != napi_ok) {
     m->refs = 1;
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
     return NULL;

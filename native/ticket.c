@@ -74,11 +74,21 @@ static void ticket_finalize(napi_env env, void *data, void *hint) {
   ticket_free(data);
 }
 
+/* Marks a ticket: any other external (a mount handle) passed as a ticket is refused, not read as one. */
+static const napi_type_tag TICKET_TAG = {0x656e766d6f756e74ULL, 0x2d7469636b65742dULL};
+
+static bool is_ticket(napi_env env, napi_value value) {
+  bool tagged = false;
+  return napi_check_object_type_tag(env, value, &TICKET_TAG, &tagged) == napi_ok && tagged;
+}
+
 napi_value ticket_external(napi_env env, ticket_t *ticket) {
   napi_value value;
   if (napi_create_external(env, ticket, ticket_finalize, NULL, &value) != napi_ok) {
     ticket_discard(ticket, 1);
     napi_get_undefined(env, &value);
+  } else {
+    napi_type_tag_object(env, value, &TICKET_TAG); /* on failure the ticket is refused by every call: EOF at GC */
   }
   return value;
 }
@@ -94,7 +104,7 @@ napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
   bool is_buffer = false;
   napi_valuetype type;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+  if (argc < 3 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external || !is_ticket(env, argv[0]) ||
       napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
     return throw_arg(env, "ticketFinish(ticket, buffer, readers) takes a ticket from a reader event");
   if (napi_get_value_int32(env, argv[2], &readers) != napi_ok || readers < 0)
@@ -157,7 +167,7 @@ napi_value em_ticket_holders(napi_env env, napi_callback_info info) {
   void *data = NULL;
   napi_valuetype type;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external || !is_ticket(env, argv[0]) ||
       napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
     return throw_arg(env, "ticketHolders(ticket) takes a ticket from a reader event");
   ticket_t *t = data;
