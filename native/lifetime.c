@@ -31,7 +31,6 @@ struct life {
   life_node_t mounts;  /* JS thread only */
   life_node_t tickets; /* under lock */
   pthread_mutex_t lock;
-  int ended;
 };
 
 /* Writer and share threads of every environment: how many run, and the pipe that asks them to give up. */
@@ -70,7 +69,6 @@ static void list_remove(life_node_t *node) {
 
 static void cleanup(void *arg) {
   life_t *l = arg;
-  l->ended = 1;
   for (life_node_t *n = l->mounts.next; n != &l->mounts; n = n->next) mount_cancel_node(n);
   /* Writers give up at once; the byte stays in the pipe (level-triggered) until every one has returned. */
   int fd = life_cancel_fd();
@@ -110,10 +108,6 @@ napi_status life_init(napi_env env) {
 life_t *life_get(napi_env env) {
   void *data = NULL;
   return napi_get_instance_data(env, &data) == napi_ok ? data : NULL;
-}
-
-int life_ended(const life_t *l) {
-  return l->ended;
 }
 
 void life_add_mount(life_t *l, life_node_t *node) {

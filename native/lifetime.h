@@ -17,8 +17,6 @@ typedef struct life_node {
 napi_status life_init(napi_env env);
 /* The registry of the environment a call comes from (JS thread). */
 life_t *life_get(napi_env env);
-/* 1 once the environment's cleanup hook has run: nothing may reach JS any more. */
-int life_ended(const life_t *l);
 
 /* Mounts: added by mountStart, removed by free_mount; JS thread only. */
 void life_add_mount(life_t *l, life_node_t *node);

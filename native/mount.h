@@ -52,10 +52,14 @@ void *mount_main(void *arg);
 /* What is at the path against the inode the thread waits on (mount.c): see mountsLook. */
 int look(mount_t *m);
 
-/* Lifetime (mount-api.c): freed when both the JS handle and the thread-safe function let go; its thread joined
+/* Lifetime (mount-life.c): freed when both the JS handle and the thread-safe function let go; its thread joined
  * and its descriptors closed as soon as the thread has stopped, on the JS thread (mount_stopped). */
 void free_mount(mount_t *m);
 void mount_stopped(mount_t *m);
+/* Asks the thread to end (mountStop, the environment's end). Idempotent. */
+void mount_cancel(mount_t *m);
+/* The thread-safe function's call_js: lets go of the thread and descriptors at "stopped". */
+void mount_call_js(napi_env env, napi_value callback, void *context, void *data);
 void release_ref(mount_t *m);
 void tsfn_finalize(napi_env env, void *data, void *hint);
 void handle_finalize(napi_env env, void *data, void *hint);

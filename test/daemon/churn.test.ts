@@ -4,10 +4,10 @@
  * are killed mid-read, a remove or a SIGTERM while reads and decisions are in flight all end, and the daemon with
  * them. The sanitizer tier (scripts/sanitize.sh) runs this file with the addon built with ASan and UBSan.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAll, node, run, startReader, TestDaemon, waitFor } from '../helpers/daemon.js';
+import { killAll, run, startReader, TestDaemon, UNDER_ASAN, waitFor } from '../helpers/daemon.js';
 
 const disposables: TestDaemon[] = [];
 afterEach(async () => {
@@ -40,6 +40,8 @@ describe('churn', () => {
   it('200 mounts added and removed (100 at a time) return the daemon to its descriptor count', async () => {
     const d = await started();
     const pid = d.process?.pid ?? 0;
+    // The sanitizer tier's daemons run its build: libasan is in the daemon, not only in the test process.
+    expect(readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libasan')).toBe(UNDER_ASAN);
     const client = await d.client();
     try {
       const dirs = Array.from({ length: 100 }, (_, i) => d.project(`m${i}`, `TOKEN=envmount://TOKEN\nI=${i}\n`));
