@@ -15,7 +15,9 @@
  *   4. every mount's descriptors are closed.
  *
  * The finalizers that run next only free memory. Mounts are listed on the JS thread alone; tickets are listed by
- * the mount thread and unlisted wherever they are freed, under `lock`.
+ * the mount thread and unlisted wherever they are freed, under `lock`. Each environment (the main thread, a
+ * worker) has its registry; the count of writer threads and the cancel pipe are the process's, so an environment's
+ * end also waits for, and cuts short, the writers other environments run at that moment (they report a timeout).
  */
 #define _GNU_SOURCE
 #include "lifetime.h"

@@ -61,14 +61,12 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
                                                 served->st_dev, t0, m->tsfn, m->life)
                                    : NULL;
   if (ticket == NULL) {
-    /* The reader is let go (EOF), and late readers of the old inode with it. */
-    if (probe >= 0) {
-      release_late_readers(probe, NULL);
-      close(probe);
-    }
+    /* The reader is let go (EOF); no ticket will probe the old inode, so its late readers are let go here. */
+    if (probe >= 0) close(probe);
     free(ev);
     free(holders);
     close(wfd);
+    if (old_handle >= 0) release_late_readers(old_handle, NULL);
     emit(m->tsfn, EV_ERROR, ENOMEM, "malloc", 0, (uint64_t)served->st_ino, micros_since(t0));
     return;
   }
