@@ -1,5 +1,6 @@
 /* Module entry: the functions src/native/index.ts types and loads. */
 #include "errors.h"
+#include "lifetime.h"
 
 napi_value em_mkfifo(napi_env env, napi_callback_info info);
 napi_value em_peer_credentials(napi_env env, napi_callback_info info);
@@ -36,6 +37,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"ticketHolders", NULL, em_ticket_holders, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  /* The owner of every native lifetime when this environment ends (lifetime.c). */
+  NAPI_OK(life_init(env));
   return exports;
 }
 

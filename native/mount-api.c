@@ -1,6 +1,6 @@
 /*
- * The mount engine's N-API surface: start, content, stop, decide mode, and the looks the healer takes; and the
- * lifetime of a mount shared by its JS handle and its thread.
+ * The mount engine's N-API surface: start, content, stop, decide mode, and the looks the healer takes. A mount's
+ * lifetime is in mount-life.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,39 +15,20 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "lifetime.h"
 #include "mount.h"
 #include "serve.h"
 #include "watch.h"
 
-void free_mount(mount_t *m) {
-  free_secret(m->content, m->content_len, m->content_locked);
-  pthread_mutex_destroy(&m->lock);
-  free(m->path);
-  free(m->temp);
-  if (m->dir_fd >= 0) close(m->dir_fd);
-  free(m);
-}
-
-void release_ref(mount_t *m) {
-  if (--m->refs == 0) free_mount(m);
-}
-
-void tsfn_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  release_ref(data);
-}
-
-void handle_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  release_ref(data);
-}
+/* Marks a mount's handle: any other external (a ticket) passed as a handle is refused, not read as a mount. */
+static const napi_type_tag MOUNT_TAG = {0x656e766d6f756e74ULL, 0x2d6d6f756e742d31ULL};
 
 static mount_t *get_mount(napi_env env, napi_value value) {
   void *data = NULL;
   napi_valuetype type;
+  bool tagged = false;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
+      napi_check_object_type_tag(env, value, &MOUNT_TAG, &tagged) != napi_ok || !tagged ||
       napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
     throw_arg(env, "handle must be a mount handle from mountStart");
     return NULL;
@@ -111,14 +92,17 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
   m->content = copy_secret(data, len, &m->content_locked);
   m->content_len = m->content ? len : 0;
   napi_create_string_utf8(env, "envmount-mount", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, m, tsfn_finalize, m, call_js, &m->tsfn) !=
-      napi_ok) {
+  if (napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, m, tsfn_finalize, m, mount_call_js,
+                                      &m->tsfn) != napi_ok) {
     free_mount(m);
     return NULL;
   }
   m->refs = 2;
+  m->life = life_get(env);
+  if (m->life) life_add_mount(m->life, &m->node);
   napi_unref_threadsafe_function(env, m->tsfn); /* idle mounts do not keep the process alive */
-  if (napi_create_external(env, m, handle_finalize, NULL, &handle) != napi_ok) {
+  if (napi_create_external(env, m, handle_finalize, NULL, &handle) != napi_ok ||
+      napi_type_tag_object(env, handle, &MOUNT_TAG) != napi_ok) {
     m->refs = 1;
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
     return NULL;
@@ -130,7 +114,8 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
     snprintf(dir, sizeof dir, "/proc/self/fd/%d", m->dir_fd);
     watch_add(dir, m->base, m);
   }
-  int r = spawn_thread(mount_main, m);
+  int r = spawn_service(mount_main, m, &m->thread);
+  m->thread_live = r == 0;
   if (r != 0) {
     watch_remove(m);
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
@@ -173,13 +158,7 @@ napi_value em_mount_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1], undef;
   mount_t *m = mount_call(env, info, 1, argv, "mountStop(handle) takes one argument");
   if (m == NULL) return NULL;
-  pthread_mutex_lock(&m->lock);
-  if (!m->cancelled) {
-    m->cancelled = 1;
-    /* Become the reader ourselves so the pending open() returns; the thread closes this fd as it exits. */
-    if (m->wait_fd >= 0) m->cancel_fd = open_inode(m->wait_fd, m->path, O_RDONLY | O_NONBLOCK);
-  }
-  pthread_mutex_unlock(&m->lock);
+  mount_cancel(m);
   napi_get_undefined(env, &undef);
   return undef;
 }

@@ -29,7 +29,7 @@
 #define SETTLE_DEADLINE_US 50000
 
 ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
-                     napi_threadsafe_function tsfn);
+                     napi_threadsafe_function tsfn, life_t *life);
 
 /* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
  * first opened it (a pipe left by a daemon that died) share the pipe, and a thread gives each its own copy
@@ -56,13 +56,17 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
                      int queued) {
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
-  ticket_t *ticket = ev && holders ? ticket_new(wfd, old_handle >= 0 ? dup(old_handle) : -1, m->write_timeout_ms,
-                                                (uint64_t)served->st_ino, served->st_dev, t0, m->tsfn)
+  int probe = ev && holders && old_handle >= 0 ? dup(old_handle) : -1;
+  ticket_t *ticket = ev && holders ? ticket_new(wfd, probe, m->write_timeout_ms, (uint64_t)served->st_ino,
+                                                served->st_dev, t0, m->tsfn, m->life)
                                    : NULL;
   if (ticket == NULL) {
+    /* The reader is let go (EOF); no ticket will probe the old inode, so its late readers are let go here. */
+    if (probe >= 0) close(probe);
     free(ev);
     free(holders);
     close(wfd);
+    if (old_handle >= 0) release_late_readers(old_handle, NULL);
     emit(m->tsfn, EV_ERROR, ENOMEM, "malloc", 0, (uint64_t)served->st_ino, micros_since(t0));
     return;
   }

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lifetime.h"
+
 #ifdef __APPLE__
 #define ST_MTIM(st) ((st).st_mtimespec)
 #else
@@ -15,10 +17,16 @@
 #endif
 
 typedef struct mount {
+  life_node_t node; /* first: in the environment's list of mounts (lifetime.c), JS thread only */
+  life_t *life;
+  pthread_t thread; /* joinable; joined on the JS thread once it stopped (thread_live 0 after) */
+  int thread_live;
   char *path;
   char *temp; /* the rotation name beside the path; used by this mount's thread alone */
   /* An O_PATH handle on the directory and the file's name in it: the healer's look resolves one name, not the whole
-   * path (several times cheaper on overlay filesystems). Main thread only; -1 where unavailable. */
+   * path (several times cheaper on overlay filesystems). Used by the JS thread and the watcher (until the mount
+   * thread unwatches); closed on the JS thread as soon as the thread has stopped (mount_stopped). -1 where
+   * unavailable or closed: look() then uses the path. */
   int dir_fd;
   const char *base;
   int write_timeout_ms;
@@ -44,8 +52,14 @@ void *mount_main(void *arg);
 /* What is at the path against the inode the thread waits on (mount.c): see mountsLook. */
 int look(mount_t *m);
 
-/* Lifetime (mount-api.c): freed when both the JS handle and the thread-safe function let go. */
+/* Lifetime (mount-life.c): freed when both the JS handle and the thread-safe function let go; its thread joined
+ * and its descriptors closed as soon as the thread has stopped, on the JS thread (mount_stopped). */
 void free_mount(mount_t *m);
+void mount_stopped(mount_t *m);
+/* Asks the thread to end (mountStop, the environment's end). Idempotent. */
+void mount_cancel(mount_t *m);
+/* The thread-safe function's call_js: lets go of the thread and descriptors at "stopped". */
+void mount_call_js(napi_env env, napi_value callback, void *context, void *data);
 void release_ref(mount_t *m);
 void tsfn_finalize(napi_env env, void *data, void *hint);
 void handle_finalize(napi_env env, void *data, void *hint);

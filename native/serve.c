@@ -15,8 +15,6 @@
 
 #include "errors.h"
 
-#define THREAD_STACK (64 * 1024)
-
 static const char *EV_NAMES[] = {"served",    "closed-early", "timeout", "error",
                                  "displaced", "stopped",      "reader",  "drained", "look"};
 static const char *MODE_NAMES[] = {"r", "w", "rw"};
@@ -53,6 +51,7 @@ double micros_since(const struct timespec *t0) {
 
 void emit_event(napi_threadsafe_function tsfn, event_t *ev) {
   if (napi_call_threadsafe_function(tsfn, ev, napi_tsfn_nonblocking) != napi_ok) {
+    if (ev->ticket) ticket_discard(ev->ticket, 1);
     free(ev->holders);
     free(ev);
   }
@@ -107,6 +106,9 @@ void call_js(napi_env env, napi_value callback, void *context, void *data) {
     }
     napi_get_undefined(env, &undef);
     napi_call_function(env, undef, callback, 1, &obj, NULL);
+  } else if (ev->ticket) {
+    /* Dropped: the thread-safe function is being destroyed (env NULL), the reader must not wait for it. */
+    ticket_discard(ev->ticket, 0);
   }
   free(ev->holders);
   free(ev);
@@ -151,11 +153,12 @@ static void *slow_main(void *arg) {
       err = ETIMEDOUT;
       break;
     }
-    struct pollfd p = {s->fd, POLLOUT, 0};
-    int r = poll(&p, 1, left);
+    /* The environment's end (lifetime.c) cuts the deadline short. */
+    struct pollfd p[2] = {{s->fd, POLLOUT, 0}, {life_cancel_fd(), POLLIN, 0}};
+    int r = poll(p, 2, left);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      err = r == 0 ? ETIMEDOUT : errno;
+    if (r <= 0 || p[1].revents) {
+      err = r == 0 || p[1].revents ? ETIMEDOUT : errno;
       break;
     }
     ssize_t n = write(s->fd, s->buf + off, s->len - off);
@@ -186,17 +189,6 @@ void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, i
     emit_event(tsfn, ev);
   }
   napi_release_threadsafe_function(tsfn, napi_tsfn_release);
-}
-
-int spawn_thread(void *(*fn)(void *), void *arg) {
-  pthread_attr_t attr;
-  pthread_t thread;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, THREAD_STACK);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  int r = pthread_create(&thread, &attr, fn, arg);
-  pthread_attr_destroy(&attr);
-  return r;
 }
 
 int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_fd, napi_threadsafe_function tsfn,

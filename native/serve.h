@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "holders.h"
+#include "lifetime.h" /* spawn_thread, life_cancel_fd */
 
 enum { EV_SERVED, EV_CLOSED_EARLY, EV_TIMEOUT, EV_ERROR, EV_DISPLACED, EV_STOPPED, EV_READER, EV_DRAINED, EV_LOOK };
 
@@ -31,7 +32,11 @@ void free_secret(unsigned char *buf, size_t len, int locked);
 unsigned char *copy_secret(const void *src, size_t len, int *locked);
 double micros_since(const struct timespec *t0);
 
-/* Queues an event for JS (takes ownership of ev). */
+/* Settles and frees a ticket whose event never reached JS (ticket.c); `release`: let go of its thread-safe function
+ * (not while that is being destroyed). */
+void ticket_discard(ticket_t *ticket, int release);
+
+/* Queues an event for JS (takes ownership of ev; a ticket in a dropped event is settled: its reader gets EOF). */
 void emit_event(napi_threadsafe_function tsfn, event_t *ev);
 void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall, uint64_t bytes, uint64_t inode,
           double micros);
@@ -50,8 +55,6 @@ void release_late_readers(int old_handle, const char *path);
 int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_fd, napi_threadsafe_function tsfn,
                        int timeout_ms, int done_type, uint64_t inode, const struct timespec *start, size_t *written,
                        int *err);
-
-int spawn_thread(void *(*fn)(void *), void *arg);
 
 /* The end of a writer thread: closes the pipe and the probe (releasing late readers), reports the outcome
  * (`done_type`, or what `err` says) and releases the thread's hold on `tsfn`. */

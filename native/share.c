@@ -116,8 +116,8 @@ static int write_copy(int wfd, const unsigned char *buf, size_t len, int timeout
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR) return *written += off, errno;
     int left = timeout_ms - (int)(micros_since(&t0) / 1000);
-    struct pollfd p = {wfd, POLLOUT, 0};
-    if (left <= 0 || poll(&p, 1, left) == 0) return *written += off, ETIMEDOUT;
+    struct pollfd p[2] = {{wfd, POLLOUT, 0}, {life_cancel_fd(), POLLIN, 0}}; /* the environment's end gives up */
+    if (left <= 0 || poll(p, 2, left) == 0 || p[1].revents) return *written += off, ETIMEDOUT;
   }
   *written += off;
   return 0;
