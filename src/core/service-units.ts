@@ -34,21 +34,13 @@ function quoteSystemd(path: string): string {
     : path;
 }
 
-/** The unit's block of directives that a user manager can apply only inside a user namespace. */
-const USER_NAMESPACE_BLOCK = /^# needs-user-namespace:[\s\S]*?^# end needs-user-namespace\n/m;
-
-/**
- * A systemd unit template with this install's paths; `Environment=` lines added to [Service]. Without
- * `userNamespaces` (the machine denies unprivileged ones) the block that needs them is left out: there it would
- * keep the unit from starting.
- */
-export function renderSystemdUnit(template: string, paths: UnitPaths, options: { userNamespaces: boolean }): string {
+/** A systemd unit template with this install's paths; `Environment=` lines added to [Service]. */
+export function renderSystemdUnit(template: string, paths: UnitPaths): string {
   const node = quoteSystemd(paths.node);
   const script = quoteSystemd(`${paths.install}/dist/bin/envmountd.js`);
   let text = template
     .replaceAll(`${TEMPLATE_NODE.systemd} ${TEMPLATE_INSTALL.systemd}/dist/bin/envmountd.js`, `${node} ${script}`)
     .replace(/^(#.*\n)+(?=\[Unit\])/, '');
-  if (!options.userNamespaces) text = text.replace(USER_NAMESPACE_BLOCK, '');
   // In unit files `%` starts a specifier; config keeps quotes, backslashes and newlines out of the values.
   const lines = Object.entries(paths.environment).map(
     ([name, value]) => `Environment="${name}=${value.replaceAll('%', '%%')}"`,

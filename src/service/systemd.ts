@@ -46,14 +46,7 @@ export function systemdService(deps: ServiceDeps): ServiceControl {
       throw new EnvmountError('SERVICE_UNAVAILABLE', `envmountd cannot run as a user service: ${why}. ${BY_HAND}`);
   };
 
-  // Whether this machine lets a user manager make user namespaces (the unit's sandbox needs them); asked once.
-  let userNamespaces: Promise<boolean> | undefined;
-  const render = async (name: string) => {
-    userNamespaces ??= deps.exec('unshare', ['--user', '--map-root-user', 'true']).then((r) => r.code === 0);
-    return renderSystemdUnit(await deps.template(join('systemd', name)), deps.paths, {
-      userNamespaces: await userNamespaces,
-    });
-  };
+  const render = async (name: string) => renderSystemdUnit(await deps.template(join('systemd', name)), deps.paths);
 
   const state = async (): Promise<ServiceState> => {
     const installed = await deps.exists(mainFile);
@@ -103,11 +96,6 @@ export function systemdService(deps: ServiceDeps): ServiceControl {
         changed ||= wrote;
         actions.push({ did: wrote ? `wrote ${file.path}` : `${file.path} is up to date`, changed: wrote });
       }
-      if (!(await userNamespaces))
-        actions.push({
-          did: 'this machine denies unprivileged user namespaces: the unit runs with the smaller sandbox',
-          changed: false,
-        });
       if (changed) {
         await systemctl(['daemon-reload']);
         actions.push({ did: 'systemctl --user daemon-reload', changed: true });

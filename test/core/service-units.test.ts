@@ -22,33 +22,12 @@ const paths = {
 };
 
 it('the systemd unit: ExecStart with this node and install (quoted), the environment, specifiers escaped', () => {
-  const unit = renderSystemdUnit(readFileSync(join(ROOT, 'systemd/envmountd.service'), 'utf8'), paths, {
-    userNamespaces: true,
-  });
+  const unit = renderSystemdUnit(readFileSync(join(ROOT, 'systemd/envmountd.service'), 'utf8'), paths);
   expect(unit).toContain('ExecStart="/opt/my node/bin/node" /home/a&b/envmount/dist/bin/envmountd.js start');
   expect(unit).toContain('Environment="XDG_CONFIG_HOME=/home/a&b/.cfg 100%%"');
   expect(unit).toContain('Environment="ENVMOUNT_LOG_LEVEL=debug"');
   expect(unit).not.toContain('/usr/lib/node_modules');
   expect(unit.split('\n')[0]).toContain('envmount service install');
-});
-
-it('without user namespaces, the unit leaves out exactly the directives that need one, and keeps the rest', () => {
-  const template = readFileSync(join(ROOT, 'systemd/envmountd.service'), 'utf8');
-  const full = renderSystemdUnit(template, paths, { userNamespaces: true });
-  const smaller = renderSystemdUnit(template, paths, { userNamespaces: false });
-  const directives = (unit: string) => unit.split('\n').filter((l) => /^[A-Z]\w+=/.test(l));
-  const dropped = directives(full).filter((l) => !directives(smaller).includes(l));
-  expect(dropped).toEqual([
-    'PrivateUsers=yes',
-    'CapabilityBoundingSet=',
-    'PrivateDevices=yes',
-    'PrivateMounts=yes',
-    'ProtectKernelModules=yes',
-    'ProtectClock=yes',
-  ]);
-  expect(smaller).toMatch(/^ProtectSystem=full$/m);
-  expect(smaller).toMatch(/^SystemCallFilter=@system-service$/m);
-  expect(smaller).toMatch(/^\[Install\]$/m);
 });
 
 it('the LaunchAgent: a valid plist with this node, install and home, and the environment', () => {
