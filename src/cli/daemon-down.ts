@@ -8,6 +8,7 @@ import type { ControlClient } from '../control/client.js';
 import { EnvmountError, isEnvmountError } from '../core/errors.js';
 import type { ServiceState } from '../core/service-units.js';
 import type { CliContext } from './context.js';
+import { restartCommand } from './service-commands.js';
 
 /** How long a command waits for a daemon its service manager is starting. */
 const STARTING_WAIT_MS = 15_000;
@@ -76,13 +77,9 @@ function explain(ctx: Base, state: ServiceState | undefined, cause: unknown): En
       `Its ${state.manager} service runs (pid ${state.pid ?? '?'}) but does not answer here: see \`envmount service status\`.`,
       cause,
     );
-  const start =
-    state.manager === 'systemd'
-      ? '`systemctl --user start envmountd`'
-      : '`launchctl kickstart gui/$(id -u)/dev.envmount.envmountd`';
   return notRunning(
     ctx,
-    `Its ${state.manager} service is installed but stopped${state.lastError ? ` (${state.lastError})` : ''}: start it with ${start}; see \`envmount service logs\`.`,
+    `Its ${state.manager} service is installed but stopped${state.lastError ? ` (${state.lastError})` : ''}: start it with ${restartCommand(state)}; see \`envmount service logs\`.`,
     cause,
   );
 }

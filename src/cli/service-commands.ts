@@ -23,11 +23,13 @@ function formatState(s: ServiceState): string {
 }
 
 /** How to (re)start the daemon here: through its service manager, or by hand where there is none. */
-export function restartCommand(state: Pick<ServiceState, 'manager' | 'unavailable'>): string {
+export function restartCommand(state: Pick<ServiceState, 'manager' | 'unavailable' | 'lastError'>): string {
   if (state.unavailable) return '`envmountd start` in a terminal (or under `nohup` or your own supervisor)';
-  return state.manager === 'systemd'
-    ? '`systemctl --user restart envmountd`'
-    : '`launchctl kickstart -k gui/$(id -u)/dev.envmount.envmountd`';
+  if (state.manager === 'launchd') return '`launchctl kickstart -k gui/$(id -u)/dev.envmount.envmountd`';
+  // Past StartLimitBurst systemd refuses every start until the failure is reset.
+  return state.lastError?.includes('start-limit-hit')
+    ? '`systemctl --user reset-failed envmountd && systemctl --user restart envmountd`'
+    : '`systemctl --user restart envmountd`';
 }
 
 /**

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { restartCommand } from '../../src/cli/service-commands.js';
 import { killAll, ROOT, run, TestDaemon, waitFor } from '../helpers/daemon.js';
 
 const FAKES = join(ROOT, 'test/fixtures/service-bin');
@@ -260,7 +261,7 @@ describe('systemd failures and a unit still starting', () => {
     const status = await s.cli(['status']);
     expect(status.code).toBe(3);
     expect(status.stderr).toContain('Its systemd service is installed but stopped');
-    expect(status.stderr).toContain('`systemctl --user start envmountd`');
+    expect(status.stderr).toContain('`systemctl --user restart envmountd`');
   });
 
   it('starting: a command waits for the daemon instead of telling to start it', async () => {
@@ -300,4 +301,17 @@ it('with no service manager at all on PATH: every service command says so, and n
   const down = await bare(['status']);
   expect(down.code).toBe(3);
   expect(down.stderr).toContain('`envmountd start` in a terminal');
+});
+
+it('past the start limit, the restart advice resets the failure first (systemd refuses every start until then)', () => {
+  const hit = 'its last run ended with "start-limit-hit" (exit status 0)';
+  expect(restartCommand({ manager: 'systemd', unavailable: undefined, lastError: hit })).toBe(
+    '`systemctl --user reset-failed envmountd && systemctl --user restart envmountd`',
+  );
+  expect(restartCommand({ manager: 'systemd', unavailable: undefined, lastError: undefined })).toBe(
+    '`systemctl --user restart envmountd`',
+  );
+  expect(restartCommand({ manager: 'systemd', unavailable: 'no systemd user manager', lastError: hit })).toContain(
+    '`envmountd start`',
+  );
 });
