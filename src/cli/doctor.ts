@@ -9,7 +9,7 @@ import type { OnePasswordStatus } from '../control/protocol.js';
 import { errnoCode, isEnvmountError } from '../core/errors.js';
 import type { ServiceState } from '../core/service-units.js';
 import type { CliContext, CommandOutput } from './context.js';
-import { daemonView, restartCommand } from './service-commands.js';
+import { daemonView, lingerNote, restartCommand } from './service-commands.js';
 
 export interface Finding {
   readonly subject: string;
@@ -29,6 +29,59 @@ async function serviceState(ctx: CliContext): Promise<ServiceState | string> {
     if (isEnvmountError(error)) return error.message;
     throw error;
   }
+}
+
+/** The service check. A daemon started by hand (no service, or no service manager here) is information. */
+async function serviceFindings(
+  ctx: CliContext,
+  service: ServiceState | string,
+  pid: number | undefined,
+  restart: string,
+): Promise<Finding[]> {
+  if (typeof service === 'string') return [problem('service', service, '`envmountd start` at login')];
+  const byHand = pid !== undefined && !service.running;
+  if (service.unavailable)
+    return [
+      ok(
+        'service',
+        `none here (${service.unavailable}): ${byHand ? `envmountd was started by hand (pid ${pid}); ` : ''}nothing restarts it after a crash or starts it at login`,
+      ),
+    ];
+  if (!service.installed)
+    return [
+      byHand
+        ? ok(
+            'service',
+            `not installed; envmountd was started by hand (pid ${pid}). \`envmount service install\` would restart it after a crash and start it at login`,
+          )
+        : problem(
+            'service',
+            'not installed: after a crash or a reboot nothing serves your mounts',
+            '`envmount service install`',
+          ),
+    ];
+  if (service.stale)
+    return [
+      problem(
+        'service',
+        `${service.file} was written for another node or install than this one (or by an older envmount)`,
+        '`envmount service install` (writes it anew and restarts the daemon)',
+      ),
+    ];
+  if (service.starting) return [ok('service', `${service.manager}, starting`)];
+  if (!service.running)
+    return [
+      problem(
+        'service',
+        `installed but not running${service.lastError ? `: ${service.lastError}` : ''}`,
+        `${restart}; see \`envmount service logs\``,
+      ),
+    ];
+  const linger = await lingerNote(ctx, service);
+  return [
+    ok('service', `${service.manager}, running (pid ${service.pid ?? '?'})`),
+    ...(linger ? [ok('service', linger)] : []),
+  ];
 }
 
 /** Mount paths and project directories: from the daemon, or from its registry when it is down. */
@@ -163,35 +216,12 @@ export async function doctor(ctx: CliContext): Promise<CommandOutput> {
   if (view) findings.push(ok('envmountd', `answers on ${ctx.socketPath} (pid ${view.daemon.pid})`));
   else {
     const start =
-      typeof service !== 'string' && service.installed ? restart : '`envmount service install` (or `envmountd start`)';
+      typeof service !== 'string' && (service.installed || service.unavailable)
+        ? restart
+        : '`envmount service install` (or `envmountd start`)';
     findings.push(problem('envmountd', `not running: readers of its mounts wait until it is back`, start));
   }
-  if (typeof service === 'string') findings.push(problem('service', service, '`envmountd start` at login'));
-  else if (!service.installed)
-    findings.push(
-      problem(
-        'service',
-        'not installed: after a crash or a reboot nothing serves your mounts',
-        '`envmount service install`',
-      ),
-    );
-  else if (service.stale)
-    findings.push(
-      problem(
-        'service',
-        `${service.file} was written for another node or install than this one (or by an older envmount)`,
-        '`envmount service install` (writes it anew and restarts the daemon)',
-      ),
-    );
-  else if (!service.running)
-    findings.push(
-      problem(
-        'service',
-        `installed but not running${service.lastError ? `: ${service.lastError}` : ''}`,
-        `${restart}; see \`envmount service logs\``,
-      ),
-    );
-  else findings.push(ok('service', `${service.manager}, running (pid ${service.pid ?? '?'})`));
+  findings.push(...(await serviceFindings(ctx, service, view?.daemon.pid, restart)));
 
   const mounts = view ? view.mounts : await mountsFromRegistry(ctx.registryFile);
   for (const m of mounts) findings.push(...(await checkMount(ctx, m, Boolean(view), ctx.uid)));

@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { isEnvmountError } from '../core/errors.js';
 import type { CliContext, CommandOutput } from './context.js';
+import { connectOrExplain } from './daemon-down.js';
 import { doctor } from './doctor.js';
 import { add, importEnv, list, remove, status } from './mount-commands.js';
 import { lock, login, refresh, unlock } from './onepassword-commands.js';
@@ -41,6 +42,8 @@ export async function main(
   let output: CommandOutput | undefined;
   const ctx: CliContext = {
     ...base,
+    // Nothing answering: wait for a daemon being started, or say which command starts it here.
+    connect: () => connectOrExplain(base),
     emit: (line) => io.stdout.write(`${line}\n`),
     note: (line) => io.stderr.write(`${line}\n`),
   };

@@ -88,6 +88,7 @@ interface Addon {
   ticketFinish(ticket: Ticket, content: Buffer, readers: number): TicketResult;
   fifoHolders(path: string): FifoHolder[];
   ticketHolders(ticket: Ticket): FifoHolder[];
+  notify(socket: string, message: string): void;
 }
 
 const require = createRequire(import.meta.url);
@@ -197,4 +198,12 @@ export function fifoHolders(path: string): FifoHolder[] {
 /** Who holds a waiting reader's pipe now: the confirming scan before a decision is acted on. */
 export function ticketHolders(ticket: Ticket): FifoHolder[] {
   return addon.ticketHolders(ticket);
+}
+
+/**
+ * Sends `message` ("READY=1", "STOPPING=1") to the service manager's notification socket ($NOTIFY_SOCKET: a path
+ * or an @abstract name), as sd_notify(3) does, from this process (systemd's NotifyAccess=main). Never blocks.
+ */
+export function notifyServiceManager(socket: string, message: string): void {
+  addon.notify(socket, message);
 }
