@@ -14,6 +14,7 @@ import type { ReaderGate } from './reader-gate.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
 import type { MountRecord, Registry } from './registry.js';
 import { renderEntry, type StoreEnvironments, takeEnvironmentTemplate } from './render-mount.js';
+import { assertPrivateDirectory } from './shared-dir.js';
 import { usesStoreName, validateOpReferences } from './template-references.js';
 import { type AddOptions, hasTemplateFile, mountSource, storeEnvironmentLabel } from './template-source.js';
 import { type LoadedTemplate, loadTemplate } from './templates.js';
@@ -65,7 +66,9 @@ export class MountService {
           await this.#start(entry);
         } catch (error) {
           const gone = !(await exists(record.dir));
-          entry.mount.state = gone ? 'paused' : 'error';
+          // A directory other users can write pauses the mount until it is fixed (the healer resumes it).
+          const shared = (error as { code?: unknown }).code === 'SHARED_DIRECTORY';
+          entry.mount.state = gone || shared ? 'paused' : 'error';
           entry.mount.reason = gone ? directoryGoneReason(record.dir) : (error as Error).message;
           this.#deps.logger.warn({ path: record.path, err: error }, 'could not restore mount');
         }
@@ -79,12 +82,16 @@ export class MountService {
 
   /** Adds a mount, or re-reads the template of an existing one. Validates everything before touching the path. */
   async add(options: AddOptions): Promise<MountStatus> {
-    const { format, environment, storeEnvironment, ...policy } = options;
+    const { format, environment, storeEnvironment, allowSharedDir, ...policy } = options;
     const { dir, path, templatePath, entries } = await mountSource(options, this.#deps.storeEnvironments);
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
     if (existing) {
       existing.template = { entries };
+      if (allowSharedDir && !existing.mount.record.allowSharedDir) {
+        existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
+        await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format: existing.format });
+      }
       if (policy.allow || policy.deny || policy.otherwise || policy.reset) await this.#changePolicy(existing, policy);
       if (format && format !== existing.format) {
         await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format });
@@ -101,6 +108,7 @@ export class MountService {
     }
     const refusal = placementError(path, dir, await inspectPath(path, this.#deps.uid));
     if (refusal) throw refusal;
+    await assertPrivateDirectory(path, dir, this.#deps.uid, allowSharedDir === true);
     const record: MountRecord = {
       path,
       dir,
@@ -110,6 +118,7 @@ export class MountService {
       addedAt: new Date().toISOString(),
       policy: applyPolicyOptions(DEFAULT_POLICY, policy),
       ...(format && format !== 'dotenv' ? { format } : {}),
+      ...(allowSharedDir ? { allowSharedDir: true as const } : {}),
     };
     const entry = this.#entry(record, { entries });
     try {
@@ -179,7 +188,9 @@ export class MountService {
   }
 
   async status(): Promise<MountStatus[]> {
-    return Promise.all([...this.#entries.values()].map((entry) => checkedMountStatus(entry, this.#deps.audit)));
+    return Promise.all(
+      [...this.#entries.values()].map((entry) => checkedMountStatus(entry, this.#deps.audit, this.#deps.uid)),
+    );
   }
 
   /** Re-renders every mount (after the store changed). Returns how many mounts reference `name`, if given. */

@@ -6,10 +6,11 @@
  */
 import type { Logger } from 'pino';
 import { type Decision, decide, describeRule, type Policy, type ReaderFacts } from '../core/policy.js';
-import { finishTicket, type MountEvent, type Ticket, ticketHolders } from '../native/index.js';
+import { finishTicket, type MountEvent, type Ticket, type TicketResult, ticketHolders } from '../native/index.js';
 import type { Approvals } from './approvals.js';
-import { type AuditDecision, type AuditLog, type AuditReader, auditReader } from './audit.js';
+import { type AuditDecision, type AuditInput, type AuditLog, type AuditReader, auditReader } from './audit.js';
 import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo } from './process-info.js';
+import { eventOutcome } from './read-outcome.js';
 
 export interface GatedMount {
   readonly path: string;
@@ -19,6 +20,8 @@ export interface GatedMount {
   render(): Buffer;
   /** Two or more processes held one pipe. */
   noteCollision(): void;
+  /** Copies were withheld from a shared pipe whose readers read in pieces (native/share.c). */
+  noteWithheld(): void;
 }
 
 export interface GateDeps {
@@ -73,12 +76,29 @@ export function refusalText(mount: GatedMount, reader: ProcessInfo | undefined, 
 /** How long a reader's fd is looked for after its open() returned to the daemon's side. */
 const FD_WAIT_MS = 20;
 
+/** One decided read: the mount, the ticket, the served pipe's inode and the scan's unreadable count. */
+interface DecidedRead {
+  readonly mount: GatedMount;
+  readonly ticket: Ticket;
+  readonly inode: number;
+  readonly unreadable: number;
+}
+
 export type Verdict =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly decision: AuditDecision; readonly why: string; readonly fix: string };
 
+/** A decided read whose write a native thread finishes: audited when its final event comes (`finished`). */
+interface PendingRead {
+  readonly mount: GatedMount;
+  readonly input: Omit<AuditInput, 'outcome'>;
+  readonly refused: boolean;
+}
+
 export class ReaderGate {
   readonly #deps: GateDeps;
+  /** By mount path and the served pipe's inode (unique per read: every read gets a fresh FIFO). */
+  readonly #pending = new Map<string, PendingRead>();
 
   constructor(deps: GateDeps) {
     this.#deps = deps;
@@ -89,11 +109,16 @@ export class ReaderGate {
     if (!ticket) return;
     // Who holds the pipe: readers that queued on a reclaimed FIFO come listed by the thread; otherwise this one scan
     // finds them. A reader's open() may not have installed its fd yet: looked for again for up to 20 ms.
-    let holders = [...(event.holders ?? []), ...ticketHolders(ticket)];
+    let scan = ticketHolders(ticket);
+    let holders = [...(event.holders ?? []), ...scan.holders];
     for (let waited = 0; !holders.some((h) => h.mode !== 'w') && waited < FD_WAIT_MS; waited++) {
       await new Promise((resolve) => setTimeout(resolve, 1));
-      holders = [...(event.holders ?? []), ...ticketHolders(ticket)];
+      scan = ticketHolders(ticket);
+      holders = [...(event.holders ?? []), ...scan.holders];
     }
+    // Processes of this user whose fd table is closed to us (non-dumpable) may hold the pipe unseen: recorded with
+    // the read, not refused (ssh-agent and gpg-agent are such processes: THREAT-MODEL.md).
+    const read = { mount, ticket, inode: event.inode, unreadable: scan.unreadable };
     const pids = [...new Set(holders.map((h) => h.pid))];
     const readers: Reader[] = [];
     for (const pid of pids) {
@@ -110,7 +135,7 @@ export class ReaderGate {
     const first = readers[0];
     if (!first || !holders.some((h) => h.mode !== 'w')) {
       const why = 'the process that opened the file could not be identified (it may have exited)';
-      this.#refuse(mount, ticket, undefined, 'unidentified', why, `envmount policy ${mount.dir} --allow any`, []);
+      this.#refuse(read, undefined, 'unidentified', why, `envmount policy ${mount.dir} --allow any`, []);
       return;
     }
     const others = readers.slice(1).map((r) => auditReader(r.info));
@@ -122,17 +147,17 @@ export class ReaderGate {
       const rule = denied.decision.rule;
       const why = rule ? `the rule "${describeRule(rule)}" refuses it` : 'this mount refuses readers no rule allows';
       const decision: AuditDecision = readers.length > 1 ? 'collision' : 'denied';
-      this.#refuse(mount, ticket, denied.info, decision, why, this.#allowCommand(mount, denied.info), others);
+      this.#refuse(read, denied.info, decision, why, this.#allowCommand(mount, denied.info), others);
       return;
     }
     if (readers.every((r) => r.decision.verdict === 'allow')) {
-      this.#serve(mount, ticket, first.info, 'allowed', others);
+      this.#serve(read, first.info, 'allowed', others);
       return;
     }
     if (readers.length > 1) {
       const why = `${readers.length} processes opened the file at the same instant and share one pipe`;
       const fix = `read through \`envmount run\`, or give each consumer its own mount (--path)`;
-      this.#refuse(mount, ticket, first.info, 'collision', why, fix, others);
+      this.#refuse(read, first.info, 'collision', why, fix, others);
       return;
     }
     const { id, answer } = this.#deps.approvals.ask(mount.path, first.info, first.facts.chain());
@@ -141,17 +166,17 @@ export class ReaderGate {
       'read waits for approval',
     );
     const result = await answer;
-    const joined = result === 'allow' ? ticketHolders(ticket).filter((h) => h.pid !== first.info.pid) : [];
+    const joined = result === 'allow' ? ticketHolders(ticket).holders.filter((h) => h.pid !== first.info.pid) : [];
     if (joined.length > 0) {
       mount.noteCollision();
       const why = 'another process opened the same pipe while the read waited for approval';
-      this.#refuse(mount, ticket, first.info, 'collision', why, 'read it again', []);
+      this.#refuse(read, first.info, 'collision', why, 'read it again', []);
     } else if (result === 'allow' && isSameProcess(first.info)) {
-      this.#serve(mount, ticket, first.info, 'allowed', []);
+      this.#serve(read, first.info, 'allowed', []);
     } else {
       const why = result === 'timeout' ? 'nobody approved it in time' : 'the request was denied';
       const decision: AuditDecision = result === 'timeout' ? 'timed-out' : 'denied';
-      this.#refuse(mount, ticket, first.info, decision, why, this.#allowCommand(mount, first.info), []);
+      this.#refuse(read, first.info, decision, why, this.#allowCommand(mount, first.info), []);
     }
   }
 
@@ -184,41 +209,81 @@ export class ReaderGate {
     return `\`envmount policy ${mount.dir} --allow ${basename(reader.exe)}\`, or approve its next read with \`envmount approve\``;
   }
 
-  #serve(mount: GatedMount, ticket: Ticket, reader: ProcessInfo, decision: AuditDecision, others: AuditReader[]): void {
-    const content = mount.render();
+  /**
+   * The final event of a decided read whose write a native thread finished (drained, closed-early, timeout, error):
+   * its audit entry is recorded now, with the outcome. False when the event is not a decided read's.
+   */
+  finished(path: string, event: MountEvent): boolean {
+    const key = `${path}\0${event.inode}`;
+    const pending = this.#pending.get(key);
+    if (!pending) return false;
+    this.#pending.delete(key);
+    const result = eventOutcome(event);
+    if (result.withheld) pending.mount.noteWithheld();
+    const shared = event.readers !== undefined ? { readers: event.readers, copies: event.copies ?? 0 } : {};
+    this.#deps.audit.record({
+      ...pending.input,
+      ...shared,
+      ...(pending.refused
+        ? { outcome: 'refused' }
+        : {
+            outcome: result.outcome,
+            reason: result.reason ?? pending.input.reason,
+            bytes: result.withheld ? 0 : event.bytes,
+          }),
+    });
+    return true;
+  }
+
+  /** Finishes the ticket and audits the read, now or (a writer thread finishes it) at its final event. */
+  #finish(read: DecidedRead, content: Buffer, readers: number, input: Omit<AuditInput, 'outcome'>, refused: boolean) {
+    const result: TicketResult = finishTicket(read.ticket, content, readers);
+    const full = read.unreadable > 0 ? { ...input, unreadable: read.unreadable } : input;
+    if (result.pending) {
+      this.#pending.set(`${read.mount.path}\0${read.inode}`, { mount: read.mount, input: full, refused });
+      return result;
+    }
+    const outcome = refused ? 'refused' : result.closedEarly ? 'partial' : result.code ? 'error' : 'whole';
+    const reason = !refused && result.closedEarly ? `the reader closed after ${result.bytes} bytes` : full.reason;
+    this.#deps.audit.record({ ...full, outcome, reason, bytes: refused ? 0 : result.bytes });
+    return result;
+  }
+
+  #serve(read: DecidedRead, reader: ProcessInfo, decision: AuditDecision, others: AuditReader[]): void {
+    const content = read.mount.render();
     try {
-      const result = finishTicket(ticket, content, others.length + 1);
-      this.#deps.audit.record({
-        mount: mount.path,
+      const input = {
+        mount: read.mount.path,
         decision,
-        reason: result.closedEarly ? 'reader closed early' : undefined,
-        bytes: result.bytes,
+        reason: undefined,
+        bytes: 0,
         reader: auditReader(reader),
         others,
-      });
+      };
+      this.#finish(read, content, others.length + 1, input, false);
     } finally {
       content.fill(0);
     }
   }
 
   #refuse(
-    mount: GatedMount,
-    ticket: Ticket,
+    read: DecidedRead,
     reader: ProcessInfo | undefined,
     decision: AuditDecision,
     why: string,
     fix: string,
     others: AuditReader[],
   ): void {
-    const result = finishTicket(ticket, refusalText(mount, reader, why, fix), others.length + 1);
-    this.#deps.audit.record({
+    const { mount } = read;
+    const input = {
       mount: mount.path,
       decision,
       reason: why,
       bytes: 0,
       reader: reader ? auditReader(reader) : undefined,
       others,
-    });
+    };
+    const result = this.#finish(read, refusalText(mount, reader, why, fix), others.length + 1, input, true);
     this.#deps.logger.info(
       { path: mount.path, pid: reader?.pid, exe: reader?.exe, decision, bytes: result.bytes },
       'read refused',
