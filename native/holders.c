@@ -38,9 +38,12 @@ struct linux_dirent64 {
   char d_name[];
 };
 
-static int access_mode(int pid, const char *fd) {
+static int access_mode(int pid, long tid, const char *fd) {
   char path[320], buf[256];
-  snprintf(path, sizeof path, "/proc/%d/fdinfo/%s", pid, fd);
+  if (tid > 0)
+    snprintf(path, sizeof path, "/proc/%d/task/%ld/fdinfo/%s", pid, tid, fd);
+  else
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%s", pid, fd);
   int f = open(path, O_RDONLY | O_CLOEXEC);
   if (f < 0) return HOLD_READ_WRITE; /* unknown: count it as a possible reader */
   ssize_t n = read(f, buf, sizeof buf - 1);
@@ -81,6 +84,7 @@ typedef struct {
   int proc;       /* /proc */
   int tasks;      /* /proc/PID/task of the process being scanned */
   int unreadable; /* processes of this user whose fd table we could not read (non-dumpable): unknown */
+  long tid;        /* the thread whose own fd table is being scanned, 0 for the leader's */
   off_t leader_fds; /* the leader's count of open fds (the size procfs gives its fd directory), -1 unknown */
   uid_t euid;
 } scan_t;
@@ -96,7 +100,7 @@ static void check_fd(const char *name, void *ctx) {
   if (n <= 0 || target[0] != '/' || (n >= 5 && memcmp(target, "/dev/", 5) == 0)) return;
   struct stat st;
   if (fstatat(s->fds, name, &st, 0) != 0 || st.st_ino != s->ino || st.st_dev != s->dev) return;
-  s->out[s->count++] = (holder_t){s->pid, atoi(name), access_mode(s->pid, name)};
+  s->out[s->count++] = (holder_t){s->pid, atoi(name), access_mode(s->pid, s->tid, name)};
 }
 
 /* Scans one fd directory (relative to `at`) of the process being scanned; 0, or -1 with errno. */
@@ -130,7 +134,9 @@ static void check_task(const char *name, void *ctx) {
    * procfs gives as the directory's size) against the leader's tells most tables apart without reading them. */
   struct stat fds;
   if (same < 0 && s->leader_fds >= 0 && fstatat(s->tasks, path, &fds, 0) == 0 && fds.st_size == s->leader_fds) return;
+  s->tid = tid;
   if (scan_fds(s, s->tasks, path) != 0 && errno == EACCES) s->unreadable++;
+  s->tid = 0;
 }
 
 static void check_process(const char *name, void *ctx) {
@@ -170,7 +176,7 @@ static void check_process(const char *name, void *ctx) {
 int fifo_holders_ex(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int *unreadable) {
   int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc < 0) return -1;
-  scan_t scan = {dev, ino, self, out, max, 0, 0, -1, 0, proc, -1, 0, -1, geteuid()};
+  scan_t scan = {dev, ino, self, out, max, 0, 0, -1, 0, proc, -1, 0, 0, -1, geteuid()};
   each_entry(proc, check_process, &scan);
   close(proc);
   if (unreadable != NULL) *unreadable = scan.unreadable;
