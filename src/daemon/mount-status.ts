@@ -57,10 +57,14 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
 }
 
 /** Status with the path checked now: a serving mount whose FIFO or directory vanished is reported paused. */
-export async function checkedMountStatus(entry: Entry, audit: AuditLog, uid: number): Promise<MountStatus> {
+export async function checkedMountStatus(
+  entry: Entry,
+  { audit, uid }: { readonly audit: AuditLog; readonly uid: number },
+): Promise<MountStatus> {
   const status = mountStatus(entry, audit);
   if (entry.mount.state === 'serving') {
-    // A directory that became writable by other users: the healer pauses the mount within seconds; say so now.
+    // A directory that became writable by other users (SHARED_DIRECTORY): the healer pauses the mount within
+    // seconds (and a restored one starts paused); say so now.
     const { path, dir, allowSharedDir } = entry.mount.record;
     const shared = sharedDirectoryProblem(path, dir, uid, allowSharedDir === true);
     if (shared) return { ...status, state: 'paused', reason: shared };

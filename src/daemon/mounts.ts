@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
-import { EnvmountError } from '../core/errors.js';
+import { EnvmountError, errnoCode } from '../core/errors.js';
 import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../core/policy.js';
 import type { ValueSource } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
@@ -14,7 +14,6 @@ import type { ReaderGate } from './reader-gate.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
 import type { MountRecord, Registry } from './registry.js';
 import { renderEntry, type StoreEnvironments, takeEnvironmentTemplate } from './render-mount.js';
-import { assertPrivateDirectory } from './shared-dir.js';
 import { usesStoreName, validateOpReferences } from './template-references.js';
 import { type AddOptions, hasTemplateFile, mountSource, storeEnvironmentLabel } from './template-source.js';
 import { type LoadedTemplate, loadTemplate } from './templates.js';
@@ -66,9 +65,7 @@ export class MountService {
           await this.#start(entry);
         } catch (error) {
           const gone = !(await exists(record.dir));
-          // A directory other users can write pauses the mount until it is fixed (the healer resumes it).
-          const shared = (error as { code?: unknown }).code === 'SHARED_DIRECTORY';
-          entry.mount.state = gone || shared ? 'paused' : 'error';
+          entry.mount.state = gone || errnoCode(error) === 'SHARED_DIRECTORY' ? 'paused' : 'error';
           entry.mount.reason = gone ? directoryGoneReason(record.dir) : (error as Error).message;
           this.#deps.logger.warn({ path: record.path, err: error }, 'could not restore mount');
         }
@@ -88,14 +85,11 @@ export class MountService {
     const existing = this.#entries.get(path);
     if (existing) {
       existing.template = { entries };
-      if (allowSharedDir && !existing.mount.record.allowSharedDir) {
-        existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
-        await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format: existing.format });
-      }
+      if (allowSharedDir) existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
       if (policy.allow || policy.deny || policy.otherwise || policy.reset) await this.#changePolicy(existing, policy);
-      if (format && format !== existing.format) {
-        await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format });
-        existing.format = format;
+      if ((format && format !== existing.format) || allowSharedDir) {
+        existing.format = format ?? existing.format;
+        await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format: existing.format });
       }
       if (existing.mount.state === 'serving' && (await exists(path))) {
         this.#refresh(existing);
@@ -108,7 +102,6 @@ export class MountService {
     }
     const refusal = placementError(path, dir, await inspectPath(path, this.#deps.uid));
     if (refusal) throw refusal;
-    await assertPrivateDirectory(path, dir, this.#deps.uid, allowSharedDir === true);
     const record: MountRecord = {
       path,
       dir,
@@ -188,9 +181,7 @@ export class MountService {
   }
 
   async status(): Promise<MountStatus[]> {
-    return Promise.all(
-      [...this.#entries.values()].map((entry) => checkedMountStatus(entry, this.#deps.audit, this.#deps.uid)),
-    );
+    return Promise.all([...this.#entries.values()].map((entry) => checkedMountStatus(entry, this.#deps)));
   }
 
   /** Re-renders every mount (after the store changed). Returns how many mounts reference `name`, if given. */

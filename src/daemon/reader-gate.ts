@@ -6,11 +6,11 @@
  */
 import type { Logger } from 'pino';
 import { type Decision, decide, describeRule, type Policy, type ReaderFacts } from '../core/policy.js';
-import { finishTicket, type MountEvent, type Ticket, type TicketResult, ticketHolders } from '../native/index.js';
+import { type MountEvent, ticketHolders } from '../native/index.js';
 import type { Approvals } from './approvals.js';
-import { type AuditDecision, type AuditInput, type AuditLog, type AuditReader, auditReader } from './audit.js';
+import { type AuditDecision, type AuditLog, type AuditReader, auditReader } from './audit.js';
+import { type DecidedRead, DecidedReads } from './decided-reads.js';
 import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo } from './process-info.js';
-import { eventOutcome } from './read-outcome.js';
 
 export interface GatedMount {
   readonly path: string;
@@ -76,32 +76,17 @@ export function refusalText(mount: GatedMount, reader: ProcessInfo | undefined, 
 /** How long a reader's fd is looked for after its open() returned to the daemon's side. */
 const FD_WAIT_MS = 20;
 
-/** One decided read: the mount, the ticket, the served pipe's inode and the scan's unreadable count. */
-interface DecidedRead {
-  readonly mount: GatedMount;
-  readonly ticket: Ticket;
-  readonly inode: number;
-  readonly unreadable: number;
-}
-
 export type Verdict =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly decision: AuditDecision; readonly why: string; readonly fix: string };
 
-/** A decided read whose write a native thread finishes: audited when its final event comes (`finished`). */
-interface PendingRead {
-  readonly mount: GatedMount;
-  readonly input: Omit<AuditInput, 'outcome'>;
-  readonly refused: boolean;
-}
-
 export class ReaderGate {
   readonly #deps: GateDeps;
-  /** By mount path and the served pipe's inode (unique per read: every read gets a fresh FIFO). */
-  readonly #pending = new Map<string, PendingRead>();
+  readonly #reads: DecidedReads;
 
   constructor(deps: GateDeps) {
     this.#deps = deps;
+    this.#reads = new DecidedReads(deps.audit);
   }
 
   async handle(mount: GatedMount, event: MountEvent): Promise<void> {
@@ -209,47 +194,12 @@ export class ReaderGate {
     return `\`envmount policy ${mount.dir} --allow ${basename(reader.exe)}\`, or approve its next read with \`envmount approve\``;
   }
 
-  /**
-   * The final event of a decided read whose write a native thread finished (drained, closed-early, timeout, error):
-   * its audit entry is recorded now, with the outcome. False when the event is not a decided read's.
-   */
+  /** The final event of a decided read a native thread finished: audited now. False when not a decided read's. */
   finished(path: string, event: MountEvent): boolean {
-    const key = `${path}\0${event.inode}`;
-    const pending = this.#pending.get(key);
-    if (!pending) return false;
-    this.#pending.delete(key);
-    const result = eventOutcome(event);
-    if (result.withheld) pending.mount.noteWithheld();
-    const shared = event.readers !== undefined ? { readers: event.readers, copies: event.copies ?? 0 } : {};
-    this.#deps.audit.record({
-      ...pending.input,
-      ...shared,
-      ...(pending.refused
-        ? { outcome: 'refused' }
-        : {
-            outcome: result.outcome,
-            reason: result.reason ?? pending.input.reason,
-            bytes: result.withheld ? 0 : event.bytes,
-          }),
-    });
-    return true;
+    return this.#reads.finished(path, event);
   }
 
-  /** Finishes the ticket and audits the read, now or (a writer thread finishes it) at its final event. */
-  #finish(read: DecidedRead, content: Buffer, readers: number, input: Omit<AuditInput, 'outcome'>, refused: boolean) {
-    const result: TicketResult = finishTicket(read.ticket, content, readers);
-    const full = read.unreadable > 0 ? { ...input, unreadable: read.unreadable } : input;
-    if (result.pending) {
-      this.#pending.set(`${read.mount.path}\0${read.inode}`, { mount: read.mount, input: full, refused });
-      return result;
-    }
-    const outcome = refused ? 'refused' : result.closedEarly ? 'partial' : result.code ? 'error' : 'whole';
-    const reason = !refused && result.closedEarly ? `the reader closed after ${result.bytes} bytes` : full.reason;
-    this.#deps.audit.record({ ...full, outcome, reason, bytes: refused ? 0 : result.bytes });
-    return result;
-  }
-
-  #serve(read: DecidedRead, reader: ProcessInfo, decision: AuditDecision, others: AuditReader[]): void {
+  #serve(read: DecidedRead<GatedMount>, reader: ProcessInfo, decision: AuditDecision, others: AuditReader[]): void {
     const content = read.mount.render();
     try {
       const input = {
@@ -260,14 +210,14 @@ export class ReaderGate {
         reader: auditReader(reader),
         others,
       };
-      this.#finish(read, content, others.length + 1, input, false);
+      this.#reads.finish(read, content, others.length + 1, input, false);
     } finally {
       content.fill(0);
     }
   }
 
   #refuse(
-    read: DecidedRead,
+    read: DecidedRead<GatedMount>,
     reader: ProcessInfo | undefined,
     decision: AuditDecision,
     why: string,
@@ -283,7 +233,7 @@ export class ReaderGate {
       reader: reader ? auditReader(reader) : undefined,
       others,
     };
-    const result = this.#finish(read, refusalText(mount, reader, why, fix), others.length + 1, input, true);
+    const result = this.#reads.finish(read, refusalText(mount, reader, why, fix), others.length + 1, input, true);
     this.#deps.logger.info(
       { path: mount.path, pid: reader?.pid, exe: reader?.exe, decision, bytes: result.bytes },
       'read refused',
