@@ -85,7 +85,7 @@ typedef struct {
   int tasks;      /* /proc/PID/task of the process being scanned */
   int unreadable; /* processes of this user whose fd table we could not read (non-dumpable): unknown */
   long tid;        /* the thread whose own fd table is being scanned, 0 for the leader's */
-  off_t leader_fds; /* the leader's count of open fds (the size procfs gives its fd directory), -1 unknown */
+  off_t leader_fds; /* the leader's count of open fds (the size procfs gives its fd directory); -1 unknown, -2 not yet */
   uid_t euid;
 } scan_t;
 
@@ -133,6 +133,11 @@ static void check_task(const char *name, void *ctx) {
   /* kcmp refused (EPERM: a process we may not compare; ENOSYS): the table's size (the count of open fds, which
    * procfs gives as the directory's size) against the leader's tells most tables apart without reading them. */
   struct stat fds;
+  if (same < 0 && s->leader_fds == -2) {
+    char leader[48];
+    snprintf(leader, sizeof leader, "%d/fd", s->pid);
+    s->leader_fds = fstatat(s->proc, leader, &fds, 0) == 0 ? fds.st_size : -1;
+  }
   if (same < 0 && s->leader_fds >= 0 && fstatat(s->tasks, path, &fds, 0) == 0 && fds.st_size == s->leader_fds) return;
   s->tid = tid;
   if (scan_fds(s, s->tasks, path) != 0 && errno == EACCES) s->unreadable++;
@@ -162,9 +167,7 @@ static void check_process(const char *name, void *ctx) {
     return;
   }
   if (task.st_nlink <= 3) return; /* one thread: its table is the leader's */
-  struct stat fds;
-  snprintf(path, sizeof path, "%ld/fd", pid);
-  s->leader_fds = fstatat(s->proc, path, &fds, 0) == 0 ? fds.st_size : -1;
+  s->leader_fds = -2; /* looked up if kcmp is refused */
   snprintf(path, sizeof path, "%ld/task", pid);
   s->tasks = openat(s->proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (s->tasks < 0) return;

@@ -80,19 +80,6 @@ static void next_temp(mount_t *m) {
   snprintf(m->temp_now, m->temp_size, "%s-%016llx", m->temp, (unsigned long long)r);
 }
 
-/* pin_times through an O_PATH handle (never a name someone else could exchange). */
-static void pin_handle_times(const mount_t *m, int handle) {
-#ifdef O_PATH
-  char proc[48];
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", handle);
-  struct timespec times[2] = {{0, UTIME_NOW}, m->mtime};
-  utimensat(AT_FDCWD, proc, times, 0);
-#else
-  pin_times(m, m->temp_now);
-  (void)handle;
-#endif
-}
-
 static void restore_inode(mount_t *m, uint64_t inode) {
   pthread_mutex_lock(&m->lock);
   m->inode = inode;
@@ -128,7 +115,9 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
     fd = -1;
     emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
   }
-  pin_handle_times(m, fd);
+  /* By name (cheaper than through /proc): if the name was exchanged since the check, this touches someone else's
+   * pipe's times at most, and only where we may (never content). */
+  pin_times(m, m->temp_now);
   /* The new inode is recorded before it reaches the path: the watcher's look at the rename then finds what it
    * expects, and a read wakes nothing in JS. Put back if the exchange fails. */
   pthread_mutex_lock(&m->lock);
