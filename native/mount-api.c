@@ -48,20 +48,23 @@ static mount_t *mount_call(napi_env env, napi_callback_info info, size_t want, n
   return get_mount(env, argv[0]);
 }
 
-/* mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide): handle. The path must already hold a FIFO
- * of this user. The first content and mode are given here so that a reader already waiting on a reclaimed FIFO is
+/* mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide, strictDir): handle. The path must already
+ * hold a FIFO of this user. tempPath is the prefix of the rotation names (a random suffix is added to each).
+ * strictDir: look() reports the directory when other users can write it. The first content and mode are given here so that a reader already waiting on a reclaimed FIFO is
  * handled as the policy says from the first byte. */
 napi_value em_mount_start(napi_env env, napi_callback_info info) {
-  size_t argc = 6, len = 0;
-  bool decide = false;
-  napi_value argv[6], name, handle;
+  size_t argc = 7, len = 0;
+  bool decide = false, strict_dir = true;
+  napi_value argv[7], name, handle;
   void *data = NULL;
   bool is_buffer = false;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   napi_valuetype cb_type;
   int32_t timeout;
-  if (argc < 6) return throw_arg(env, "mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide) takes six arguments");
+  if (argc < 7)
+    return throw_arg(env, "mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide, strictDir) takes seven arguments");
   if (napi_get_value_bool(env, argv[5], &decide) != napi_ok) return throw_arg(env, "decide must be a boolean");
+  if (napi_get_value_bool(env, argv[6], &strict_dir) != napi_ok) return throw_arg(env, "strictDir must be a boolean");
   if (napi_is_buffer(env, argv[4], &is_buffer) != napi_ok || !is_buffer) return throw_arg(env, "content must be a Buffer");
   NAPI_OK(napi_get_buffer_info(env, argv[4], &data, &len));
   if (napi_get_value_int32(env, argv[2], &timeout) != napi_ok || timeout < 1)
@@ -73,10 +76,14 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
   m->wait_fd = m->cancel_fd = m->dir_fd = -1;
   m->write_timeout_ms = timeout;
   m->decide = decide;
+  m->strict_dir = strict_dir;
   pthread_mutex_init(&m->lock, NULL);
   m->path = arg_string(env, argv[0], "path");
   m->temp = m->path ? arg_string(env, argv[1], "tempPath") : NULL;
-  if (m->temp == NULL) {
+  m->temp_size = m->temp ? strlen(m->temp) + 18 : 0;
+  m->temp_now = m->temp ? calloc(1, m->temp_size) : NULL;
+  if (m->temp_now == NULL) {
+    if (m->temp != NULL) throw_errno(env, ENOMEM, "calloc", NULL);
     free_mount(m);
     return NULL;
   }

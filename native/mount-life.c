@@ -34,6 +34,7 @@ void free_mount(mount_t *m) {
   pthread_mutex_destroy(&m->lock);
   free(m->path);
   free(m->temp);
+  free(m->temp_now);
   free(m);
 }
 

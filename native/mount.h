@@ -22,7 +22,10 @@ typedef struct mount {
   pthread_t thread; /* joinable; joined on the JS thread once it stopped (thread_live 0 after) */
   int thread_live;
   char *path;
-  char *temp; /* the rotation name beside the path; used by this mount's thread alone */
+  char *temp;      /* the prefix of the rotation names beside the path */
+  char *temp_now;  /* this rotation's name: the prefix and a random suffix; this mount's thread alone */
+  size_t temp_size;
+  int strict_dir;  /* 1: look() reports a directory other users can write (LOOK_SHARED_DIR) */
   /* An O_PATH handle on the directory and the file's name in it: the healer's look resolves one name, not the whole
    * path (several times cheaper on overlay filesystems). Used by the JS thread and the watcher (until the mount
    * thread unwatches); closed on the JS thread as soon as the thread has stopped (mount_stopped). -1 where
@@ -70,4 +73,10 @@ int handle_stat(int handle, const char *path, struct stat *st);
 void pin_times(const mount_t *m, const char *path);
 int rotate(mount_t *m, const struct stat *served, int *exchanged);
 int rotation_check(mount_t *m, const struct stat *served, int next);
+int is_own_fifo(const struct stat *st);
+int dir_is_shared(const struct stat *st);
+
+/* look()'s codes; see mountsLook. */
+enum { LOOK_SAME, LOOK_ABSENT, LOOK_OTHER_FIFO, LOOK_FOREIGN_FIFO, LOOK_REGULAR, LOOK_SYMLINK, LOOK_DIRECTORY, LOOK_OTHER,
+       LOOK_SHARED_DIR };
 #endif

@@ -16,7 +16,7 @@
 #include "errors.h"
 
 static const char *EV_NAMES[] = {"served",    "closed-early", "timeout", "error",
-                                 "displaced", "stopped",      "reader",  "drained", "look"};
+                                 "displaced", "stopped",      "reader",  "drained", "look", "foreign"};
 static const char *MODE_NAMES[] = {"r", "w", "rw"};
 
 napi_value ticket_external(napi_env env, ticket_t *ticket);
@@ -61,7 +61,7 @@ void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall,
           double micros) {
   event_t *ev = calloc(1, sizeof *ev);
   if (ev == NULL) return;
-  *ev = (event_t){type, err, syscall, bytes, inode, micros, NULL, 0, NULL, 0};
+  *ev = (event_t){type, err, syscall, bytes, inode, micros, NULL, 0, NULL, 0, 0};
   emit_event(tsfn, ev);
 }
 
@@ -86,7 +86,12 @@ void call_js(napi_env env, napi_value callback, void *context, void *data) {
     set_number(env, obj, "bytes", (double)ev->bytes);
     set_number(env, obj, "inode", (double)ev->inode);
     set_number(env, obj, "micros", ev->micros);
-    if (ev->copies > 0) set_number(env, obj, "copies", ev->copies);
+    if (ev->readers > 0) {
+      set_number(env, obj, "copies", ev->copies);
+      set_number(env, obj, "readers", ev->readers);
+    } else if (ev->copies > 0) {
+      set_number(env, obj, "copies", ev->copies);
+    }
     if (ev->err != 0) {
       set_string(env, obj, "code", errno_name(ev->err));
       set_string(env, obj, "syscall", ev->syscall);
@@ -170,22 +175,27 @@ static void *slow_main(void *arg) {
     off += (size_t)n;
   }
   free_secret(s->buf, s->len, s->locked);
-  writer_done(s->tsfn, s->fd, s->probe_fd, err, s->done_type, s->already + off, s->inode, &s->start, 0);
+  writer_done(s->tsfn, s->fd, s->probe_fd, err, s->done_type, s->already + off, s->inode, &s->start, 0, 0);
   free(s);
   return NULL;
 }
 
 void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, int done_type, uint64_t bytes,
-                 uint64_t inode, const struct timespec *start, int copies) {
+                 uint64_t inode, const struct timespec *start, int copies, int readers) {
   close(fd);
   if (probe_fd >= 0) {
     release_late_readers(probe_fd, NULL);
     close(probe_fd);
   }
-  int type = err == 0 ? done_type : err == EPIPE ? EV_CLOSED_EARLY : err == ETIMEDOUT ? EV_TIMEOUT : EV_ERROR;
+  /* EMSGSIZE: copies withheld from a shared pipe (share.c); reported as done, with the code. */
+  int type = err == 0 || err == EMSGSIZE ? done_type
+             : err == EPIPE             ? EV_CLOSED_EARLY
+             : err == ETIMEDOUT         ? EV_TIMEOUT
+                                        : EV_ERROR;
   event_t *ev = calloc(1, sizeof *ev);
   if (ev != NULL) {
-    *ev = (event_t){type, err == EPIPE ? 0 : err, "write", bytes, inode, micros_since(start), NULL, 0, NULL, copies};
+    *ev = (event_t){type, err == EPIPE ? 0 : err, "write", bytes, inode, micros_since(start), NULL, 0, NULL, copies,
+                    readers};
     emit_event(tsfn, ev);
   }
   napi_release_threadsafe_function(tsfn, napi_tsfn_release);

@@ -9,7 +9,9 @@
 #include "holders.h"
 #include "lifetime.h" /* spawn_thread, life_cancel_fd */
 
-enum { EV_SERVED, EV_CLOSED_EARLY, EV_TIMEOUT, EV_ERROR, EV_DISPLACED, EV_STOPPED, EV_READER, EV_DRAINED, EV_LOOK };
+enum { EV_SERVED, EV_CLOSED_EARLY, EV_TIMEOUT, EV_ERROR, EV_DISPLACED, EV_STOPPED, EV_READER, EV_DRAINED, EV_LOOK,
+       /* a rotation name held something not ours after mkfifo: never opened for writing, another name tried */
+       EV_FOREIGN };
 
 typedef struct ticket ticket_t;
 
@@ -24,6 +26,7 @@ typedef struct {
   int nholders;
   ticket_t *ticket; /* EV_READER: handed to JS as an external */
   int copies;       /* served by share_spawn: how many readers got a copy of their own */
+  int readers;      /* served by share_spawn: how many readers it saw on the pipe (the rest got nothing) */
 } event_t;
 
 void wipe(void *p, size_t n);
@@ -59,7 +62,7 @@ int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_f
 /* The end of a writer thread: closes the pipe and the probe (releasing late readers), reports the outcome
  * (`done_type`, or what `err` says) and releases the thread's hold on `tsfn`. */
 void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, int done_type, uint64_t bytes,
-                 uint64_t inode, const struct timespec *start, int copies);
+                 uint64_t inode, const struct timespec *start, int copies, int readers);
 
 /* Several readers share the pipe `wfd` (inode dev/ino): a thread hands each its own copy of the bytes (share.c), at
  * most `max_copies` (0: no cap), closes wfd and probe_fd, and reports `done_type` with `copies`. Returns 0, or an

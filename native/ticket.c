@@ -159,8 +159,9 @@ static napi_value holders_array(napi_env env, const holder_t *holders, int n) {
   return list;
 }
 
-/* ticketHolders(ticket): who holds the ticket's pipe now (a confirming scan before the decision is acted on: a
- * second reader released on the same pipe may install its fd after the first scan). */
+/* ticketHolders(ticket): { holders, unreadable }: who holds the ticket's pipe now (a confirming scan before the
+ * decision is acted on: a second reader released on the same pipe may install its fd after the first scan), and
+ * how many processes of this user could not be scanned. */
 napi_value em_ticket_holders(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -173,9 +174,16 @@ napi_value em_ticket_holders(napi_env env, napi_callback_info info) {
   ticket_t *t = data;
   if (t->done) return throw_errno(env, EINVAL, "ticketHolders", NULL);
   holder_t holders[HOLDERS_MAX];
-  int n = fifo_holders(t->dev, (ino_t)t->inode, getpid(), holders, HOLDERS_MAX);
+  int unreadable = 0;
+  int n = fifo_holders_ex(t->dev, (ino_t)t->inode, getpid(), holders, HOLDERS_MAX, &unreadable);
   if (n < 0) return throw_errno(env, errno, "fifo_holders", NULL);
-  return holders_array(env, holders, n);
+  napi_value result, list = holders_array(env, holders, n), count;
+  if (list == NULL) return NULL;
+  NAPI_OK(napi_create_object(env, &result));
+  napi_set_named_property(env, result, "holders", list);
+  napi_create_int32(env, unreadable, &count);
+  napi_set_named_property(env, result, "unreadable", count);
+  return result;
 }
 
 /* fifoHolders(path): [{ pid, fd, mode }] of every other process holding the FIFO at path open. */

@@ -3,11 +3,12 @@
  * not tracked by git, ignored by git) and the 1Password source, and prints the fix for each problem. Exit 1 when
  * there is one. Names and paths only: it never opens a mount (that would be a read).
  */
-import { lstat, readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { lstat, readFile, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { OnePasswordStatus } from '../control/protocol.js';
 import { errnoCode, isEnvmountError } from '../core/errors.js';
 import type { ServiceState } from '../core/service-units.js';
+import { isSharedDirectory, sharedDirectoryReason } from '../core/shared-directory.js';
 import type { CliContext, CommandOutput } from './context.js';
 import { daemonView, lingerNote, restartCommand } from './service-commands.js';
 
@@ -85,9 +86,11 @@ async function serviceFindings(
 }
 
 /** Mount paths and project directories: from the daemon, or from its registry when it is down. */
-async function mountsFromRegistry(file: string): Promise<Array<{ path: string; dir: string }>> {
+type DoctorMount = { path: string; dir: string; allowSharedDir?: boolean };
+
+async function mountsFromRegistry(file: string): Promise<DoctorMount[]> {
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as { mounts?: Array<{ path: string; dir: string }> };
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as { mounts?: DoctorMount[] };
     return parsed.mounts ?? [];
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
@@ -99,8 +102,22 @@ async function git(ctx: CliContext, dir: string, args: string[]): Promise<number
   return (await ctx.exec('git', ['-C', dir, ...args], { cwd: dir })).code;
 }
 
-async function checkMount(ctx: CliContext, m: { path: string; dir: string }, up: boolean, uid: number) {
+/** StrictModes: the mount's directory must not be writable by other users (unless it opted in). */
+async function checkDirectory(m: DoctorMount, uid: number): Promise<Finding | undefined> {
+  const info = await stat(dirname(m.path)).catch(() => undefined);
+  if (!info || m.allowSharedDir || !isSharedDirectory(info, uid)) return undefined;
+  const reason = sharedDirectoryReason(m.path, dirname(m.path), m.dir, info, uid);
+  return problem(
+    m.path,
+    `paused: ${reason}`,
+    `\`chmod go-w ${dirname(m.path)}\` (or \`envmount add ${m.dir} --allow-shared-dir\`)`,
+  );
+}
+
+async function checkMount(ctx: CliContext, m: DoctorMount, up: boolean, uid: number) {
   const findings: Finding[] = [];
+  const shared = await checkDirectory(m, uid);
+  if (shared) findings.push(shared);
   const st = await lstat(m.path).catch((error: unknown) => {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;

@@ -67,7 +67,8 @@ export async function main(
       .description("mount the project's .env (rendered from .env.op or .env.tpl)")
       .option('--path <file>', 'mount at this path instead of DIR/.env')
       .option('--environment <id>', 'serve the variables of a 1Password Environment instead of a template')
-      .option('--format <format>', 'what readers get: dotenv (default), json, shell (export lines) or yaml'),
+      .option('--format <format>', 'what readers get: dotenv (default), json, shell (export lines) or yaml')
+      .option('--allow-shared-dir', 'serve even though other users can write the directory (they could swap the pipe)'),
     `let these readers have the values (--allow any: every reader). ${RULES_HELP}`,
     'what readers no rule matches get (default: ask)',
   ).action(
@@ -78,6 +79,7 @@ export async function main(
           path?: string;
           environment?: string;
           format?: string;
+          allowSharedDir?: boolean;
           allow?: string[];
           deny?: string[];
           otherwise?: string;
@@ -85,6 +87,7 @@ export async function main(
       ) =>
         add(ctx, dir, {
           ...(o.path ? { path: o.path } : {}),
+          ...(o.allowSharedDir ? { allowSharedDir: true } : {}),
           ...(o.environment ? { environment: o.environment } : {}),
           ...(o.format ? { format: o.format } : {}),
           ...policyParams(o),

@@ -139,9 +139,12 @@ export function deny(ctx: CliContext, idText: string): Promise<CommandOutput> {
 function formatEntry(e: LogEntry): string {
   const who = e.reader
     ? `pid ${e.reader.pid} ${visible(e.reader.exe)} (${commandLine(e.reader.argv, 300)})`
-    : 'reader not identified (policy any)';
+    : e.decision === 'served'
+      ? 'reader not identified (policy any)'
+      : 'reader not identified';
   const others = e.others.length ? ` +${e.others.length} more on the same pipe` : '';
-  return `${e.time}  ${e.decision.padEnd(12)} ${e.mount}  ${who}${others}  ${e.bytes} bytes${e.reason ? `  (${e.reason})` : ''}`;
+  const outcome = e.outcome ? ` ${e.outcome}` : '';
+  return `${e.time}  ${e.decision.padEnd(12)} ${e.mount}  ${who}${others}  ${e.bytes} bytes${outcome}${e.reason ? `  (${e.reason})` : ''}`;
 }
 
 export async function log(

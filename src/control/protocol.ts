@@ -28,6 +28,7 @@ export const paramSchemas = {
       environment: environmentId.optional(),
       format: z.enum(FORMATS).optional(),
       storeEnvironment: z.string().min(1).max(100).optional(),
+      allowSharedDir: z.boolean().optional(),
       ...policyOptions,
     })
     .strict(),
@@ -126,6 +127,8 @@ export interface MountInfo {
   /** The environment the mount serves instead of a template file, if any. */
   readonly storeEnvironment: string | undefined;
   readonly onePasswordEnvironment: string | undefined;
+  /** Added with --allow-shared-dir: serves even though other users can write its directory. */
+  readonly allowSharedDir?: boolean;
 }
 
 export interface VariableProblem {
@@ -155,6 +158,8 @@ export interface MountStatus extends MountInfo {
   readonly otherwise: 'allow' | 'ask' | 'deny';
   /** Reads where several processes held one pipe (see `envmount log`). */
   readonly collisions: number;
+  /** Shared pipes whose readers read in pieces smaller than the content: nothing written to them (fail closed). */
+  readonly withheld?: number;
   readonly lastReaders: readonly { time: string; decision: string; pid?: number; exe?: string }[];
   /** Whether the mount needs 1Password (its `op://` values go stale with the cache). */
   readonly usesOnePassword: boolean;
@@ -187,6 +192,8 @@ export interface LogEntry {
   readonly time: string;
   readonly mount: string;
   readonly decision: string;
+  /** What the read came to: whole, partial, timeout, empty, refused or error (absent: `envmount run`). */
+  readonly outcome?: string;
   readonly reason: string | undefined;
   readonly bytes: number;
   readonly reader: { pid: number; exe: string; argv: readonly string[]; cwd: string } | undefined;

@@ -8,6 +8,7 @@ import type { MountEvent } from '../native/index.js';
 import type { VariableProblem } from '../secrets/resolve.js';
 import { Mount } from './mount.js';
 import type { MountServiceDeps } from './mounts.js';
+import { auditUndecidedRead } from './read-outcome.js';
 import type { GatedMount } from './reader-gate.js';
 import type { MountRecord } from './registry.js';
 import { hasTemplateFile } from './template-source.js';
@@ -23,6 +24,8 @@ export interface Entry {
   policy: Policy;
   format: Format;
   collisions: number;
+  /** Shared pipes whose readers read in pieces: nothing written (native/share.c). */
+  withheld: number;
   template: LoadedTemplate;
   problems: VariableProblem[];
   unrepresentable: readonly string[];
@@ -52,6 +55,9 @@ function gated(entry: Entry, render: EntryCallbacks['render']): GatedMount {
     noteCollision: () => {
       entry.collisions++;
     },
+    noteWithheld: () => {
+      entry.withheld++;
+    },
   };
 }
 
@@ -63,12 +69,18 @@ export function createEntry(
 ): Entry {
   const { audit, gate, logger } = deps;
   const hooks = {
-    onServed: (event: MountEvent) => {
+    // The end of every read: a decided read's is audited by the gate, a policy `any` read's here.
+    onOutcome: (event: MountEvent) => {
+      if (gate.finished(record.path, event)) return;
+      if (auditUndecidedRead(audit, record.path, event).withheld) entry.withheld++;
+    },
+    onForeign: () => {
       audit.record({
         mount: record.path,
-        decision: 'served',
-        reason: undefined,
-        bytes: event.bytes,
+        decision: 'foreign',
+        outcome: 'refused',
+        reason: 'a rotation found a pipe another user put at its name; nothing was written to it',
+        bytes: 0,
         reader: undefined,
         others: [],
       });
@@ -93,6 +105,7 @@ export function createEntry(
     policy: record.policy ?? DEFAULT_POLICY,
     format: record.format ?? 'dotenv',
     collisions: 0,
+    withheld: 0,
     template,
     problems: [],
     unrepresentable: [],
