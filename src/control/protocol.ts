@@ -4,7 +4,7 @@
  * one reply: `run`'s, to a peer the reader policy allowed (the MCP front end never sends `run`).
  */
 import { z } from 'zod';
-import { FORMATS, type Format } from '../core/render-formats.js';
+import { FORMATS } from '../core/render-formats.js';
 
 export const PROTOCOL_VERSION = 1;
 export const MAX_REQUEST_BYTES = 1024 * 1024;
