@@ -18,6 +18,7 @@ napi_value em_watch_available(napi_env env, napi_callback_info info);
 napi_value em_ticket_finish(napi_env env, napi_callback_info info);
 napi_value em_fifo_holders(napi_env env, napi_callback_info info);
 napi_value em_ticket_holders(napi_env env, napi_callback_info info);
+napi_value em_mounts_set_private_group(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -37,6 +38,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fifoHolders", NULL, em_fifo_holders, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ticketHolders", NULL, em_ticket_holders, NULL, NULL, NULL, napi_enumerable, NULL},
       {"notify", NULL, em_notify, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mountsSetPrivateGroup", NULL, em_mounts_set_private_group, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   /* The owner of every native lifetime when this environment ends (lifetime.c). */

@@ -240,3 +240,15 @@ napi_value em_mount_locked(napi_env env, napi_callback_info info) {
   return result;
 }
 
+
+/* mountsSetPrivateGroup(gid): the group whose write bit on a mount directory is no other user's (-1: none). */
+napi_value em_mounts_set_private_group(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t gid;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int64(env, argv[0], &gid) != napi_ok || gid < -1 || gid > 0xFFFFFFFELL)
+    return throw_arg(env, "mountsSetPrivateGroup(gid) takes a group id or -1");
+  private_gid = (long)gid;
+  return NULL;
+}

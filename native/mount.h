@@ -75,6 +75,8 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged);
 int rotation_check(mount_t *m, const struct stat *served, int next);
 int is_own_fifo(const struct stat *st);
 int dir_is_shared(const struct stat *st);
+/* The user's private group, or -1 (rotate.c); set by mountsSetPrivateGroup. */
+extern long private_gid;
 
 /* look()'s codes; see mountsLook. */
 enum { LOOK_SAME, LOOK_ABSENT, LOOK_OTHER_FIFO, LOOK_FOREIGN_FIFO, LOOK_REGULAR, LOOK_SYMLINK, LOOK_DIRECTORY, LOOK_OTHER,

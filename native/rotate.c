@@ -57,13 +57,21 @@ int is_own_fifo(const struct stat *st) {
   return S_ISFIFO(st->st_mode) && st->st_uid == geteuid() && st->st_nlink == 1;
 }
 
+/* The user's private group (a group of this user alone: Debian's, Ubuntu's and Fedora's user private groups, where
+ * umask 002 makes every project directory group-writable), or -1. Set once by JS at daemon start
+ * (src/core/shared-directory.ts decides it), read by every mount thread afterwards. */
+long private_gid = -1;
+
 /* Whether a mount directory can be written by another user: owned by someone other than us or root, or writable by
- * group or others without the sticky bit (with it, nobody but us can rename or remove our entries). Such a user
- * could exchange the pipe under a rotation. */
+ * others, or by a group other than the user's private group, without the sticky bit (with it, nobody but us can
+ * rename or remove our entries). Such a user could exchange the pipe under a rotation. */
 int dir_is_shared(const struct stat *st) {
   if (st->st_uid != geteuid() && st->st_uid != 0) return 1;
-  return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st->st_mode & S_ISVTX) == 0;
+  if ((st->st_mode & S_ISVTX) != 0) return 0;
+  if ((st->st_mode & S_IWOTH) != 0) return 1;
+  return (st->st_mode & S_IWGRP) != 0 && (private_gid < 0 || st->st_gid != (gid_t)private_gid);
 }
+
 
 /* A fresh rotation name: the mount's prefix and 16 random hex digits (getrandom), so that nobody can put a file of
  * their own at it before mkfifo, nor exchange it without first listing the directory. */

@@ -4,11 +4,12 @@
  * there is one. Names and paths only: it never opens a mount (that would be a read).
  */
 import { lstat, readFile, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { OnePasswordStatus } from '../control/protocol.js';
 import { errnoCode, isEnvmountError } from '../core/errors.js';
 import type { ServiceState } from '../core/service-units.js';
-import { isSharedDirectory, sharedDirectoryReason } from '../core/shared-directory.js';
+import { isSharedDirectory, privateGroupOf, sharedDirectoryReason } from '../core/shared-directory.js';
 import type { CliContext, CommandOutput } from './context.js';
 import { daemonView, lingerNote, restartCommand } from './service-commands.js';
 
@@ -102,10 +103,16 @@ async function git(ctx: CliContext, dir: string, args: string[]): Promise<number
   return (await ctx.exec('git', ['-C', dir, ...args], { cwd: dir })).code;
 }
 
+/** The user's private group, whose write bit on a directory is no other user's (core/shared-directory.ts). */
+async function privateGroup(): Promise<number> {
+  const read = (file: string) => readFile(file, 'utf8').catch(() => '');
+  return privateGroupOf(userInfo(), await read('/etc/group'), await read('/etc/passwd'));
+}
+
 /** StrictModes: the mount's directory must not be writable by other users (unless it opted in). */
 async function checkDirectory(m: DoctorMount, uid: number): Promise<Finding | undefined> {
   const info = await stat(dirname(m.path)).catch(() => undefined);
-  if (!info || m.allowSharedDir || !isSharedDirectory(info, uid)) return undefined;
+  if (!info || m.allowSharedDir || !isSharedDirectory(info, uid, await privateGroup())) return undefined;
   const reason = sharedDirectoryReason(m.path, dirname(m.path), m.dir, info, uid);
   return problem(
     m.path,

@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import type { DaemonStatus, Params } from '../control/protocol.js';
 import { type ControlServer, type Peer, startControlServer } from '../control/server.js';
 import { ensurePrivateDir } from '../io/atomic-write.js';
-import { type Hardening, watchAvailable } from '../native/index.js';
+import { type Hardening, setPrivateGroup, watchAvailable } from '../native/index.js';
 import { EmbeddedStore } from '../secrets/store.js';
 import { loadStoreKey } from '../secrets/store-key.js';
 import { valueSource } from '../secrets/value-source.js';
@@ -24,6 +24,7 @@ import { OnePassword, type ProviderFactory } from './onepassword.js';
 import { ReaderGate } from './reader-gate.js';
 import { Registry } from './registry.js';
 import { runValues } from './run-values.js';
+import { userPrivateGroup } from './shared-dir.js';
 import { ValueWaiters } from './value-waiters.js';
 
 export interface DaemonDeps {
@@ -75,6 +76,8 @@ export class Daemon {
   static async start(deps: DaemonDeps): Promise<Daemon> {
     const { config, logger } = deps;
     const hardening = deps.harden();
+    // Before any mount thread starts: they apply the same StrictModes rule as JS (core/shared-directory.ts).
+    setPrivateGroup(userPrivateGroup());
     const startedAt = new Date();
     for (const dir of [config.paths.configDir, config.paths.stateDir, config.paths.dataDir]) {
       await ensurePrivateDir(dir);

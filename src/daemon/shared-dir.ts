@@ -4,17 +4,39 @@
  * directory, the mount thread never writes to a pipe it did not make (native/rotate.c checks each rotation through
  * the descriptor).
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
-import { isSharedDirectory, sharedDirectoryReason } from '../core/shared-directory.js';
+import { isSharedDirectory, privateGroupOf, sharedDirectoryReason } from '../core/shared-directory.js';
+
+// Owned here: the user's private group, read from /etc once (the daemon hands it to the mount threads at start).
+let privateGid: number | undefined;
+
+/** The daemon user's private group (core/shared-directory.ts), or -1. Read once; /etc files missing: -1. */
+export function userPrivateGroup(): number {
+  if (privateGid === undefined) {
+    const read = (file: string) => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const user = userInfo();
+    privateGid = privateGroupOf(user, read('/etc/group'), read('/etc/passwd'));
+  }
+  return privateGid;
+}
 
 /** The reason a mount at `path` may not serve now, or undefined (opted in, or a directory only we can write). */
 export function sharedDirectoryProblem(path: string, dir: string, uid: number, allowed: boolean): string | undefined {
   if (allowed) return undefined;
   const info = statSync(dirname(path), { throwIfNoEntry: false });
-  return info && isSharedDirectory(info, uid) ? sharedDirectoryReason(path, dirname(path), dir, info, uid) : undefined;
+  return info && isSharedDirectory(info, uid, userPrivateGroup())
+    ? sharedDirectoryReason(path, dirname(path), dir, info, uid)
+    : undefined;
 }
 
 /** Throws SHARED_DIRECTORY when other users can write the mount's directory and the mount did not opt in. */
@@ -24,7 +46,7 @@ export async function assertPrivateDirectory(path: string, dir: string, uid: num
     if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
     throw error;
   });
-  if (info && isSharedDirectory(info, uid)) {
+  if (info && isSharedDirectory(info, uid, userPrivateGroup())) {
     const reason = sharedDirectoryReason(path, dirname(path), dir, info, uid);
     throw new EnvmountError('SHARED_DIRECTORY', `Cannot mount "${path}": ${reason}`);
   }

@@ -101,6 +101,7 @@ interface Addon {
   fifoHolders(path: string): FifoHolder[];
   ticketHolders(ticket: Ticket): HolderScan;
   notify(socket: string, message: string): void;
+  mountsSetPrivateGroup(gid: number): void;
 }
 
 const require = createRequire(import.meta.url);
@@ -210,6 +211,11 @@ export function finishTicket(ticket: Ticket, content: Buffer, readers = 1): Tick
 /** Every other process holding the FIFO at `path` open, from /proc (Linux) or libproc (macOS). */
 export function fifoHolders(path: string): FifoHolder[] {
   return addon.fifoHolders(path);
+}
+
+/** The user's private group (or -1): its write bit on a mount directory is no other user's (native/rotate.c). */
+export function setPrivateGroup(gid: number): void {
+  addon.mountsSetPrivateGroup(gid);
 }
 
 /** Who holds a waiting reader's pipe now (threads with an fd table of their own included): the confirming scan

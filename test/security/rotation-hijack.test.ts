@@ -5,7 +5,7 @@
  * whose directory becomes so, and, where the user opted in, never write a byte to a pipe it did not make.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, run, TestDaemon, track, waitFor } from '../helpers/daemon.js';
@@ -52,6 +52,8 @@ describe('a directory other users can write', () => {
   it('pauses a mount whose directory becomes so, in status and doctor, and resumes once fixed', async () => {
     const dir = daemon.project('later', 'TOKEN=envmount://TOKEN\n');
     expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    // Group `users` (gid 100) is not a private group of this user: its other members could write here.
+    chownSync(dir, 0, 100);
     chmodSync(dir, 0o775);
     const paused = await waitFor(async () => {
       const s = await statusOf(dir);
