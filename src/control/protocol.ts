@@ -195,6 +195,8 @@ export interface DaemonStatus {
   /** The 1Password source and its cache, when one is configured (`envmount login`). */
   readonly onePassword: OnePasswordStatus | undefined;
   readonly storeLocked: boolean;
+  /** Requests waiting for a store value to be set (`envmount mcp`'s request_variable). */
+  readonly valueRequests: number;
 }
 
 export interface OnePasswordStatus {

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { errnoCode } from '../core/errors.js';
 import type { ProcessInfo } from './process-info.js';
 
-export type AuditDecision = 'served' | 'allowed' | 'denied' | 'timed-out' | 'unidentified' | 'collision';
+/** `cancelled`: the read waited for an answer and the daemon stopped or the mount went away first. */
+export type AuditDecision = 'served' | 'allowed' | 'denied' | 'timed-out' | 'cancelled' | 'unidentified' | 'collision';
 
 export interface AuditReader {
   readonly pid: number;

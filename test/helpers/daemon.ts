@@ -219,7 +219,7 @@ export function node(script: string, options: RunOptions = {}): Promise<RunResul
  * Resolves once the process is blocked in open() on a FIFO, waiting for a writer (the kernel's wait_for_partner).
  * Polls /proc in 5 ms steps for at most `timeoutMs`; rejects if the process never gets there.
  */
-export async function blockedInFifoOpen(pid: number, timeoutMs = 5000): Promise<void> {
+export async function blockedInFifoOpen(pid: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let wchan = '';
