@@ -59,7 +59,7 @@ describe('bad input', () => {
     const result = await daemon.cli(['add', dir, '--allow', 'any']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `Cannot mount "${join(dir, '.env')}": a regular file is there. Run \`envmount import ${dir}\` to move its values in.`,
+      `Cannot mount "${join(dir, '.env')}": a regular file is there. Run \`envmount import ${dir} --merge\` to move its values into the store`,
     );
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe('PLAIN=keep me\n');
   });
