@@ -25,8 +25,12 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
   expect((await d.cli(['set', 'TOKEN'], { input: 'crash-value-1' })).code).toBe(0);
   const dirs = ['a', 'b', 'c'].map((name) => d.project(name, 'TOKEN=envmount://TOKEN\n'));
   for (const dir of dirs) expect((await d.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
-  // With a daemon running, cleanup leaves everything alone.
-  expect((await cleanup(d)).code).toBe(0);
+  // With a daemon running, cleanup leaves everything alone, and says so in a sentence.
+  const idle = await cleanup(d);
+  expect(idle.code).toBe(0);
+  expect(idle.stdout).toBe(
+    `envmountd is running (it answers on ${d.socketPath}): its pipes are its own; nothing was cleaned.\n`,
+  );
   for (const dir of dirs) expect(statSync(join(dir, '.env')).isFIFO()).toBe(true);
 
   await d.stop('SIGKILL');
@@ -34,7 +38,11 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
   const readers = [0, 0, 1, 1, 2].map((i) => startReader('cat', [join(dirs[i] ?? '', '.env')]));
   for (const reader of readers) await blockedInFifoOpen(reader.child.pid ?? 0);
 
-  expect((await cleanup(d)).code).toBe(0);
+  const cleaned = await cleanup(d);
+  expect(cleaned.code).toBe(0);
+  expect(cleaned.stdout).toBe(
+    'Removed 3 pipes left by a stopped envmountd (readers waiting on 3 were let go with a comment line); `envmountd start` puts the mounts back.\n',
+  );
   const outputs = await Promise.all(readers.map((r) => r.done));
   // Readers queued on one pipe share it: one of them gets the comment, the others end with nothing. None hangs.
   for (const i of [0, 1, 2]) {
@@ -43,6 +51,11 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
   }
   for (const output of outputs) expect(output).not.toContain('crash-value-1');
   for (const dir of dirs) expect(readdirSync(dir).sort()).toEqual(['.env.op']);
+  expect(JSON.parse((await run(DAEMON, ['cleanup', '--json'], { env: d.env })).stdout)).toEqual({
+    daemonRunning: false,
+    removed: 0,
+    released: 0,
+  });
   // A new reader fails at once instead of hanging.
   const late = await run('cat', [join(dirs[0] ?? '', '.env')], { timeoutMs: 5000 });
   expect(late.stderr).toContain('No such file or directory');
