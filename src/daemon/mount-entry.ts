@@ -20,6 +20,8 @@ export interface Entry {
   unwatch: () => void;
   /** Watches the template again (after its directory came back). */
   rewatch: () => void;
+  /** Settles once the template watch sees changes (see TemplateWatch.ready). */
+  watching: Promise<void>;
   policy: Policy;
   format: Format;
   collisions: number;
@@ -87,8 +89,12 @@ export function createEntry(
     unwatch: () => undefined,
     rewatch: () => {
       entry.unwatch();
-      if (hasTemplateFile(record)) entry.unwatch = watchTemplate(record.template, callbacks.templateChanged);
+      if (!hasTemplateFile(record)) return;
+      const watch = watchTemplate(record.template, callbacks.templateChanged);
+      entry.unwatch = watch.stop;
+      entry.watching = watch.ready;
     },
+    watching: Promise.resolve(),
     policy: record.policy ?? DEFAULT_POLICY,
     format: record.format ?? 'dotenv',
     collisions: 0,

@@ -117,6 +117,8 @@ export class MountService {
       await this.#syncReferences();
       await this.#start(entry);
       await this.#deps.registry.put(record);
+      // An edit of the template right after `add` returns is noticed.
+      await entry.watching;
     } catch (error) {
       this.#entries.delete(path);
       entry.unwatch();

@@ -232,8 +232,11 @@ export async function blockedInFifoOpen(pid: number, timeoutMs = 20_000): Promis
   }
 }
 
-/** Resolves with the first truthy value of `probe`, checked every 20 ms for at most `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+/**
+ * Resolves with the first truthy value of `probe`, checked every 20 ms. `timeoutMs` only guards against a hang (a
+ * busy machine may take seconds per CLI call): it is no deadline of the thing awaited, which no test asserts.
+ */
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
