@@ -116,14 +116,18 @@ describe('one whole copy per reader', () => {
 
   it('counts every read in status', async () => {
     const app = async () =>
-      (JSON.parse((await daemon.cli(['--json', 'status'])).stdout).mounts as Array<{ path: string }>).find(
-        (m) => m.path === envPath,
-      ) as { reads: number; state: string };
-    const before = (await app()).reads;
+      (
+        JSON.parse((await daemon.cli(['--json', 'status'])).stdout).mounts as Array<{
+          path: string;
+          reads: number;
+          state: string;
+        }>
+      ).find((m) => m.path === envPath);
+    const before = (await app())?.reads ?? -1;
     await run('cat', [envPath]);
     await run('cat', [envPath]);
     const after = await app();
-    expect(after.reads).toBe(before + 2);
-    expect(after.state).toBe('serving');
+    expect(after?.reads).toBe(before + 2);
+    expect(after?.state).toBe('serving');
   });
 });
