@@ -1,5 +1,7 @@
-// The cold path: from spawning envmountd (one mount in its registry) to the first byte a reader gets, and from a
-// template edit to the first reader that sees it.
+// The cold path: from spawning envmountd (one mount in its registry) to the first byte a reader gets, from a
+// template edit to the first reader that sees it, and crash recovery: from spawning a new daemon after a kill -9 to
+// the end of a read that was waiting on the pipe the dead one left.
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,7 +36,21 @@ export async function coldPath({ rounds }) {
       while (!readFileSync(env, 'utf8').includes(`MARK='${i}'`)) await sleep(1);
       edit.push(performance.now() - t0);
     }
+    const crash = [];
+    for (let i = 0; i < rounds; i++) {
+      await sandbox.stop('SIGKILL');
+      const reader = spawn('cat', [env], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const served = new Promise((done) => reader.once('exit', () => done(performance.now())));
+      // Waiting in open() on the pipe left behind (the kernel's wait_for_partner).
+      while (readFileSync(`/proc/${reader.pid}/wchan`, 'utf8') !== 'wait_for_partner') await sleep(1);
+      const t0 = performance.now();
+      const started = sandbox.restart();
+      crash.push((await served) - t0);
+      await started;
+    }
+
     return {
+      crash_to_waiting_reader_served_ms: Math.round(median(crash)),
       start_to_first_byte_ms: Math.round(median(firstByte)),
       template_edit_to_reader_ms: Math.round(median(edit)),
       rounds,

@@ -128,7 +128,7 @@ function table(r) {
   rows.push(
     '',
     `Sequential reads of a 4 KiB mount: ${tp.sequential_reads_s}/s (C floor: ${tp.floor_sequential_reads_s}/s); 8 readers on 8 mounts at once: ${tp.eight_readers_eight_mounts_reads_s}/s in all.`,
-    `Cold path: \`envmountd start\` to the first byte served ${r.cold.start_to_first_byte_ms} ms; a template edit reaches the next reader in ${r.cold.template_edit_to_reader_ms} ms.`,
+    `Cold path: \`envmountd start\` to the first byte served ${r.cold.start_to_first_byte_ms} ms; a template edit reaches the next reader in ${r.cold.template_edit_to_reader_ms} ms; after a kill -9, a reader waiting on the pipe is served ${r.cold.crash_to_waiting_reader_served_ms} ms after the next daemon was spawned.`,
     `Masking (\`envmount run\`, ${r.masking.secrets} values): ${r.masking.with_values_mb_s} MB/s with a value every 200 lines, ${r.masking.without_values_mb_s} MB/s with none.`,
     `Resident memory per mount (1000 vs 1 mount): ${r.per_mount_kib} KiB.`,
     '',

@@ -25,8 +25,12 @@ function envmount(args, input) {
 console.log(`envmount demo in ${sandbox.tmp}`);
 try {
   console.log('\n$ envmountd start &        # started (in a real setup: a systemd user unit or launchd agent)');
-  envmount(['set', 'DATABASE_URL'], 'postgres://app:s3cr3t "demo"@localhost/app');
-  writeFileSync(join(project, '.env.op'), 'DATABASE_URL=envmount://DATABASE_URL\nLOG_LEVEL=debug\n');
+  const value = 'postgres://app:s3cr3t "demo"@localhost/app';
+  console.log(`\n$ envmount set DATABASE_URL        # typed at a hidden prompt; here, from stdin`);
+  process.stdout.write(sandbox.envmount(['set', 'DATABASE_URL'], value, project).stdout);
+  const template = 'DATABASE_URL=envmount://DATABASE_URL\nLOG_LEVEL=debug\n';
+  console.log(`\n$ printf '${template.replaceAll('\n', '\\n')}' > .env.op`);
+  writeFileSync(join(project, '.env.op'), template);
   show('cat .env.op', 'cat', ['.env.op']);
   envmount(['add', '.', '--allow', 'any']);
   show('ls -l .env', 'ls', ['-l', '.env']);
@@ -40,6 +44,7 @@ try {
 } finally {
   await sandbox.stop();
   console.log('\n$ kill %envmountd          # a clean stop removes the pipe: readers get ENOENT, never a hang');
+  console.log('\n$ ls -la');
   spawnSync('ls', ['-la', project], { stdio: 'inherit' });
   sandbox.remove();
 }

@@ -62,8 +62,9 @@ export async function startSandbox(prefix) {
     get pid() {
       return daemon.child.pid;
     },
-    async stop() {
-      daemon.child.kill('SIGTERM');
+    /** Stops the daemon: SIGTERM (a clean stop), or SIGKILL to play a crash (its pipes stay). */
+    async stop(signal = 'SIGTERM') {
+      daemon.child.kill(signal);
       await daemon.exited;
     },
     /** Starts the daemon again (after `stop`) with the same directories. */

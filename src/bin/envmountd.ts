@@ -1,12 +1,15 @@
 #!/usr/bin/env -S node --
 /**
  * The `envmountd` entry point: `envmountd start` runs the daemon in the foreground (what systemd or launchd runs),
- * JSON logs on stderr, clean stop on SIGTERM/SIGINT. The one place the daemon's dependencies are wired.
+ * clean stop on SIGTERM/SIGINT; `envmountd cleanup` releases what a dead daemon left. The one place the daemon's
+ * dependencies are wired. Logs go to stderr: sentences on a terminal, JSON lines otherwise (the journal), or as
+ * `--log-format` says. Exit codes: see EXIT.
  */
-import { Command } from 'commander';
-import { pino } from 'pino';
+import { Command, CommanderError, Option } from 'commander';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import { loadConfig } from '../config/config.js';
 import { isEnvmountError } from '../core/errors.js';
+import { humanLogLine } from '../core/log-line.js';
 import { cleanupAfterStop } from '../daemon/cleanup.js';
 import { Daemon } from '../daemon/daemon.js';
 import { socketPeer } from '../daemon/peer.js';
@@ -14,25 +17,47 @@ import { harden, notifyServiceManager, scrubEnvironment } from '../native/index.
 import { providerFactory } from './providers.js';
 import { VERSION } from './version.js';
 
-async function start(): Promise<void> {
-  const config = loadConfig(process.env);
-  // The token moves into memory and out of the environment: nothing this process starts inherits it, and
-  // /proc/PID/environ no longer shows it (the process is non-dumpable besides).
-  const serviceAccountToken = process.env.OP_SERVICE_ACCOUNT_TOKEN || undefined;
-  delete process.env.OP_SERVICE_ACCOUNT_TOKEN;
-  scrubEnvironment('OP_SERVICE_ACCOUNT_TOKEN');
-  const logger = pino(
+/** 3 is not used: `envmount` exits 3 for "the daemon is not running". */
+const EXIT = { ok: 0, failure: 1, usage: 2, alreadyRunning: 4 } as const;
+
+type LogFormat = 'pretty' | 'json';
+
+function destination(format: LogFormat): DestinationStream {
+  if (format === 'json') return pino.destination({ dest: 2, sync: true });
+  return {
+    write: (line: string) => {
+      try {
+        process.stderr.write(humanLogLine(JSON.parse(line) as Record<string, unknown>));
+      } catch {
+        process.stderr.write(line);
+      }
+    },
+  };
+}
+
+function makeLogger(format: LogFormat, level: string): Logger {
+  return pino(
     {
       name: 'envmountd',
-      level: config.logLevel,
+      level,
       // A second guard: values never reach a log call in the first place.
       redact: {
         paths: ['value', 'valueBase64', '*.value', '*.valueBase64', 'params', 'content'],
         censor: '[redacted]',
       },
     },
-    pino.destination({ dest: 2, sync: true }),
+    destination(format),
   );
+}
+
+async function start(format: LogFormat): Promise<void> {
+  const config = loadConfig(process.env);
+  // The token moves into memory and out of the environment: nothing this process starts inherits it, and
+  // /proc/PID/environ no longer shows it (the process is non-dumpable besides).
+  const serviceAccountToken = process.env.OP_SERVICE_ACCOUNT_TOKEN || undefined;
+  delete process.env.OP_SERVICE_ACCOUNT_TOKEN;
+  scrubEnvironment('OP_SERVICE_ACCOUNT_TOKEN');
+  const logger = makeLogger(format, config.logLevel);
   // systemd (Type=notify) counts the unit started when READY=1 comes, sent once the socket answers; children
   // (op, the approval dialog) must not inherit the socket.
   const notifySocket = process.env.NOTIFY_SOCKET || undefined;
@@ -60,7 +85,7 @@ async function start(): Promise<void> {
     });
   } catch (error) {
     logger.fatal({ code: isEnvmountError(error) ? error.code : undefined }, (error as Error).message);
-    process.exitCode = isEnvmountError(error) && error.code === 'ALREADY_RUNNING' ? 3 : 1;
+    process.exitCode = isEnvmountError(error) && error.code === 'ALREADY_RUNNING' ? EXIT.alreadyRunning : EXIT.failure;
     return;
   }
   tellServiceManager('READY=1');
@@ -68,15 +93,15 @@ async function start(): Promise<void> {
   const shutdown = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
       logger.warn({ signal }, 'second signal: exiting without a clean stop');
-      process.exit(1);
+      process.exit(EXIT.failure);
     }
     logger.info({ signal }, 'stopping');
     tellServiceManager('STOPPING=1');
     daemon.stop().then(
-      () => process.exit(0),
+      () => process.exit(EXIT.ok),
       (error: unknown) => {
         logger.error({ err: error }, 'stop failed');
-        process.exit(1);
+        process.exit(EXIT.failure);
       },
     );
   };
@@ -85,22 +110,67 @@ async function start(): Promise<void> {
   process.on('SIGHUP', shutdown);
 }
 
-const program = new Command('envmountd').description('the envmount daemon').version(VERSION, '-V, --version');
-program.command('start').description('run the daemon in the foreground').action(start);
+async function cleanup(format: LogFormat, options: { unlessRestarting?: boolean; json?: boolean }): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = makeLogger(format, config.logLevel);
+  const print = (data: object, text: string) =>
+    process.stdout.write(options.json ? `${JSON.stringify(data)}\n` : `${text}\n`);
+  // A failed run is restarted (Restart=on-failure) within RestartSec, and the next daemon serves every reader
+  // waiting on the pipes; releasing them now would hand them an empty file. If systemd gives up instead, the
+  // unit fails and OnFailure= runs a plain cleanup.
+  if (options.unlessRestarting && config.serviceResult && config.serviceResult !== 'success') {
+    logger.info({ result: config.serviceResult }, 'the daemon failed and is restarted: pipes left for it');
+    print(
+      { restarting: true, result: config.serviceResult },
+      `envmountd failed (${config.serviceResult}) and is being restarted: its pipes are left for it.`,
+    );
+    return;
+  }
+  const result = await cleanupAfterStop(config.paths, process.getuid?.() ?? 0, logger);
+  const pipes = `${result.removed} pipe${result.removed === 1 ? '' : 's'}`;
+  const released =
+    result.released === 0
+      ? 'no reader was waiting'
+      : `readers waiting on ${result.released} were let go with a comment line`;
+  print(
+    result,
+    result.daemonRunning
+      ? `envmountd is running (it answers on ${config.paths.socketPath}): its pipes are its own; nothing was cleaned.`
+      : result.removed === 0
+        ? 'Nothing to clean: no pipe of a stopped envmountd is left.'
+        : `Removed ${pipes} left by a stopped envmountd (${released}); \`envmountd start\` puts the mounts back.`,
+  );
+}
+
+const program = new Command('envmountd')
+  .description('the envmount daemon')
+  .version(VERSION, '-V, --version')
+  .addOption(
+    new Option(
+      '--log-format <format>',
+      'pretty (sentences; the default on a terminal) or json (the default otherwise)',
+    ).choices(['pretty', 'json']),
+  )
+  .addHelpText(
+    'after',
+    `\nExit codes: ${EXIT.ok} stopped cleanly (or cleanup done), ${EXIT.failure} failed, ${EXIT.usage} usage, ${EXIT.alreadyRunning} another envmountd already runs for this user.`,
+  )
+  .exitOverride();
+const format = (): LogFormat =>
+  program.opts<{ logFormat?: LogFormat }>().logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json');
+program
+  .command('start')
+  .description('run the daemon in the foreground')
+  .action(() => start(format()));
 program
   .command('cleanup')
   .description('after a stop or a crash: let waiting readers go and remove the pipes (systemd ExecStopPost)')
   .option('--unless-restarting', 'do nothing when systemd says the daemon failed ($SERVICE_RESULT): it restarts it')
-  .action(async (options: { unlessRestarting?: boolean }) => {
-    const config = loadConfig(process.env);
-    const logger = pino({ name: 'envmountd', level: config.logLevel }, pino.destination({ dest: 2, sync: true }));
-    // A failed run is restarted (Restart=on-failure) within RestartSec, and the next daemon serves every reader
-    // waiting on the pipes; releasing them now would hand them an empty file. If systemd gives up instead, the
-    // unit fails and OnFailure= runs a plain cleanup.
-    if (options.unlessRestarting && config.serviceResult && config.serviceResult !== 'success') {
-      logger.info({ result: config.serviceResult }, 'the daemon failed and is restarted: pipes left for it');
-      return;
-    }
-    await cleanupAfterStop(config.paths, process.getuid?.() ?? 0, logger);
-  });
-await program.parseAsync(process.argv);
+  .option('--json', 'print the result as JSON')
+  .action((options: { unlessRestarting?: boolean; json?: boolean }) => cleanup(format(), options));
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+}

@@ -1,7 +1,7 @@
 /**
  * `envmount doctor`: checks the daemon, the service, every mount on disk (a pipe, ours, 0600, not a regular file,
- * not tracked by git, ignored by git) and the 1Password source, and prints the fix for each problem. Exit 1 when
- * there is one. Names and paths only: it never opens a mount (that would be a read).
+ * not left behind by a dead daemon, not tracked by git; a regular file there: ignored by git) and the 1Password
+ * source, and prints the fix for each problem. Exit 1 when there is one. Names and paths only: it never opens a mount (that would be a read).
  */
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -140,7 +140,7 @@ async function checkMount(ctx: CliContext, m: DoctorMount, up: boolean, uid: num
       problem(
         m.path,
         'a regular file is there: whatever it holds is on disk in plaintext',
-        `\`envmount import ${m.dir}\` moves its values into the store and mounts the pipe in its place`,
+        `\`envmount import ${m.dir} --merge\` moves its values into the store, adds their references to the template and mounts the pipe in its place`,
       ),
     );
   } else if (!st.isFIFO()) {
@@ -159,13 +159,22 @@ async function checkMount(ctx: CliContext, m: DoctorMount, up: boolean, uid: num
       );
     else if ((st.mode & 0o777) !== 0o600)
       findings.push(problem(m.path, `the pipe has mode ${mode}: other users may open it`, `\`chmod 600 ${m.path}\``));
+    else if (!up)
+      findings.push(
+        problem(
+          m.path,
+          'a pipe left by a daemon that is not running: a program that reads it waits until envmountd is back',
+          '`envmountd start` serves it again; or `envmountd cleanup` lets waiting readers go (with a comment line) and removes the pipes until the next start',
+        ),
+      );
     else findings.push(ok(m.path, 'a pipe, yours, mode 0600'));
   }
   const name = basename(m.path);
   const inRepo = await git(ctx, m.dir, ['rev-parse', '--is-inside-work-tree']);
   if (inRepo === 127) findings.push(ok(m.path, 'git is not installed: tracking not checked'));
   if (inRepo !== 0) return findings;
-  if ((await git(ctx, m.dir, ['ls-files', '--error-unmatch', '--', name])) === 0) {
+  const tracked = (await git(ctx, m.dir, ['ls-files', '--error-unmatch', '--', name])) === 0;
+  if (tracked) {
     findings.push(
       problem(
         m.path,
@@ -174,7 +183,10 @@ async function checkMount(ctx: CliContext, m: DoctorMount, up: boolean, uid: num
       ),
     );
   }
-  if ((await git(ctx, m.dir, ['check-ignore', '-q', '--no-index', '--', name])) !== 0) {
+  // git skips named pipes (`git add .` stages nothing there): only a regular file at the path can be staged.
+  if (!st?.isFile()) {
+    if (!tracked) findings.push(ok(m.path, 'not tracked by git, and `git add .` leaves a named pipe out'));
+  } else if ((await git(ctx, m.dir, ['check-ignore', '-q', '--no-index', '--', name])) !== 0) {
     findings.push(
       problem(m.path, 'not ignored by git: `git add .` would stage it', `\`echo ${name} >> ${m.dir}/.gitignore\``),
     );

@@ -3,6 +3,11 @@
 import type { DaemonStatus, MountInfo, MountStatus, OnePasswordStatus } from '../control/protocol.js';
 import { MIN_MASKED_LENGTH } from '../core/masker.js';
 
+/** "1 value", "2 values": a count with its noun, singular or plural. */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
 function ago(iso: string | undefined, now: number): string {
   if (!iso) return 'never';
   const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
@@ -13,7 +18,7 @@ function ago(iso: string | undefined, now: number): string {
 
 export function formatMountList(mounts: readonly MountInfo[]): string {
   if (mounts.length === 0) return 'No mounts. Add one with `envmount add DIR`.';
-  return mounts.map((m) => `${m.state.padEnd(9)} ${m.path}  (${m.variables.length} variables)`).join('\n');
+  return mounts.map((m) => `${m.state.padEnd(9)} ${m.path}  (${count(m.variables.length, 'variable')})`).join('\n');
 }
 
 export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatus, now = Date.now()): string {
@@ -29,7 +34,7 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
   }
   if (m.collisions > 0) {
     lines.push(
-      `  warning:   ${m.collisions} reads where several processes opened the file at once and shared one pipe; use \`envmount run\` or a mount per consumer (--path)`,
+      `  warning:   ${count(m.collisions, 'read')} where several processes opened the file at once and shared one pipe; use \`envmount run\` or a mount per consumer (--path)`,
     );
   }
   if ((m.withheld ?? 0) > 0) {
@@ -63,7 +68,7 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
 
 export function formatOnePassword(p: OnePasswordStatus, now = Date.now()): string {
   const lines = [
-    `  1Password: ${p.provider}: ${p.state}, ${p.references} references, last success ${ago(p.lastSuccessAt, now)}`,
+    `  1Password: ${p.provider}: ${p.state}, ${count(p.references, 'reference')}, last success ${ago(p.lastSuccessAt, now)}`,
   ];
   if (p.lastError) lines.push(`             last error: ${p.lastError}${p.fix ? ` (${p.fix})` : ''}`);
   if (p.state === 'stale') lines.push('             serving the last good values until the grace period ends');
@@ -76,7 +81,10 @@ export function formatDaemon(d: DaemonStatus): string {
     `envmountd ${d.version}, pid ${d.pid}, up ${Math.round(d.uptimeMs / 1000)}s`,
     `  socket:    ${d.socket}`,
     `  process:   ${hardening}`,
-    `  store:     ${d.storeNames} values${d.storeLocked ? ' (locked: run `envmount unlock`)' : ''}`,
+    `  store:     ${count(d.storeNames, 'value')}${d.storeLocked ? ' (locked: run `envmount unlock`)' : ''}`,
+    ...(d.valueRequests > 0
+      ? [`  requests:  ${count(d.valueRequests, 'request')} waiting for a value (\`envmount set ENV/NAME\`)`]
+      : []),
     d.onePassword ? formatOnePassword(d.onePassword) : '  1Password: not configured (`envmount login`)',
   ].join('\n');
 }

@@ -3,8 +3,9 @@
  * prints (stdout: data; stderr: diagnostics) and decides the exit code.
  */
 import type { Writable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
+import { Argument, Command, CommanderError } from 'commander';
 import { isEnvmountError } from '../core/errors.js';
+import { completionScript, SHELLS } from './completion.js';
 import type { CliContext, CommandOutput } from './context.js';
 import { connectOrExplain } from './daemon-down.js';
 import { doctor } from './doctor.js';
@@ -127,7 +128,7 @@ export async function main(
     .option('--limit <n>', 'how many recent reads (default 50)')
     .action(
       run((dir: string | undefined, o: { follow?: boolean; limit?: string }) =>
-        log(ctx, dir, { ...o, json: program.opts<{ json?: boolean }>().json ?? false }),
+        log(ctx, dir, { ...o, json: wantsJson() }),
       ),
     );
   program
@@ -147,7 +148,12 @@ export async function main(
     .description('store a value (hidden prompt, or stdin when not a terminal; never argv)')
     .option('--raw', 'keep stdin byte-exact (do not drop one trailing newline)')
     .option('--allow-empty', 'store an empty value')
-    .action(run((name: string, o: { raw?: boolean; allowEmpty?: boolean }) => set(ctx, name, o)));
+    .allowExcessArguments()
+    .action(
+      run((name: string, o: { raw?: boolean; allowEmpty?: boolean }, command: Command) =>
+        set(ctx, name, { ...o, extra: command.args.slice(1).length }),
+      ),
+    );
   program
     .command('unset <name>')
     .description('remove a value from the store')
@@ -179,12 +185,21 @@ export async function main(
     program
       .command('import [dir]')
       .description('move a plaintext .env into the store and mount it in its place')
-      .option('--prefix <name>', 'store the values as PREFIX/KEY (default: the directory name)'),
+      .option('--prefix <name>', 'store the values as PREFIX/KEY (default: the directory name)')
+      .option('--merge', 'with a template already there: add the references to it (a name in both stops it)'),
     'who may read the new mount (as for add)',
     'what readers no rule matches get (default: ask)',
   ).action(
-    run((dir: string | undefined, o: { prefix?: string; allow?: string[]; deny?: string[]; otherwise?: string }) =>
-      importEnv(ctx, dir, { ...(o.prefix ? { prefix: o.prefix } : {}), ...policyParams(o) }),
+    run(
+      (
+        dir: string | undefined,
+        o: { prefix?: string; merge?: boolean; allow?: string[]; deny?: string[]; otherwise?: string },
+      ) =>
+        importEnv(ctx, dir, {
+          ...(o.prefix ? { prefix: o.prefix } : {}),
+          ...(o.merge ? { merge: true } : {}),
+          ...policyParams(o),
+        }),
     ),
   );
 
@@ -234,6 +249,26 @@ export async function main(
     .passThroughOptions()
     .action(run((command: string[], o: RunOptions) => runCommand(ctx, command, o)));
 
+  program
+    .command('completion')
+    .addArgument(new Argument('<shell>').choices(SHELLS))
+    .description('print the completion script for bash, zsh or fish (`source <(envmount completion bash)`)')
+    .action(
+      run(async (shell: string) => {
+        const script = completionScript(program, shell);
+        return { data: { shell, script }, text: script };
+      }),
+    );
+
+  // `--json` after the command too (`envmount status --json`): every command takes it.
+  const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
+  for (const command of everyCommand(program).slice(1)) command.option('--json', 'print data as JSON');
+  let jsonAfter = false;
+  program.hook('preAction', (_program, action) => {
+    jsonAfter = action.opts<{ json?: boolean }>().json === true;
+  });
+  const wantsJson = () => program.opts<{ json?: boolean }>().json === true || jsonAfter;
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
@@ -256,7 +291,7 @@ export async function main(
     return EXIT.usage;
   }
   if (output.exitCode !== undefined) return output.exitCode;
-  const json = program.opts<{ json?: boolean }>().json;
+  const json = wantsJson();
   io.stdout.write(json ? `${JSON.stringify(output.data, null, 2)}\n` : `${output.text}\n`);
   return output.failed ? EXIT.failure : EXIT.ok;
 }

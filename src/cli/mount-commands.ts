@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { EnvmountError } from '../core/errors.js';
 import { FORMATS, type Format } from '../core/render-formats.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
-import { formatDaemon, formatMountList, formatMountStatus } from './format.js';
+import { count, formatDaemon, formatMountList, formatMountStatus } from './format.js';
 import type { policyParams } from './policy-commands.js';
 
 type PolicyParams = ReturnType<typeof policyParams>;
@@ -55,15 +55,16 @@ export function status(ctx: CliContext): Promise<CommandOutput> {
 export function importEnv(
   ctx: CliContext,
   dir: string | undefined,
-  options: { prefix?: string } & PolicyParams,
+  options: { prefix?: string; merge?: boolean } & PolicyParams,
 ): Promise<CommandOutput> {
   return withClient(ctx, async (client) => {
     const params = { dir: resolve(ctx.cwd, dir ?? '.'), ...options };
     const result = await client.request('import', params);
     const names = result.names.map((n) => `  envmount://${n}`).join('\n');
+    const wrote = result.merged ? `Added their references to ${result.template}` : `Wrote ${result.template}`;
     return {
       data: result,
-      text: `Imported ${result.names.length} variables into the store:\n${names}\nWrote ${result.template}; ${result.path} is now a mount.`,
+      text: `Imported ${count(result.names.length, 'variable')} into the store:\n${names}\n${wrote}; ${result.path} is now a mount (the plaintext file was overwritten and removed).`,
     };
   });
 }

@@ -2,12 +2,20 @@
 import { EnvmountError } from '../core/errors.js';
 import { storeNameProblem } from '../core/reference.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
+import { count } from './format.js';
 
 export async function set(
   ctx: CliContext,
   name: string,
-  options: { raw?: boolean; allowEmpty?: boolean },
+  options: { raw?: boolean; allowEmpty?: boolean; extra?: number },
 ): Promise<CommandOutput> {
+  if (options.extra) {
+    // `envmount set NAME VALUE`: the value is already in the shell's history and in `ps`; say where it belongs.
+    throw new EnvmountError(
+      'USAGE',
+      `envmount set takes the value from a hidden prompt or from stdin, never from the command line (there it stays in your shell history and shows in \`ps\`). Run \`envmount set ${name}\` and type it, or pipe it in: \`printf %s "$VALUE" | envmount set ${name}\`.`,
+    );
+  }
   const problem = storeNameProblem(name);
   if (problem) throw new EnvmountError('USAGE', `Cannot set ${problem}.`);
   const client = await ctx.connect();
@@ -21,7 +29,7 @@ export async function set(
       );
     }
     const result = await client.request('set', { name, valueBase64: value.toString('base64') });
-    const used = result.mounts === 1 ? '1 mount uses it' : `${result.mounts} mounts use it`;
+    const used = `${count(result.mounts, 'mount')} ${result.mounts === 1 ? 'uses' : 'use'} it`;
     return { data: result, text: `${result.created ? 'Stored' : 'Updated'} ${name} (envmount://${name}); ${used}.` };
   } finally {
     value?.fill(0);

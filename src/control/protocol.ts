@@ -68,7 +68,14 @@ export const paramSchemas = {
   refresh: z.object({ path: absolute.optional() }).strict(),
   lock: z.object({}).strict(),
   unlock: z.object({}).strict(),
-  import: z.object({ dir: absolute, prefix: z.string().min(1).max(100).optional(), ...policyOptions }).strict(),
+  import: z
+    .object({
+      dir: absolute,
+      prefix: z.string().min(1).max(100).optional(),
+      merge: z.boolean().optional(),
+      ...policyOptions,
+    })
+    .strict(),
   environments: z.object({}).strict(),
   environmentCreate: z.object({ name: z.string().min(1).max(100) }).strict(),
   environmentRename: z.object({ from: z.string().min(1).max(100), to: z.string().min(1).max(100) }).strict(),

@@ -100,6 +100,8 @@ export interface DaemonStatus {
   /** The 1Password source and its cache, when one is configured (`envmount login`). */
   readonly onePassword: OnePasswordStatus | undefined;
   readonly storeLocked: boolean;
+  /** Requests waiting for a store value to be set (`envmount mcp`'s request_variable). */
+  readonly valueRequests: number;
 }
 
 export interface OnePasswordStatus {
@@ -122,7 +124,7 @@ export interface Results {
   set: { name: string; created: boolean; mounts: number };
   unset: { name: string; removed: boolean };
   vars: { names: string[] };
-  import: { path: string; template: string; names: string[] };
+  import: { path: string; template: string; names: string[]; merged: boolean };
   policy: MountStatus;
   approvals: Approval[];
   approve: { id: number; mount: string; exe: string };

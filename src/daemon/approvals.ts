@@ -6,7 +6,8 @@
 import type { Approval } from '../control/protocol.js';
 import type { ProcessInfo } from './process-info.js';
 
-export type Answer = 'allow' | 'deny' | 'timeout';
+/** `stopped`: the daemon stopped before an answer came; `removed`: the mount was removed meanwhile. */
+export type Answer = 'allow' | 'deny' | 'timeout' | 'stopped' | 'removed';
 
 /** A read waiting for an answer, as `envmount approvals` shows it (the protocol's shape). */
 export type PendingApproval = Approval;
@@ -133,10 +134,14 @@ export class Approvals {
     return false;
   }
 
-  /** Ends every pending request of a mount (or all) as denied: the daemon is stopping or the mount goes away. */
+  /**
+   * Ends every pending request of a mount (`removed`: it goes away) or all of them (`stopped`: the daemon is
+   * stopping); the readers are refused, and told why.
+   */
   cancel(mount?: string): void {
     for (const waiting of [...this.#waiting.values()]) {
-      if (mount === undefined || waiting.request.mount === mount) waiting.answer('deny');
+      if (mount === undefined) waiting.answer('stopped');
+      else if (waiting.request.mount === mount) waiting.answer('removed');
     }
   }
 }

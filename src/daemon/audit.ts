@@ -7,9 +7,18 @@ import type { Logger } from 'pino';
 import { errnoCode } from '../core/errors.js';
 import type { ProcessInfo } from './process-info.js';
 
-/** Who decided: `served` (policy any, reader not identified), a decided read's verdict, or `foreign` (a rotation
- * found a pipe someone else put at its name: nothing was written to it). */
-export type AuditDecision = 'served' | 'allowed' | 'denied' | 'timed-out' | 'unidentified' | 'collision' | 'foreign';
+/** Who decided: `served` (policy any, reader not identified), a decided read's verdict, `cancelled` (the read
+ * waited for an answer and the daemon stopped or the mount went away first), or `foreign` (a rotation found a pipe
+ * someone else put at its name: nothing was written to it). */
+export type AuditDecision =
+  | 'served'
+  | 'allowed'
+  | 'denied'
+  | 'timed-out'
+  | 'cancelled'
+  | 'unidentified'
+  | 'collision'
+  | 'foreign';
 
 /**
  * What the open of the mount came to: the whole content read (`whole`), the reader closed after `bytes` (`partial`),

@@ -49,7 +49,7 @@ export async function cleanupAfterStop(
   logger: Logger,
 ): Promise<CleanupResult> {
   if (await probe(paths.socketPath)) {
-    logger.info('a daemon answers on the socket: its mounts are its own; nothing to clean');
+    logger.debug('a daemon answers on the socket: its mounts are its own; nothing to clean');
     return { daemonRunning: true, removed: 0, released: 0 };
   }
   const registry = await Registry.load(paths.registryFile);
@@ -67,6 +67,6 @@ export async function cleanupAfterStop(
       if (errnoCode(error) !== 'ENOENT') logger.warn({ path: record.path, err: error }, 'could not clean a mount');
     }
   }
-  logger.info({ removed, released }, 'cleaned up after the daemon');
+  logger.debug({ removed, released }, 'cleaned up after the daemon');
   return { daemonRunning: false, removed, released };
 }

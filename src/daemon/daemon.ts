@@ -153,6 +153,7 @@ export class Daemon {
         storeNames: openStore.names().length,
         onePassword: op.status(),
         storeLocked: openStore.locked,
+        valueRequests: waiters.count,
       });
       const lock = () => {
         op.cache?.lock();
@@ -195,7 +196,7 @@ export class Daemon {
         }),
       );
       logger.info(
-        { pid: deps.pid, socket: config.paths.socketPath, mounts: mounts.list().length, dumpable: hardening.dumpable },
+        { socket: config.paths.socketPath, mounts: mounts.list().length, dumpable: hardening.dumpable },
         'envmountd started',
       );
       return new Daemon(server, mounts, store, logger, approvals, audit, op, waiters);

@@ -154,7 +154,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       await deps.unlock();
       return { locked: false as const, onePassword: deps.onePassword.status() };
     },
-    import: (p) => importDotenv(p.dir, p.prefix, p, { store, mounts }),
+    import: (p) => importDotenv(p.dir, { prefix: p.prefix, merge: p.merge }, p, { store, mounts }),
     run: (p, peer) => deps.run(p, peer),
     ...deps.environments,
   };

@@ -3,7 +3,9 @@
  * steps, so that nothing is lost: store every value (one atomic write) -> write `.env.op` referencing them ->
  * rename a fresh FIFO over `.env` (the plaintext file leaves in the same atomic step) -> start the mount -> overwrite
  * the old file's bytes through a descriptor kept open. A failure before the rename leaves `.env` as it was and
- * undoes the store and template changes.
+ * undoes the store and template changes. With `--merge`, a template that is already there (`.env.op`, else
+ * `.env.tpl`) gets the new references appended instead; a name defined in both files stops it before anything
+ * changes.
  */
 import { lstat, rename, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -12,38 +14,51 @@ import { EnvmountError } from '../core/errors.js';
 import type { PolicyOptions } from '../core/policy.js';
 import { storeNameProblem } from '../core/reference.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { CLIENT_FILE_MAX_BYTES, openClientFile, readOpened } from '../io/client-file.js';
+import { CLIENT_FILE_MAX_BYTES, openClientFile, readClientFile, readOpened } from '../io/client-file.js';
 import { mkfifo } from '../native/index.js';
 import type { EmbeddedStore } from '../secrets/store.js';
 import type { MountService } from './mounts.js';
 import { exists } from './placement.js';
-import { TEMPLATE_NAMES } from './templates.js';
+import { readTemplate, TEMPLATE_NAMES } from './templates.js';
 
 export interface ImportResult {
   path: string;
   template: string;
   names: string[];
+  /** The references were added to a template that was already there (`--merge`). */
+  merged: boolean;
 }
 
 export async function importDotenv(
   dirInput: string,
-  prefixInput: string | undefined,
+  options: { readonly prefix?: string | undefined; readonly merge?: boolean | undefined },
   policy: PolicyOptions,
   deps: { store: EmbeddedStore; mounts: MountService },
 ): Promise<ImportResult> {
   const dir = resolve(dirInput);
   const path = join(dir, '.env');
+  const prefixInput = options.prefix;
   const info = await lstat(path).catch(() => undefined);
   if (!info?.isFile()) {
     throw new EnvmountError('NOT_FOUND', `Nothing to import: "${path}" is not a regular file.`);
   }
+  let existing: { path: string; text: string; keys: Set<string>; mode: number } | undefined;
   for (const name of TEMPLATE_NAMES) {
-    if (await exists(join(dir, name))) {
+    const candidate = join(dir, name);
+    if (!(await exists(candidate))) continue;
+    if (!options.merge) {
       throw new EnvmountError(
         'MOUNT_EXISTS',
-        `Cannot import "${path}": ${join(dir, name)} already exists. Merge the variables into it by hand, then run \`envmount add ${dir}\`.`,
+        `Cannot import "${path}": ${candidate} already exists. Run \`envmount import ${dir} --merge\` to move the values of .env into the store and add their references to ${name} (a name in both files stops it, and nothing changes), or move .env away and run \`envmount add ${dir}\` to serve ${name} alone.`,
       );
     }
+    // A template holds references, not values: its text may live in a string. Read as every client-named file is.
+    const keys = new Set((await readTemplate(candidate)).map((e) => e.key));
+    const read = await readClientFile(candidate, { follow: true });
+    if (!read.ok)
+      throw new EnvmountError('TEMPLATE_MISSING', `Cannot read the template "${candidate}": ${read.problem}.`);
+    existing = { path: candidate, text: read.data.toString('utf8'), keys, mode: (await lstat(candidate)).mode };
+    break;
   }
   const prefix = prefixInput ?? basename(dir).replace(/[^A-Za-z0-9_.-]/g, '_');
   // Kept open until the end: after the rename it is the only way to the old bytes, which are overwritten. Opened
@@ -58,7 +73,7 @@ export async function importDotenv(
     );
   }
   const original = opened.handle;
-  const template = join(dir, '.env.op');
+  const template = existing?.path ?? join(dir, '.env.op');
   let stored: string[] = [];
   let templateWritten = false;
   let renamed = false;
@@ -72,6 +87,13 @@ export async function importDotenv(
       throw new EnvmountError('NOT_FOUND', `Nothing to import: "${path}" has no KEY=value lines.`);
     const named = entries.map(({ key, value }) => ({ key, name: `${prefix}/${key}`, value }));
     try {
+      const both = named.filter(({ key }) => existing?.keys.has(key)).map(({ key }) => key);
+      if (existing && both.length > 0) {
+        throw new EnvmountError(
+          'MOUNT_EXISTS',
+          `Cannot merge "${path}" into ${existing.path}: ${both.join(', ')} ${both.length === 1 ? 'is' : 'are'} in both. Delete each from one of the two files (from .env to keep the template's line, from the template to import the value), then run \`envmount import ${dir} --merge\` again. Nothing was changed.`,
+        );
+      }
       for (const { name } of named) {
         const problem = storeNameProblem(name);
         if (problem) throw new EnvmountError('USAGE', `Cannot import: ${problem}. Pass --prefix NAME.`);
@@ -88,8 +110,15 @@ export async function importDotenv(
       for (const { value } of named) value.fill(0);
     }
     const lines = named.map(({ key, name }) => `${key}=envmount://${name}`);
-    const header = `# Imported from .env by envmount on ${new Date().toISOString()}. Values live in the envmount store.\n`;
-    await writeFileAtomic(template, `${header}${lines.join('\n')}\n`, 0o644);
+    const when = new Date().toISOString();
+    if (existing) {
+      const before = existing.text === '' || existing.text.endsWith('\n') ? existing.text : `${existing.text}\n`;
+      const header = `# Merged from .env by envmount on ${when}. Values live in the envmount store.\n`;
+      await writeFileAtomic(template, `${before}${header}${lines.join('\n')}\n`, existing.mode & 0o777);
+    } else {
+      const header = `# Imported from .env by envmount on ${when}. Values live in the envmount store.\n`;
+      await writeFileAtomic(template, `${header}${lines.join('\n')}\n`, 0o644);
+    }
     templateWritten = true;
     const swap = join(dir, '.env.envmount-import');
     await unlink(swap).catch(() => undefined);
@@ -108,10 +137,11 @@ export async function importDotenv(
     const zeros = Buffer.alloc(Math.min(info.size, 16 * 1024 * 1024));
     await original.write(zeros, 0, zeros.length, 0);
     await original.sync();
-    return { path, template, names: stored };
+    return { path, template, names: stored, merged: existing !== undefined };
   } catch (error) {
     if (!renamed) {
-      if (templateWritten) await unlink(template).catch(() => undefined);
+      if (templateWritten && existing) await writeFileAtomic(template, existing.text, existing.mode & 0o777);
+      else if (templateWritten) await unlink(template).catch(() => undefined);
       for (const name of stored) await deps.store.unset(name).catch(() => undefined);
     }
     throw error;

@@ -7,7 +7,7 @@ import type { Format } from '../core/render-formats.js';
 import type { MountEvent } from '../native/index.js';
 import type { VariableProblem } from '../secrets/resolve.js';
 import { Mount } from './mount.js';
-import type { MountServiceDeps } from './mounts.js';
+import type { MountServiceDeps } from './mount-deps.js';
 import { auditUndecidedRead } from './read-outcome.js';
 import type { GatedMount } from './reader-gate.js';
 import type { MountRecord } from './registry.js';
@@ -21,6 +21,8 @@ export interface Entry {
   unwatch: () => void;
   /** Watches the template again (after its directory came back). */
   rewatch: () => void;
+  /** Settles once the template watch sees changes (see TemplateWatch.ready). */
+  watching: Promise<void>;
   policy: Policy;
   format: Format;
   collisions: number;
@@ -100,8 +102,12 @@ export function createEntry(
     unwatch: () => undefined,
     rewatch: () => {
       entry.unwatch();
-      if (hasTemplateFile(record)) entry.unwatch = watchTemplate(record.template, callbacks.templateChanged);
+      if (!hasTemplateFile(record)) return;
+      const watch = watchTemplate(record.template, callbacks.templateChanged);
+      entry.unwatch = watch.stop;
+      entry.watching = watch.ready;
     },
+    watching: Promise.resolve(),
     policy: record.policy ?? DEFAULT_POLICY,
     format: record.format ?? 'dotenv',
     collisions: 0,

@@ -1,42 +1,19 @@
 import { join, resolve } from 'node:path';
-import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
 import { EnvmountError, errnoCode } from '../core/errors.js';
 import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../core/policy.js';
-import type { ValueSource } from '../secrets/resolve.js';
-import type { AuditLog } from './audit.js';
 import { HealSchedule } from './heal-schedule.js';
+import type { MountServiceDeps } from './mount-deps.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
 import { directoryGoneReason } from './mount-healer.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
-import type { ReaderGate } from './reader-gate.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
-import type { MountRecord, Registry } from './registry.js';
-import { renderEntry, type StoreEnvironments, takeEnvironmentTemplate } from './render-mount.js';
+import type { MountRecord } from './registry.js';
+import { renderEntry, takeEnvironmentTemplate } from './render-mount.js';
 import { usesStoreName, validateOpReferences } from './template-references.js';
 import { type AddOptions, hasTemplateFile, mountSource, storeEnvironmentLabel } from './template-source.js';
 import { type LoadedTemplate, loadTemplate } from './templates.js';
-
-export interface MountServiceDeps {
-  readonly registry: Registry;
-  readonly source: ValueSource;
-  readonly uid: number;
-  readonly writeTimeoutMs: number;
-  readonly logger: Logger;
-  readonly audit: AuditLog;
-  readonly gate: ReaderGate;
-  /** The templates of the store's environments (a mount may serve one instead of a template file). */
-  readonly storeEnvironments: StoreEnvironments;
-  /** The 1Password side: syntax checks for `op://` references and the set of references to keep resolved. */
-  readonly references: {
-    validate(reference: string): string | undefined;
-    /** Keeps these resolved; anything new is resolved before it returns. Returns whether a refresh ran. */
-    want(references: readonly string[], environments: readonly string[]): Promise<boolean>;
-    /** Resolves every reference again now (one provider call). */
-    refresh(): Promise<void>;
-  };
-}
 
 export class MountService {
   readonly #deps: MountServiceDeps;
@@ -119,6 +96,8 @@ export class MountService {
       await this.#syncReferences();
       await this.#start(entry);
       await this.#deps.registry.put(record);
+      // An edit of the template right after `add` returns is noticed.
+      await entry.watching;
     } catch (error) {
       this.#entries.delete(path);
       entry.unwatch();

@@ -59,7 +59,9 @@ export function placementError(path: string, dir: string, state: PathState): Env
     case 'regular':
       return new EnvmountError(
         'REGULAR_FILE_PRESENT',
-        `${where}: a regular file is there. Run \`envmount import ${dir}\` to move its values in.`,
+        path === `${dir}/.env`
+          ? `${where}: a regular file is there. Run \`envmount import ${dir} --merge\` to move its values into the store and add their references to the template (the plaintext file is overwritten and removed), or move it away and run \`envmount add ${dir}\` again.`
+          : `${where}: a regular file is there. Move it away (\`envmount import\` takes only DIR/.env), or choose another path with --path.`,
       );
     default:
       return new EnvmountError(

@@ -82,6 +82,19 @@ export function refusalText(mount: GatedMount, reader: ProcessInfo | undefined, 
   );
 }
 
+/** Why a read that waited for an answer got none: the daemon stopped, or the mount was removed. */
+function cancelled(
+  result: 'stopped' | 'removed',
+  mount: Pick<GatedMount, 'path' | 'dir'>,
+): { why: string; fix: string } {
+  return result === 'stopped'
+    ? {
+        why: 'envmountd stopped before anyone answered',
+        fix: 'start it (`envmountd start`, or `envmount service install`), then read again',
+      }
+    : { why: `the mount ${mount.path} was removed before anyone answered`, fix: `\`envmount add ${mount.dir}\`` };
+}
+
 /** How long a reader's fd is looked for after its open() returned to the daemon's side. */
 const FD_WAIT_MS = 20;
 
@@ -167,6 +180,9 @@ export class ReaderGate {
       this.#refuse(read, first.info, 'collision', why, 'read it again', []);
     } else if (result === 'allow' && isSameProcess(first.info)) {
       this.#serve(read, first.info, 'allowed', []);
+    } else if (result === 'stopped' || result === 'removed') {
+      const { why, fix } = cancelled(result, mount);
+      this.#refuse(read, first.info, 'cancelled', why, fix, []);
     } else {
       const why = result === 'timeout' ? 'nobody approved it in time' : 'the request was denied';
       const decision: AuditDecision = result === 'timeout' ? 'timed-out' : 'denied';
@@ -197,6 +213,8 @@ export class ReaderGate {
     this.#deps.logger.info({ id, path: mount.path, pid: reader.pid, exe: reader.exe }, 'run waits for approval');
     const result = await answer;
     if (result === 'allow' && isSameProcess(reader)) return { allowed: true };
+    if (result === 'stopped' || result === 'removed')
+      return { allowed: false, decision: 'cancelled', ...cancelled(result, mount) };
     return result === 'timeout'
       ? { allowed: false, decision: 'timed-out', why: 'nobody approved it in time', fix }
       : { allowed: false, decision: 'denied', why: 'the request was denied', fix };

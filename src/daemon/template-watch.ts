@@ -9,11 +9,25 @@ import { watch } from 'chokidar';
 
 const SETTLE_MS = 100;
 
-/** Calls `onChange` after the template at `path` changes; returns the function that stops watching (idempotent). */
-export function watchTemplate(path: string, onChange: () => void): () => void {
+export interface TemplateWatch {
+  /** Stops watching (idempotent). */
+  readonly stop: () => void;
+  /**
+   * Settles once changes are seen (chokidar's `ready`), or the file cannot be watched: an edit made after this is
+   * noticed; one made before may not be. `envmount add` returns after it.
+   */
+  readonly ready: Promise<void>;
+}
+
+/** Calls `onChange` after the template at `path` changes. */
+export function watchTemplate(path: string, onChange: () => void): TemplateWatch {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const watcher = watch(path, { ignoreInitial: true, persistent: false });
+  const ready = new Promise<void>((resolve) => {
+    watcher.once('ready', () => resolve());
+    watcher.once('error', () => resolve());
+  });
   watcher.on('all', () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
@@ -22,10 +36,11 @@ export function watchTemplate(path: string, onChange: () => void): () => void {
   });
   // A template that cannot be watched (gone with its project) is reported by the mount; nothing to do here.
   watcher.on('error', () => undefined);
-  return () => {
+  const stop = () => {
     if (stopped) return;
     stopped = true;
     clearTimeout(timer);
     void watcher.close();
   };
+  return { stop, ready };
 }

@@ -22,6 +22,13 @@ export class ValueWaiters {
     });
   }
 
+  /** How many requests wait now (`status` shows it: a test or a person can see that a request is listening). */
+  get count(): number {
+    let count = 0;
+    for (const waiters of this.#waiting.values()) count += waiters.size;
+    return count;
+  }
+
   notify(names: Iterable<string>): void {
     for (const name of names) for (const done of [...(this.#waiting.get(name) ?? [])]) done(true);
   }

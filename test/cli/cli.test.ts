@@ -1,6 +1,6 @@
 /** The CLI's contract: help and version, names only out, values only in through stdin, clear daemon-down errors. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, run, TestDaemon } from '../helpers/daemon.js';
+import { CLI, killAll, run, TestDaemon } from '../helpers/daemon.js';
 
 let daemon: TestDaemon;
 
@@ -37,6 +37,36 @@ describe('envmount CLI', () => {
     expect((await daemon.cli(['frobnicate'])).code).toBe(2);
   });
 
+  it('set with a value on the command line: exit 2, and where the value goes instead', async () => {
+    const result = await daemon.cli(['set', 'API_KEY', 'sk-in-argv']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('from a hidden prompt or from stdin, never from the command line');
+    expect(result.stderr).toContain('`envmount set API_KEY`');
+    expect(result.stderr).not.toContain('sk-in-argv');
+  });
+
+  it('bash completion, generated from the commands: sourced by bash, it completes commands, options, choices', async () => {
+    const complete = (...words: string[]) =>
+      `COMP_WORDS=(envmount ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}; COMPREPLY=(); _envmount; echo "\${COMPREPLY[*]}"`;
+    const script = [
+      `source <(${process.execPath} ${CLI} completion bash)`,
+      complete('ser'),
+      complete('service', 'st'),
+      complete('status', '--j'),
+      complete('import', '--m'),
+      complete('completion', 'f'),
+      complete('add', ''),
+    ].join('\n');
+    const result = await run('bash', ['-c', script], { env: daemon.env });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n')).toEqual(['service', 'status', '--json', '--merge', 'fish', '', '']);
+    const fish = await daemon.cli(['completion', 'fish']);
+    expect(fish.stdout).toContain("complete -c envmount -n '__fish_seen_subcommand_from import' -l merge");
+    const zsh = await daemon.cli(['completion', 'zsh']);
+    expect(zsh.stdout).toMatch(/^#compdef envmount\nautoload -U \+X bashcompinit && bashcompinit\n/);
+    expect((await daemon.cli(['completion', 'tcsh'])).code).toBe(2);
+  });
+
   describe('with a daemon', () => {
     beforeAll(async () => {
       await daemon.start();
@@ -68,6 +98,8 @@ describe('envmount CLI', () => {
       await daemon.cli(['set', 'ZED'], { input: 'zzz' });
       const json = JSON.parse((await daemon.cli(['--json', 'vars'])).stdout);
       expect(json.names).toContain('ZED');
+      // --json after the command, too.
+      expect(JSON.parse((await daemon.cli(['vars', '--json'])).stdout)).toEqual(json);
       expect((await daemon.cli(['vars'])).stdout).not.toContain('zzz');
       expect((await daemon.cli(['unset', 'ZED'])).code).toBe(0);
       const again = await daemon.cli(['unset', 'ZED']);
@@ -77,9 +109,11 @@ describe('envmount CLI', () => {
 
     it('list and status describe mounts', async () => {
       const list = await daemon.cli(['list']);
-      expect(list.stdout).toMatch(/serving\s+\S+\/p\/\.env\s+\(1 variables\)/);
+      expect(list.stdout).toMatch(/serving\s+\S+\/p\/\.env\s+\(1 variable\)/);
       const status = await daemon.cli(['status']);
       expect(status.stdout).toContain('not dumpable, core dumps off');
+      expect(status.stdout).toMatch(/store: +2 values/);
+      expect(JSON.parse((await daemon.cli(['status', '--json'])).stdout).daemon.storeNames).toBe(2);
       expect(status.stdout).toMatch(/reads:\s+2/);
     });
   });

@@ -39,8 +39,12 @@ describe('Approvals', () => {
     vi.advanceTimersByTime(1001);
     expect(await late.answer).toBe('timeout');
     const cancelled = approvals.ask('/q/.env', reader, []);
+    const other = approvals.ask('/r/.env', reader, []);
     approvals.cancel('/q/.env');
-    expect(await cancelled.answer).toBe('deny');
+    expect(await cancelled.answer).toBe('removed');
+    expect(approvals.list().map((r) => r.mount)).toEqual(['/r/.env']);
+    approvals.cancel();
+    expect(await other.answer).toBe('stopped');
   });
 
   it('grants an executable on a mount for a while with --for', async () => {

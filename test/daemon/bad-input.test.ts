@@ -59,7 +59,7 @@ describe('bad input', () => {
     const result = await daemon.cli(['add', dir, '--allow', 'any']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `Cannot mount "${join(dir, '.env')}": a regular file is there. Run \`envmount import ${dir}\` to move its values in.`,
+      `Cannot mount "${join(dir, '.env')}": a regular file is there. Run \`envmount import ${dir} --merge\` to move its values into the store`,
     );
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe('PLAIN=keep me\n');
   });
@@ -127,8 +127,21 @@ describe('bad input', () => {
 
   it('a second daemon for the same user is refused and the first keeps serving', async () => {
     const second = await run(process.execPath, [DAEMON, 'start'], { env: daemon.env, timeoutMs: 10_000 });
-    expect(second.code).toBe(3);
+    // 4, not 3: `envmount` exits 3 for "the daemon is not running".
+    expect(second.code).toBe(4);
     expect(second.stderr).toContain('Another envmountd is already running');
+    // Not a terminal: JSON lines (the journal's format). On a terminal, the same as a sentence.
+    expect(JSON.parse(second.stderr.trim().split('\n').at(-1) ?? '')).toMatchObject({ level: 60 });
+    const tty = await run('script', ['-qec', `${process.execPath} ${DAEMON} start`, '/dev/null'], {
+      env: daemon.env,
+      timeoutMs: 10_000,
+    });
+    expect(tty.code).toBe(4);
+    expect(tty.stdout).toMatch(/^\d\d:\d\d:\d\d error: Another envmountd is already running for this user/m);
+    expect(tty.stdout).not.toContain('"level"');
+    // The start line names each field once (pino adds pid itself).
+    const started = daemon.log.split('\n').find((line) => line.includes('"msg":"envmountd started"')) ?? '';
+    expect(started.match(/"pid":/g)).toHaveLength(1);
     expect((await daemon.cli(['vars'])).stdout).toContain('TOKEN');
   });
 });

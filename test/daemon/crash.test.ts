@@ -25,8 +25,12 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
   expect((await d.cli(['set', 'TOKEN'], { input: 'crash-value-1' })).code).toBe(0);
   const dirs = ['a', 'b', 'c'].map((name) => d.project(name, 'TOKEN=envmount://TOKEN\n'));
   for (const dir of dirs) expect((await d.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
-  // With a daemon running, cleanup leaves everything alone.
-  expect((await cleanup(d)).code).toBe(0);
+  // With a daemon running, cleanup leaves everything alone, and says so in a sentence.
+  const idle = await cleanup(d);
+  expect(idle.code).toBe(0);
+  expect(idle.stdout).toBe(
+    `envmountd is running (it answers on ${d.socketPath}): its pipes are its own; nothing was cleaned.\n`,
+  );
   for (const dir of dirs) expect(statSync(join(dir, '.env')).isFIFO()).toBe(true);
 
   await d.stop('SIGKILL');
@@ -34,7 +38,11 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
   const readers = [0, 0, 1, 1, 2].map((i) => startReader('cat', [join(dirs[i] ?? '', '.env')]));
   for (const reader of readers) await blockedInFifoOpen(reader.child.pid ?? 0);
 
-  expect((await cleanup(d)).code).toBe(0);
+  const cleaned = await cleanup(d);
+  expect(cleaned.code).toBe(0);
+  expect(cleaned.stdout).toBe(
+    'Removed 3 pipes left by a stopped envmountd (readers waiting on 3 were let go with a comment line); `envmountd start` puts the mounts back.\n',
+  );
   const outputs = await Promise.all(readers.map((r) => r.done));
   // Readers queued on one pipe share it: one of them gets the comment, the others end with nothing. None hangs.
   for (const i of [0, 1, 2]) {
@@ -43,19 +51,23 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
   }
   for (const output of outputs) expect(output).not.toContain('crash-value-1');
   for (const dir of dirs) expect(readdirSync(dir).sort()).toEqual(['.env.op']);
+  expect(JSON.parse((await run(DAEMON, ['cleanup', '--json'], { env: d.env })).stdout)).toEqual({
+    daemonRunning: false,
+    removed: 0,
+    released: 0,
+  });
   // A new reader fails at once instead of hanging.
   const late = await run('cat', [join(dirs[0] ?? '', '.env')], { timeoutMs: 5000 });
   expect(late.stderr).toContain('No such file or directory');
 
-  // The next daemon puts every mount back.
-  const started = Date.now();
+  // The next daemon puts every mount back before it says it serves.
   await d.start();
-  await waitFor(() => dirs.every((dir) => existsSync(join(dir, '.env'))), 1000);
-  expect(Date.now() - started).toBeLessThan(5000);
+  for (const dir of dirs) expect(existsSync(join(dir, '.env'))).toBe(true);
   for (const dir of dirs) expect((await run('cat', [join(dir, '.env')])).stdout).toBe("TOKEN='crash-value-1'\n");
 });
 
-it('kill -9 with 5 readers blocked across 3 mounts: the next daemon serves each of them in full within 1 s', async () => {
+// How soon they are served is measured by `npm run bench` (crash recovery), not asserted here.
+it('kill -9 with 5 readers blocked across 3 mounts: the next daemon serves each of them in full', async () => {
   const d = new TestDaemon();
   try {
     await d.start();
@@ -85,14 +97,10 @@ it('kill -9 with 5 readers blocked across 3 mounts: the next daemon serves each 
     expect(after.code).toBe(0);
     for (const reader of readers) await blockedInFifoOpen(reader.child.pid ?? 0, 100);
 
-    const spawned = Date.now();
-    const ready = d.start().then(() => Date.now());
+    const ready = d.start();
     const outputs = await Promise.all(readers.map((r) => r.done));
-    const served = Date.now();
+    await ready;
     for (const output of outputs) expect(output).toBe("TOKEN='crash-value-2'\nMODE='crash'\n");
-    // "Within 1 s of its start": of the moment it says it serves (readers may well be served before that).
-    expect(served - (await ready)).toBeLessThan(1000);
-    console.info(`crash recovery: 5 readers served ${served - spawned} ms after the daemon was spawned`);
     // The daemon counts each of them, and every mount serves new readers as before.
     const status = JSON.parse((await d.cli(['--json', 'status'])).stdout) as { mounts: Array<{ reads: number }> };
     expect(status.mounts.map((m) => m.reads).sort()).toEqual([1, 2, 2]);

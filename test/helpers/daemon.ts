@@ -243,7 +243,7 @@ export function node(script: string, options: RunOptions = {}): Promise<RunResul
  * Resolves once the process is blocked in open() on a FIFO, waiting for a writer (the kernel's wait_for_partner).
  * Polls /proc in 5 ms steps for at most `timeoutMs`; rejects if the process never gets there.
  */
-export async function blockedInFifoOpen(pid: number, timeoutMs = 5000): Promise<void> {
+export async function blockedInFifoOpen(pid: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let wchan = '';
@@ -256,8 +256,11 @@ export async function blockedInFifoOpen(pid: number, timeoutMs = 5000): Promise<
   }
 }
 
-/** Resolves with the first truthy value of `probe`, checked every 20 ms for at most `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+/**
+ * Resolves with the first truthy value of `probe`, checked every 20 ms. `timeoutMs` only guards against a hang (a
+ * busy machine may take seconds per CLI call): it is no deadline of the thing awaited, which no test asserts.
+ */
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

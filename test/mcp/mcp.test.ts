@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CLI, killAll, run, TestDaemon } from '../helpers/daemon.js';
+import { CLI, killAll, run, TestDaemon, waitFor } from '../helpers/daemon.js';
 
 const CANARY = `mcp-canary-${randomBytes(10).toString('hex')}`;
 let daemon: TestDaemon;
@@ -108,8 +108,9 @@ it('request_variable times out cleanly, then completes when the user sets the va
     set: false,
   });
   const waiting = call('request_variable', { environment: 'app', name: 'DB_PASSWORD', timeout_seconds: 30 });
-  // The user, in their own terminal (here: another process), sets it from stdin.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Once the daemon holds the request (status counts it), the user, in their own terminal (here: another
+  // process), sets it from stdin.
+  await waitFor(async () => JSON.parse((await daemon.cli(['--json', 'status'])).stdout).daemon.valueRequests === 1);
   expect((await daemon.cli(['set', 'app/DB_PASSWORD'], { input: 'db-secret-value' })).code).toBe(0);
   expect((await waiting).json()).toMatchObject({ set: true });
 });
