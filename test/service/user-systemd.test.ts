@@ -182,7 +182,9 @@ describe.skipIf(skip !== undefined)(
         try {
           // zenity, started by the daemon inside the sandbox, shows its window on the X server.
           await waitFor(
-            () => spawnSync('xdotool', ['search', '--name', '^envmount$'], { env: xenv }).status === 0 || undefined,
+            () =>
+              spawnSync('xdotool', ['search', '--name', '^envmount: allow this read'], { env: xenv }).status === 0 ||
+              undefined,
             30_000,
           );
           const pending = JSON.parse((await cli(['--json', 'approvals'])).stdout) as Array<{ id: number }>;
@@ -200,7 +202,9 @@ describe.skipIf(skip !== undefined)(
           expect(await reader.done).toContain('first-value');
           // Answered elsewhere, the dialog is closed by the daemon.
           await waitFor(
-            () => spawnSync('xdotool', ['search', '--name', '^envmount$'], { env: xenv }).status !== 0 || undefined,
+            () =>
+              spawnSync('xdotool', ['search', '--name', '^envmount: allow this read'], { env: xenv }).status !== 0 ||
+              undefined,
             20_000,
           );
         } finally {
