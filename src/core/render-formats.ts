@@ -1,11 +1,12 @@
 /**
  * The other shapes a mount can serve (`--format`): JSON (an object of strings), shell (`export KEY='...'` lines for
- * `source`), YAML (a mapping of double-quoted strings). Like renderDotenv, values stay in Buffers: each output is
- * sized first, then filled in one allocation the caller wipes. Values that are not UTF-8 cannot be JSON or YAML
- * strings: they are written as they are and reported (`status` names them).
+ * `source`, `'` written `'\''`: byte-exact and inert in POSIX shells), YAML (a mapping of double-quoted strings
+ * with escapes). Like renderDotenv, values stay in Buffers: each output is sized first, then filled in one
+ * allocation the caller wipes. What a format cannot carry (not UTF-8 for JSON and YAML; NUL or a name that is not a
+ * shell name for shell) is left out, with a comment line where the format has comments, and `status` names it.
  */
 import { isUtf8 } from 'node:buffer';
-import { type Rendered, type RenderItem, renderDotenv } from './render.js';
+import { problemLine, type Refusal, type Rendered, type RenderItem, refusalLine, renderDotenv } from './render.js';
 
 export const FORMATS = ['dotenv', 'json', 'shell', 'yaml'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -58,11 +59,12 @@ interface Shape {
   readonly escapeByte: Escape;
   /** A line saying why an item has no value, or undefined when the format has no comments (JSON). */
   readonly problem: (key: string, problem: string) => string | undefined;
-  /** Whether values must be UTF-8. */
-  readonly utf8: boolean;
+  /** Why this format cannot carry an item safely, or undefined when it can. */
+  readonly refuse: (key: string, value: Buffer) => string | undefined;
 }
 
-const comment = (key: string, problem: string) => `# ${key} is not available: ${problem.replace(/[\r\n]+/g, ' ')}\n`;
+const NOT_UTF8 = 'it is not UTF-8 text, which a JSON or YAML string cannot carry';
+const utf8Only = (_key: string, value: Buffer) => (isUtf8(value) ? undefined : NOT_UTF8);
 
 const SHAPES: Record<Exclude<Format, 'dotenv'>, Shape> = {
   json: {
@@ -72,7 +74,7 @@ const SHAPES: Record<Exclude<Format, 'dotenv'>, Shape> = {
     after: '"',
     escapeByte: JSON_ESCAPE,
     problem: () => undefined,
-    utf8: true,
+    refuse: utf8Only,
   },
   shell: {
     open: '',
@@ -80,8 +82,14 @@ const SHAPES: Record<Exclude<Format, 'dotenv'>, Shape> = {
     before: (key) => `export ${key}='`,
     after: "'\n",
     escapeByte: SHELL_ESCAPE,
-    problem: comment,
-    utf8: false,
+    problem: problemLine,
+    // Shell names must be identifiers: a key with "." or "-" cannot be exported.
+    refuse: (key, value) =>
+      !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
+        ? 'its name is not a shell variable name'
+        : value.includes(0)
+          ? 'it holds a NUL byte, which no environment variable can carry'
+          : undefined,
   },
   yaml: {
     open: '',
@@ -89,20 +97,16 @@ const SHAPES: Record<Exclude<Format, 'dotenv'>, Shape> = {
     before: (key) => `${JSON.stringify(key)}: "`,
     after: '"\n',
     escapeByte: YAML_ESCAPE,
-    problem: comment,
-    utf8: true,
+    problem: problemLine,
+    refuse: utf8Only,
   },
 };
 
-/** Renders resolved items in `format`; `unrepresentable` names the keys the format cannot carry exactly. */
+/** Renders resolved items in `format`; `refused` names the variables left out, and why. */
 export function renderFormat(format: Format, items: readonly RenderItem[]): Rendered {
   if (format === 'dotenv') return renderDotenv(items);
   const shape = SHAPES[format];
-  // Shell names must be identifiers: a key with "." or "-" cannot be exported.
-  const usable = (key: string) => format !== 'shell' || /^[A-Za-z_][A-Za-z0-9_]*$/.test(key);
-  const unrepresentable = items.flatMap((item) =>
-    'value' in item && ((shape.utf8 && !isUtf8(item.value)) || !usable(item.key)) ? [item.key] : [],
-  );
+  const refused: Refusal[] = [];
   const parts: Array<string | Buffer> = [shape.open];
   let first = true;
   for (const item of items) {
@@ -111,7 +115,12 @@ export function renderFormat(format: Format, items: readonly RenderItem[]): Rend
       if (line) parts.push(line);
       continue;
     }
-    if (!usable(item.key)) continue;
+    const reason = shape.refuse(item.key, item.value);
+    if (reason !== undefined) {
+      refused.push({ key: item.key, reason });
+      if (format !== 'json') parts.push(refusalLine(item.key, format, reason));
+      continue;
+    }
     parts.push(shape.before(item.key, first), item.value, shape.after);
     first = false;
   }
@@ -123,5 +132,5 @@ export function renderFormat(format: Format, items: readonly RenderItem[]): Rend
   let at = 0;
   for (const part of parts)
     at = typeof part === 'string' ? at + out.write(part, at) : writeEscaped(out, at, part, shape.escapeByte);
-  return { content: out, unrepresentable };
+  return { content: out, refused };
 }

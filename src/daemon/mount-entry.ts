@@ -25,7 +25,8 @@ export interface Entry {
   collisions: number;
   template: LoadedTemplate;
   problems: VariableProblem[];
-  unrepresentable: readonly string[];
+  /** Variables not served: the format cannot carry their value safely (names and reasons, never values). */
+  refused: readonly { key: string; reason: string }[];
   unmasked: readonly string[];
   readerLimits: readonly { key: string; note: string }[];
   /** A foreign inode the healer saw at the path at its last look (mount-healer.ts). */
@@ -94,7 +95,7 @@ export function createEntry(
     collisions: 0,
     template,
     problems: [],
-    unrepresentable: [],
+    refused: [],
     unmasked: [],
     readerLimits: [],
   };

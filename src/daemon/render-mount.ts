@@ -40,7 +40,7 @@ export function takeEnvironmentTemplate(
 
 /**
  * The bytes a reader of this mount gets now. The caller wipes them. With `diagnose` (a refresh, not a read) the
- * entry's status fields are recomputed too: problems, values readers cannot carry, values too short to mask.
+ * entry's status fields are recomputed too: problems, values refused as unsafe, values too short to mask.
  */
 export function renderEntry(
   entry: Entry,
@@ -62,12 +62,11 @@ export function renderEntry(
     const rendered = renderFormat(entry.format, items);
     if (!diagnose) return rendered.content;
     entry.problems = problems;
-    entry.unrepresentable = rendered.unrepresentable;
+    entry.refused = rendered.refused;
     entry.readerLimits =
       entry.format === 'dotenv'
         ? items.flatMap((item) => {
-            const note =
-              'value' in item && !rendered.unrepresentable.includes(item.key) ? readerLimits(item.value) : undefined;
+            const note = 'value' in item ? readerLimits(item.value) : undefined;
             return note ? [{ key: item.key, note }] : [];
           })
         : [];
