@@ -1,6 +1,7 @@
 import { MIN_MASKED_LENGTH } from '../core/masker.js';
 import { readerLimits } from '../core/reader-limits.js';
 import { environmentReference } from '../core/reference.js';
+import { oneLine } from '../core/render.js';
 import { renderFormat } from '../core/render-formats.js';
 import type { TemplateEntry } from '../core/template.js';
 import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
@@ -51,11 +52,11 @@ export function renderEntry(
   const unavailable = takeEnvironmentTemplate(entry, source, storeEnvironments);
   if (unavailable !== undefined) {
     entry.problems = [];
-    return Buffer.from(`# envmount: ${unavailable.replace(/[\r\n]+/g, ' ')}\n`);
+    return Buffer.from(`# envmount: ${oneLine(unavailable)}\n`);
   }
   if ('error' in entry.template) {
     entry.problems = [];
-    return Buffer.from(`# envmount: this mount's template has an error: ${entry.template.error}\n`);
+    return Buffer.from(`# envmount: this mount's template has an error: ${oneLine(entry.template.error)}\n`);
   }
   const { items, problems, secretRanges } = resolveEntries(entry.template.entries, source);
   try {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderItem } from '../../src/core/render.js';
 import { renderFormat } from '../../src/core/render-formats.js';
 import { readers } from '../compat/readers.js';
-import { killAll, run, TestDaemon } from '../helpers/daemon.js';
+import { killAll, run, TestDaemon, waitFor, writeTemplate } from '../helpers/daemon.js';
 
 const tmp = mkdtempSync('/tmp/emt-inject-');
 const CANARY = join(tmp, 'ran');
@@ -241,4 +241,18 @@ describe('through a real mount', () => {
     const text = (await daemon.cli(['status'])).stdout;
     expect(text).toContain('refused:   QUOTED is not served as dotenv: it holds');
   }, 180_000);
+
+  it('a template error (text from the template) is one comment line to every reader', async () => {
+    const dir = daemon.project('broken', 'PLAIN=envmount://PLAIN\n');
+    expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    // JS regexes (the dotenv package's) take U+2028 for a line break: the error quotes this line.
+    writeTemplate(dir, 'PLAIN=envmount://PLAIN\nBAD\u2028INJECTED=1\n');
+    await waitFor(async () => {
+      const all = JSON.parse((await daemon.cli(['--json', 'status'])).stdout);
+      return all.mounts.find((m: { dir: string }) => m.dir === dir)?.state === 'error' ? true : undefined;
+    });
+    for (const reader of installed.filter((r) => r.name.startsWith('dotenv') || r.name.startsWith('node'))) {
+      expectNames(reader.name, await reader.names(dir, ENV), []);
+    }
+  }, 60_000);
 });
