@@ -11,41 +11,62 @@ import { problemLine, type Refusal, type Rendered, type RenderItem, refusalLine,
 export const FORMATS = ['dotenv', 'json', 'shell', 'yaml'] as const;
 export type Format = (typeof FORMATS)[number];
 
-/** What replaces a byte (undefined: the byte itself). */
-type Escape = (byte: number) => string | undefined;
+/** What replaces the bytes at `at`, and how many it replaces (undefined: the byte itself). */
+type Escape = (value: Buffer, at: number) => readonly [string, number] | undefined;
 
 const HEX = (byte: number) => byte.toString(16).padStart(2, '0');
 
 /** Escapes inside double quotes (JSON and YAML alike but for how they spell another control byte). */
 const doubleQuoted =
   (control: (byte: number) => string): Escape =>
-  (b) => {
-    if (b === 0x22) return '\\"';
-    if (b === 0x5c) return '\\\\';
-    if (b === 0x0a) return '\\n';
-    if (b === 0x0d) return '\\r';
-    if (b === 0x09) return '\\t';
-    if (b < 0x20 || b === 0x7f) return control(b);
+  (value, at) => {
+    const b = value[at] ?? 0;
+    const one = (text: string) => [text, 1] as const;
+    if (b === 0x22) return one('\\"');
+    if (b === 0x5c) return one('\\\\');
+    if (b === 0x0a) return one('\\n');
+    if (b === 0x0d) return one('\\r');
+    if (b === 0x09) return one('\\t');
+    if (b < 0x20 || b === 0x7f) return one(control(b));
     return undefined;
   };
 
 const JSON_ESCAPE = doubleQuoted((b) => `\\u00${HEX(b)}`);
-const YAML_ESCAPE = doubleQuoted((b) => `\\x${HEX(b)}`);
+const YAML_BYTE = doubleQuoted((b) => `\\x${HEX(b)}`);
+/**
+ * YAML also escapes what its parsers fold or refuse in a quoted scalar (values are UTF-8 by then): NEL, LS and PS
+ * (line breaks to YAML 1.1), the other C1 controls (not printable), a BOM.
+ */
+const YAML_ESCAPE: Escape = (value, at) => {
+  const [b, c = 0, d = 0] = [value[at], value[at + 1], value[at + 2]];
+  if (b === 0xc2 && c >= 0x80 && c <= 0x9f) return [c === 0x85 ? '\\N' : `\\x${HEX(c)}`, 2];
+  if (b === 0xe2 && c === 0x80 && (d === 0xa8 || d === 0xa9)) return [d === 0xa8 ? '\\L' : '\\P', 3];
+  if (b === 0xef && c === 0xbb && d === 0xbf) return ['\\uFEFF', 3];
+  return YAML_BYTE(value, at);
+};
 
-const SHELL_ESCAPE: Escape = (b) => (b === 0x27 ? "'\\''" : undefined);
+const SHELL_ESCAPE: Escape = (value, at) => (value[at] === 0x27 ? ["'\\''", 1] : undefined);
 
-function escapedLength(value: Buffer, escapeByte: Escape): number {
+function escapedLength(value: Buffer, escapeAt: Escape): number {
   let n = 0;
-  for (const byte of value) n += escapeByte(byte)?.length ?? 1;
+  for (let at = 0; at < value.length; ) {
+    const replaced = escapeAt(value, at);
+    n += replaced ? replaced[0].length : 1;
+    at += replaced ? replaced[1] : 1;
+  }
   return n;
 }
 
-function writeEscaped(out: Buffer, at: number, value: Buffer, escapeByte: Escape): number {
-  let pos = at;
-  for (const byte of value) {
-    const replacement = escapeByte(byte);
-    if (replacement === undefined) out[pos++] = byte;
-    else pos += out.write(replacement, pos, 'latin1');
+function writeEscaped(out: Buffer, start: number, value: Buffer, escapeAt: Escape): number {
+  let pos = start;
+  for (let at = 0; at < value.length; ) {
+    const replaced = escapeAt(value, at);
+    if (replaced) {
+      pos += out.write(replaced[0], pos, 'latin1');
+      at += replaced[1];
+    } else {
+      out[pos++] = value[at++] ?? 0;
+    }
   }
   return pos;
 }
