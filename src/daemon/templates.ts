@@ -18,7 +18,7 @@ export function permissionError(error: unknown, what: string, path: string): unk
   if (code !== 'EACCES' && code !== 'EPERM') return error;
   return new EnvmountError(
     'FORBIDDEN',
-    `envmountd cannot ${what} "${path}" (${code}: permission denied to the user it runs as). Give that user access (as the owner: \`chmod u+rx\` on the directory, \`u+r\` on the template), or run envmountd as the project's owner.`,
+    `envmountd cannot ${what} "${path}" (${code}: permission denied to the user it runs as). Give that user access (as the owner: \`chmod u+rx\` on it), or run envmountd as the project's owner.`,
     { cause: error },
   );
 }
@@ -55,8 +55,6 @@ export async function readTemplate(path: string): Promise<TemplateEntry[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const denied = permissionError(error, 'read the template', path);
-    if (denied !== error) throw denied;
     throw new EnvmountError('TEMPLATE_MISSING', `Cannot read the template "${path}": ${errnoCode(error) ?? 'error'}.`, {
       cause: error,
     });

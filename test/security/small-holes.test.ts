@@ -82,12 +82,13 @@ describe('add where the daemon may not look', () => {
     }
   });
 
-  it('a template it cannot read: the same, naming the template', async () => {
+  it('a template it cannot read: named, with EACCES (main words it in src/io/client-file.ts)', async () => {
     const dir = daemon.project('closed-template', 'A=envmount://A\n');
     chmodSync(join(dir, '.env.op'), 0o000);
     const result = await daemon.cli(['add', dir, '--allow', 'any']);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain(`cannot read the template "${join(dir, '.env.op')}" (EACCES`);
+    expect(result.stderr).toContain(join(dir, '.env.op'));
+    expect(result.stderr).toContain('EACCES');
   });
 });
 
