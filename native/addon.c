@@ -1,5 +1,7 @@
 /* Module entry: the functions src/native/index.ts types and loads. */
 #include "errors.h"
+#include "lifetime.h"
+#include "notify.h"
 
 napi_value em_mkfifo(napi_env env, napi_callback_info info);
 napi_value em_peer_credentials(napi_env env, napi_callback_info info);
@@ -16,6 +18,7 @@ napi_value em_watch_available(napi_env env, napi_callback_info info);
 napi_value em_ticket_finish(napi_env env, napi_callback_info info);
 napi_value em_fifo_holders(napi_env env, napi_callback_info info);
 napi_value em_ticket_holders(napi_env env, napi_callback_info info);
+napi_value em_mounts_set_private_group(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -34,8 +37,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"ticketFinish", NULL, em_ticket_finish, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fifoHolders", NULL, em_fifo_holders, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ticketHolders", NULL, em_ticket_holders, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"notify", NULL, em_notify, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mountsSetPrivateGroup", NULL, em_mounts_set_private_group, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  /* The owner of every native lifetime when this environment ends (lifetime.c). */
+  NAPI_OK(life_init(env));
   return exports;
 }
 

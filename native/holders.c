@@ -28,6 +28,8 @@
 #define SYS_open_nr (-1)
 #endif
 
+#define KCMP_FILES_TYPE 2 /* linux/kcmp.h's KCMP_FILES */
+
 struct linux_dirent64 {
   ino64_t d_ino;
   off64_t d_off;
@@ -36,9 +38,12 @@ struct linux_dirent64 {
   char d_name[];
 };
 
-static int access_mode(int pid, const char *fd) {
+static int access_mode(int pid, long tid, const char *fd) {
   char path[320], buf[256];
-  snprintf(path, sizeof path, "/proc/%d/fdinfo/%s", pid, fd);
+  if (tid > 0)
+    snprintf(path, sizeof path, "/proc/%d/task/%ld/fdinfo/%s", pid, tid, fd);
+  else
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%s", pid, fd);
   int f = open(path, O_RDONLY | O_CLOEXEC);
   if (f < 0) return HOLD_READ_WRITE; /* unknown: count it as a possible reader */
   ssize_t n = read(f, buf, sizeof buf - 1);
@@ -75,8 +80,13 @@ typedef struct {
   pid_t self;
   holder_t *out;
   int max, count, pid, fds;
-  int denied; /* this process's links are closed to us (a non-dumpable process): its other fds are skipped */
-  int proc;   /* /proc */
+  int denied;     /* this process's links are closed to us (a non-dumpable process): its other fds are skipped */
+  int proc;       /* /proc */
+  int tasks;      /* /proc/PID/task of the process being scanned */
+  int unreadable; /* processes of this user whose fd table we could not read (non-dumpable): unknown */
+  long tid;        /* the thread whose own fd table is being scanned, 0 for the leader's */
+  off_t leader_fds; /* the leader's count of open fds (the size procfs gives its fd directory); -1 unknown, -2 not yet */
+  uid_t euid;
 } scan_t;
 
 static void check_fd(const char *name, void *ctx) {
@@ -90,7 +100,48 @@ static void check_fd(const char *name, void *ctx) {
   if (n <= 0 || target[0] != '/' || (n >= 5 && memcmp(target, "/dev/", 5) == 0)) return;
   struct stat st;
   if (fstatat(s->fds, name, &st, 0) != 0 || st.st_ino != s->ino || st.st_dev != s->dev) return;
-  s->out[s->count++] = (holder_t){s->pid, atoi(name), access_mode(s->pid, name)};
+  s->out[s->count++] = (holder_t){s->pid, atoi(name), access_mode(s->pid, s->tid, name)};
+}
+
+/* Scans one fd directory (relative to `at`) of the process being scanned; 0, or -1 with errno. */
+static int scan_fds(scan_t *s, int at, const char *path) {
+  int fds = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fds < 0) return -1;
+  s->fds = fds;
+  s->denied = 0;
+  each_entry(fds, check_fd, s);
+  close(fds);
+  return 0;
+}
+
+/* A thread whose fd table is not the leader's (it called unshare(CLONE_FILES), or clone without CLONE_FILES) holds
+ * descriptors that only /proc/PID/task/TID/fd shows. kcmp(KCMP_FILES) tells a shared table in one call; where it
+ * cannot (no kcmp, EPERM), the thread's table is scanned as well. */
+static void check_task(const char *name, void *ctx) {
+  scan_t *s = ctx;
+  char *end;
+  long tid = strtol(name, &end, 10);
+  if (*end != 0 || tid <= 0 || tid == s->pid || s->count >= s->max) return;
+  char path[48];
+  snprintf(path, sizeof path, "%ld/fd", tid);
+#ifdef SYS_kcmp
+  long same = syscall(SYS_kcmp, (pid_t)s->pid, (pid_t)tid, KCMP_FILES_TYPE, 0, 0);
+#else
+  long same = -1;
+#endif
+  if (same == 0) return;
+  /* kcmp refused (EPERM: a process we may not compare; ENOSYS): the table's size (the count of open fds, which
+   * procfs gives as the directory's size) against the leader's tells most tables apart without reading them. */
+  struct stat fds;
+  if (same < 0 && s->leader_fds == -2) {
+    char leader[48];
+    snprintf(leader, sizeof leader, "%d/fd", s->pid);
+    s->leader_fds = fstatat(s->proc, leader, &fds, 0) == 0 ? fds.st_size : -1;
+  }
+  if (same < 0 && s->leader_fds >= 0 && fstatat(s->tasks, path, &fds, 0) == 0 && fds.st_size == s->leader_fds) return;
+  s->tid = tid;
+  if (scan_fds(s, s->tasks, path) != 0 && errno == EACCES) s->unreadable++;
+  s->tid = 0;
 }
 
 static void check_process(const char *name, void *ctx) {
@@ -99,24 +150,44 @@ static void check_process(const char *name, void *ctx) {
   long pid = strtol(name, &end, 10);
   if (*end != 0 || pid <= 0 || pid == s->self || s->count >= s->max) return;
   char path[48];
-  snprintf(path, sizeof path, "%ld/fd", pid);
-  /* Another user's fd directory is not ours to open (EACCES): such a process cannot open this user's 0600 FIFO
-   * anyway. Root sees every process, and checks them all. Opened relative to /proc: no walk from the root. */
-  s->fds = openat(s->proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (s->fds < 0) return;
+  /* /proc/PID/task shows the process's euid whether or not it is dumpable (procfs's rule for world-readable
+   * directories) and, as its link count, 2 + its threads: one fstatat tells whose it is and whether it has threads
+   * whose fd table may differ. Another user's process is not ours to read (and cannot open this user's 0600 FIFO);
+   * root checks them all. */
+  struct stat task;
+  snprintf(path, sizeof path, "%ld/task", pid);
+  if (fstatat(s->proc, path, &task, 0) != 0) return;
+  if (s->euid != 0 && task.st_uid != s->euid) return;
   s->pid = (int)pid;
-  s->denied = 0;
-  each_entry(s->fds, check_fd, s);
-  close(s->fds);
+  /* Opened relative to /proc: no walk from the root. EACCES: a non-dumpable process of this user, which may hold
+   * the pipe; counted as unknown (THREAT-MODEL.md). */
+  snprintf(path, sizeof path, "%ld/fd", pid);
+  if (scan_fds(s, s->proc, path) != 0) {
+    if (errno == EACCES) s->unreadable++;
+    return;
+  }
+  if (task.st_nlink <= 3) return; /* one thread: its table is the leader's */
+  s->leader_fds = -2; /* looked up if kcmp is refused */
+  snprintf(path, sizeof path, "%ld/task", pid);
+  s->tasks = openat(s->proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s->tasks < 0) return;
+  each_entry(s->tasks, check_task, s);
+  close(s->tasks);
+  s->tasks = -1;
+}
+
+int fifo_holders_ex(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int *unreadable) {
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc < 0) return -1;
+  scan_t scan = {dev, ino, self, out, max, 0, 0, -1, 0, proc, -1, 0, 0, -1, geteuid()};
+  each_entry(proc, check_process, &scan);
+  close(proc);
+  if (unreadable != NULL) *unreadable = scan.unreadable;
+  return scan.count;
 }
 
 int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
-  int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (proc < 0) return -1;
-  scan_t scan = {dev, ino, self, out, max, 0, 0, -1, 0, proc};
-  each_entry(proc, check_process, &scan);
-  close(proc);
-  return scan.count;
+  return fifo_holders_ex(dev, ino, self, out, max, NULL);
 }
 static void note_mid_open(const char *name, void *ctx) {
   int *found = ctx;
@@ -146,6 +217,11 @@ static int someone_mid_open(void) {
   return found;
 }
 #elif defined(__APPLE__)
+int fifo_holders_ex(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int *unreadable) {
+  if (unreadable != NULL) *unreadable = 0;
+  return fifo_holders(dev, ino, self, out, max);
+}
+
 int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
   int bytes = proc_listpids(PROC_ALL_PIDS, 0, NULL, 0);
   if (bytes <= 0) return -1;
@@ -179,6 +255,11 @@ int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
   (void)dev, (void)ino, (void)self, (void)out, (void)max;
   errno = ENOSYS;
   return -1;
+}
+
+int fifo_holders_ex(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int *unreadable) {
+  (void)unreadable;
+  return fifo_holders(dev, ino, self, out, max);
 }
 #endif
 

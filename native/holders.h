@@ -17,6 +17,11 @@ typedef struct {
  * errno when the platform cannot tell. */
 int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max);
 
+/* fifo_holders, also scanning the fd tables of threads whose table is not their leader's, and counting in
+ * *unreadable (may be NULL) the processes of this user whose fd table could not be read (non-dumpable ones): they
+ * may hold the pipe unseen. */
+int fifo_holders_ex(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int *unreadable);
+
 /* fifo_holders, repeated for up to `deadline_us` until at least one reading holder shows up: a writer's open() can
  * return before the reader's open() has installed its fd. */
 int fifo_holders_wait(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int deadline_us);

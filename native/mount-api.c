@@ -1,6 +1,6 @@
 /*
- * The mount engine's N-API surface: start, content, stop, decide mode, and the looks the healer takes; and the
- * lifetime of a mount shared by its JS handle and its thread.
+ * The mount engine's N-API surface: start, content, stop, decide mode, and the looks the healer takes. A mount's
+ * lifetime is in mount-life.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,39 +15,20 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "lifetime.h"
 #include "mount.h"
 #include "serve.h"
 #include "watch.h"
 
-void free_mount(mount_t *m) {
-  free_secret(m->content, m->content_len, m->content_locked);
-  pthread_mutex_destroy(&m->lock);
-  free(m->path);
-  free(m->temp);
-  if (m->dir_fd >= 0) close(m->dir_fd);
-  free(m);
-}
-
-void release_ref(mount_t *m) {
-  if (--m->refs == 0) free_mount(m);
-}
-
-void tsfn_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  release_ref(data);
-}
-
-void handle_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  release_ref(data);
-}
+/* Marks a mount's handle: any other external (a ticket) passed as a handle is refused, not read as a mount. */
+static const napi_type_tag MOUNT_TAG = {0x656e766d6f756e74ULL, 0x2d6d6f756e742d31ULL};
 
 static mount_t *get_mount(napi_env env, napi_value value) {
   void *data = NULL;
   napi_valuetype type;
+  bool tagged = false;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
+      napi_check_object_type_tag(env, value, &MOUNT_TAG, &tagged) != napi_ok || !tagged ||
       napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
     throw_arg(env, "handle must be a mount handle from mountStart");
     return NULL;
@@ -67,20 +48,23 @@ static mount_t *mount_call(napi_env env, napi_callback_info info, size_t want, n
   return get_mount(env, argv[0]);
 }
 
-/* mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide): handle. The path must already hold a FIFO
- * of this user. The first content and mode are given here so that a reader already waiting on a reclaimed FIFO is
+/* mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide, strictDir): handle. The path must already
+ * hold a FIFO of this user. tempPath is the prefix of the rotation names (a random suffix is added to each).
+ * strictDir: look() reports the directory when other users can write it. The first content and mode are given here so that a reader already waiting on a reclaimed FIFO is
  * handled as the policy says from the first byte. */
 napi_value em_mount_start(napi_env env, napi_callback_info info) {
-  size_t argc = 6, len = 0;
-  bool decide = false;
-  napi_value argv[6], name, handle;
+  size_t argc = 7, len = 0;
+  bool decide = false, strict_dir = true;
+  napi_value argv[7], name, handle;
   void *data = NULL;
   bool is_buffer = false;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   napi_valuetype cb_type;
   int32_t timeout;
-  if (argc < 6) return throw_arg(env, "mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide) takes six arguments");
+  if (argc < 7)
+    return throw_arg(env, "mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide, strictDir) takes seven arguments");
   if (napi_get_value_bool(env, argv[5], &decide) != napi_ok) return throw_arg(env, "decide must be a boolean");
+  if (napi_get_value_bool(env, argv[6], &strict_dir) != napi_ok) return throw_arg(env, "strictDir must be a boolean");
   if (napi_is_buffer(env, argv[4], &is_buffer) != napi_ok || !is_buffer) return throw_arg(env, "content must be a Buffer");
   NAPI_OK(napi_get_buffer_info(env, argv[4], &data, &len));
   if (napi_get_value_int32(env, argv[2], &timeout) != napi_ok || timeout < 1)
@@ -92,10 +76,14 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
   m->wait_fd = m->cancel_fd = m->dir_fd = -1;
   m->write_timeout_ms = timeout;
   m->decide = decide;
+  m->strict_dir = strict_dir;
   pthread_mutex_init(&m->lock, NULL);
   m->path = arg_string(env, argv[0], "path");
   m->temp = m->path ? arg_string(env, argv[1], "tempPath") : NULL;
-  if (m->temp == NULL) {
+  m->temp_size = m->temp ? strlen(m->temp) + 18 : 0;
+  m->temp_now = m->temp ? calloc(1, m->temp_size) : NULL;
+  if (m->temp_now == NULL) {
+    if (m->temp != NULL) throw_errno(env, ENOMEM, "calloc", NULL);
     free_mount(m);
     return NULL;
   }
@@ -111,14 +99,17 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
   m->content = copy_secret(data, len, &m->content_locked);
   m->content_len = m->content ? len : 0;
   napi_create_string_utf8(env, "envmount-mount", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, m, tsfn_finalize, m, call_js, &m->tsfn) !=
-      napi_ok) {
+  if (napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, m, tsfn_finalize, m, mount_call_js,
+                                      &m->tsfn) != napi_ok) {
     free_mount(m);
     return NULL;
   }
   m->refs = 2;
+  m->life = life_get(env);
+  if (m->life) life_add_mount(m->life, &m->node);
   napi_unref_threadsafe_function(env, m->tsfn); /* idle mounts do not keep the process alive */
-  if (napi_create_external(env, m, handle_finalize, NULL, &handle) != napi_ok) {
+  if (napi_create_external(env, m, handle_finalize, NULL, &handle) != napi_ok ||
+      napi_type_tag_object(env, handle, &MOUNT_TAG) != napi_ok) {
     m->refs = 1;
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
     return NULL;
@@ -130,7 +121,8 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
     snprintf(dir, sizeof dir, "/proc/self/fd/%d", m->dir_fd);
     watch_add(dir, m->base, m);
   }
-  int r = spawn_thread(mount_main, m);
+  int r = spawn_service(mount_main, m, &m->thread);
+  m->thread_live = r == 0;
   if (r != 0) {
     watch_remove(m);
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
@@ -173,13 +165,7 @@ napi_value em_mount_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1], undef;
   mount_t *m = mount_call(env, info, 1, argv, "mountStop(handle) takes one argument");
   if (m == NULL) return NULL;
-  pthread_mutex_lock(&m->lock);
-  if (!m->cancelled) {
-    m->cancelled = 1;
-    /* Become the reader ourselves so the pending open() returns; the thread closes this fd as it exits. */
-    if (m->wait_fd >= 0) m->cancel_fd = open_inode(m->wait_fd, m->path, O_RDONLY | O_NONBLOCK);
-  }
-  pthread_mutex_unlock(&m->lock);
+  mount_cancel(m);
   napi_get_undefined(env, &undef);
   return undef;
 }
@@ -254,3 +240,15 @@ napi_value em_mount_locked(napi_env env, napi_callback_info info) {
   return result;
 }
 
+
+/* mountsSetPrivateGroup(gid): the group whose write bit on a mount directory is no other user's (-1: none). */
+napi_value em_mounts_set_private_group(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t gid;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int64(env, argv[0], &gid) != napi_ok || gid < -1 || gid > 0xFFFFFFFELL)
+    return throw_arg(env, "mountsSetPrivateGroup(gid) takes a group id or -1");
+  private_gid = (long)gid;
+  return NULL;
+}

@@ -29,7 +29,7 @@
 #define SETTLE_DEADLINE_US 50000
 
 ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
-                     napi_threadsafe_function tsfn);
+                     napi_threadsafe_function tsfn, life_t *life);
 
 /* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
  * first opened it (a pipe left by a daemon that died) share the pipe, and a thread gives each its own copy
@@ -56,13 +56,17 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
                      int queued) {
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
-  ticket_t *ticket = ev && holders ? ticket_new(wfd, old_handle >= 0 ? dup(old_handle) : -1, m->write_timeout_ms,
-                                                (uint64_t)served->st_ino, served->st_dev, t0, m->tsfn)
+  int probe = ev && holders && old_handle >= 0 ? dup(old_handle) : -1;
+  ticket_t *ticket = ev && holders ? ticket_new(wfd, probe, m->write_timeout_ms, (uint64_t)served->st_ino,
+                                                served->st_dev, t0, m->tsfn, m->life)
                                    : NULL;
   if (ticket == NULL) {
+    /* The reader is let go (EOF); no ticket will probe the old inode, so its late readers are let go here. */
+    if (probe >= 0) close(probe);
     free(ev);
     free(holders);
     close(wfd);
+    if (old_handle >= 0) release_late_readers(old_handle, NULL);
     emit(m->tsfn, EV_ERROR, ENOMEM, "malloc", 0, (uint64_t)served->st_ino, micros_since(t0));
     return;
   }
@@ -73,7 +77,7 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
   int n = queued ? fifo_holders_settle(served->st_dev, served->st_ino, getpid(), holders, HOLDERS_MAX, SETTLE_DEADLINE_US)
                  : 0;
   *ev = (event_t){EV_READER, n < 0 ? errno : 0, "fifo_holders", 0, (uint64_t)served->st_ino, micros_since(t0),
-                  holders, n < 0 ? 0 : n, ticket, 0};
+                  holders, n < 0 ? 0 : n, ticket, 0, 0};
   emit_event(m->tsfn, ev);
 }
 
@@ -81,7 +85,7 @@ void *mount_main(void *arg) {
   mount_t *m = arg;
   struct stat st;
   int handle = open_handle(m->path);
-  if (handle < 0 || handle_stat(handle, m->path, &st) != 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
+  if (handle < 0 || handle_stat(handle, m->path, &st) != 0 || !is_own_fifo(&st)) {
     int e = handle < 0 ? errno : EEXIST;
     emit(m->tsfn, handle < 0 ? EV_ERROR : EV_DISPLACED, e, "open", 0, 0, 0);
     if (handle >= 0) close(handle);
@@ -93,6 +97,7 @@ void *mount_main(void *arg) {
     m->mtime = ST_MTIM(st);
     pin_times(m, m->path);
   }
+  struct stat waited = st; /* what `handle` refers to: checked to be ours when the handle was made */
   /* Only the first open can find readers that waited for a daemon to come back (a reclaimed FIFO). */
   int first = 1;
   while (handle >= 0) {
@@ -124,7 +129,8 @@ void *mount_main(void *arg) {
       close(wfd);
       break;
     }
-    if (fstat(wfd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+    /* Through the descriptor: the pipe opened must be the inode the handle was made on, still ours. */
+    if (fstat(wfd, &st) != 0 || !is_own_fifo(&st) || st.st_ino != waited.st_ino || st.st_dev != waited.st_dev) {
       close(wfd);
       emit(m->tsfn, EV_DISPLACED, EEXIST, "fstat", 0, 0, 0);
       break;
@@ -150,6 +156,7 @@ void *mount_main(void *arg) {
     if (!decide) release_late_readers(handle, m->path);
     close(handle);
     handle = next;
+    if (handle_stat(handle, m->path, &waited) != 0) memset(&waited, 0, sizeof waited);
   }
   pthread_mutex_lock(&m->lock);
   if (m->cancel_fd >= 0) close(m->cancel_fd);
@@ -165,25 +172,32 @@ void *mount_main(void *arg) {
 
 /* What is at the mount's path now, against the inode the thread waits on: 0 that FIFO, 1 nothing, 2 another FIFO
  * of ours (a rotation in flight, or someone's), 3 a FIFO of another user, 4 a regular file, 5 a symlink,
- * 6 a directory, 7 anything else, -errno when lstat fails otherwise. */
+ * 6 a directory, 7 anything else, 8 that FIFO in a directory other users can write
+ * (strict mounts only), -errno when lstat fails otherwise. */
 int look(mount_t *m) {
   struct stat st;
   /* Through the directory handle; if that directory was removed (or replaced) the name is gone from it: ENOENT, and
    * the caller looks at the paths themselves. */
   int r = m->dir_fd >= 0 ? fstatat(m->dir_fd, m->base, &st, AT_SYMLINK_NOFOLLOW) : lstat(m->path, &st);
-  if (r != 0) return errno == ENOENT || errno == ENOTDIR ? 1 : -errno;
-  if (!S_ISFIFO(st.st_mode)) return S_ISREG(st.st_mode) ? 4 : S_ISLNK(st.st_mode) ? 5 : S_ISDIR(st.st_mode) ? 6 : 7;
+  if (r != 0) return errno == ENOENT || errno == ENOTDIR ? LOOK_ABSENT : -errno;
+  if (!S_ISFIFO(st.st_mode))
+    return S_ISREG(st.st_mode) ? LOOK_REGULAR : S_ISLNK(st.st_mode) ? LOOK_SYMLINK : S_ISDIR(st.st_mode) ? LOOK_DIRECTORY : LOOK_OTHER;
   pthread_mutex_lock(&m->lock);
   uint64_t inode = m->inode;
   pthread_mutex_unlock(&m->lock);
-  return st.st_uid != geteuid() ? 3 : (uint64_t)st.st_ino == inode ? 0 : 2;
+  if (st.st_uid != geteuid()) return LOOK_FOREIGN_FIFO;
+  if ((uint64_t)st.st_ino != inode) return LOOK_OTHER_FIFO;
+  /* The directory became writable by another user (StrictModes): one fstat of the handle. */
+  struct stat dir;
+  if (m->strict_dir && m->dir_fd >= 0 && fstat(m->dir_fd, &dir) == 0 && dir_is_shared(&dir)) return LOOK_SHARED_DIR;
+  return LOOK_SAME;
 }
 
 /* Worth telling JS: the path holds anything but the mount's FIFO, except another FIFO of ours (2), which is what
  * a rotation in flight looks like (the healer's timer still looks at that case, twice, before acting). */
 int watch_look(void *mount) {
   int code = look(mount);
-  return code != 0 && code != 2;
+  return code != LOOK_SAME && code != LOOK_OTHER_FIFO;
 }
 
 void watch_notify(void *mount) {

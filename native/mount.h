@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lifetime.h"
+
 #ifdef __APPLE__
 #define ST_MTIM(st) ((st).st_mtimespec)
 #else
@@ -15,10 +17,19 @@
 #endif
 
 typedef struct mount {
+  life_node_t node; /* first: in the environment's list of mounts (lifetime.c), JS thread only */
+  life_t *life;
+  pthread_t thread; /* joinable; joined on the JS thread once it stopped (thread_live 0 after) */
+  int thread_live;
   char *path;
-  char *temp; /* the rotation name beside the path; used by this mount's thread alone */
+  char *temp;      /* the prefix of the rotation names beside the path */
+  char *temp_now;  /* this rotation's name: the prefix and a random suffix; this mount's thread alone */
+  size_t temp_size;
+  int strict_dir;  /* 1: look() reports a directory other users can write (LOOK_SHARED_DIR) */
   /* An O_PATH handle on the directory and the file's name in it: the healer's look resolves one name, not the whole
-   * path (several times cheaper on overlay filesystems). Main thread only; -1 where unavailable. */
+   * path (several times cheaper on overlay filesystems). Used by the JS thread and the watcher (until the mount
+   * thread unwatches); closed on the JS thread as soon as the thread has stopped (mount_stopped). -1 where
+   * unavailable or closed: look() then uses the path. */
   int dir_fd;
   const char *base;
   int write_timeout_ms;
@@ -44,8 +55,14 @@ void *mount_main(void *arg);
 /* What is at the path against the inode the thread waits on (mount.c): see mountsLook. */
 int look(mount_t *m);
 
-/* Lifetime (mount-api.c): freed when both the JS handle and the thread-safe function let go. */
+/* Lifetime (mount-life.c): freed when both the JS handle and the thread-safe function let go; its thread joined
+ * and its descriptors closed as soon as the thread has stopped, on the JS thread (mount_stopped). */
 void free_mount(mount_t *m);
+void mount_stopped(mount_t *m);
+/* Asks the thread to end (mountStop, the environment's end). Idempotent. */
+void mount_cancel(mount_t *m);
+/* The thread-safe function's call_js: lets go of the thread and descriptors at "stopped". */
+void mount_call_js(napi_env env, napi_value callback, void *context, void *data);
 void release_ref(mount_t *m);
 void tsfn_finalize(napi_env env, void *data, void *hint);
 void handle_finalize(napi_env env, void *data, void *hint);
@@ -56,4 +73,12 @@ int handle_stat(int handle, const char *path, struct stat *st);
 void pin_times(const mount_t *m, const char *path);
 int rotate(mount_t *m, const struct stat *served, int *exchanged);
 int rotation_check(mount_t *m, const struct stat *served, int next);
+int is_own_fifo(const struct stat *st);
+int dir_is_shared(const struct stat *st);
+/* The user's private group, or -1 (rotate.c); set by mountsSetPrivateGroup. */
+extern long private_gid;
+
+/* look()'s codes; see mountsLook. */
+enum { LOOK_SAME, LOOK_ABSENT, LOOK_OTHER_FIFO, LOOK_FOREIGN_FIFO, LOOK_REGULAR, LOOK_SYMLINK, LOOK_DIRECTORY, LOOK_OTHER,
+       LOOK_SHARED_DIR };
 #endif

@@ -13,9 +13,15 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/random.h>
+#endif
 
 #include "mount.h"
 #include "serve.h"
+
+/* Rotation names tried before a rotation gives up (each found taken or exchanged by someone else). */
+#define ROTATE_ATTEMPTS 4
 
 /* A handle on the inode at a path that neither reads nor writes it. Without O_PATH (macOS) the handle is a
  * placeholder and the path is used instead; handle_stat() tells what it refers to either way. */
@@ -45,6 +51,43 @@ void pin_times(const mount_t *m, const char *path) {
   utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
 }
 
+/* Whether what a handle or an opened fd refers to is a FIFO this daemon made and nobody else can reach by another
+ * name: a FIFO, owned by our euid (another user cannot make one), one link (no hard link planted elsewhere). */
+int is_own_fifo(const struct stat *st) {
+  return S_ISFIFO(st->st_mode) && st->st_uid == geteuid() && st->st_nlink == 1;
+}
+
+/* The user's private group (a group of this user alone: Debian's, Ubuntu's and Fedora's user private groups, where
+ * umask 002 makes every project directory group-writable), or -1. Set once by JS at daemon start
+ * (src/core/shared-directory.ts decides it), read by every mount thread afterwards. */
+long private_gid = -1;
+
+/* Whether a mount directory can be written by another user: owned by someone other than us or root, or writable by
+ * others, or by a group other than the user's private group, without the sticky bit (with it, nobody but us can
+ * rename or remove our entries). Such a user could exchange the pipe under a rotation. */
+int dir_is_shared(const struct stat *st) {
+  if (st->st_uid != geteuid() && st->st_uid != 0) return 1;
+  if ((st->st_mode & S_ISVTX) != 0) return 0;
+  if ((st->st_mode & S_IWOTH) != 0) return 1;
+  return (st->st_mode & S_IWGRP) != 0 && (private_gid < 0 || st->st_gid != (gid_t)private_gid);
+}
+
+
+/* A fresh rotation name: the mount's prefix and 16 random hex digits (getrandom), so that nobody can put a file of
+ * their own at it before mkfifo, nor exchange it without first listing the directory. */
+static void next_temp(mount_t *m) {
+  uint64_t r = 0;
+#ifdef __linux__
+  if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+#endif
+  {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    r ^= ((uint64_t)t.tv_nsec << 20) ^ (uint64_t)t.tv_sec ^ ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)m;
+  }
+  snprintf(m->temp_now, m->temp_size, "%s-%016llx", m->temp, (unsigned long long)r);
+}
+
 static void restore_inode(mount_t *m, uint64_t inode) {
   pthread_mutex_lock(&m->lock);
   m->inode = inode;
@@ -58,21 +101,31 @@ static void restore_inode(mount_t *m, uint64_t inode) {
 int rotate(mount_t *m, const struct stat *served, int *exchanged) {
   *exchanged = 0;
   struct stat st;
-  if (mkfifo(m->temp, 0600) != 0) {
-    /* Taken: a leftover FIFO of a killed daemon is removed; anything else is not ours to touch. */
-    if (errno != EEXIST || lstat(m->temp, &st) != 0) return -1;
-    if (!S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) return errno = EEXIST, -1;
-    unlink(m->temp);
-    if (mkfifo(m->temp, 0600) != 0) return -1;
-  }
-  pin_times(m, m->temp);
-  int fd = open_handle(m->temp);
-  if (fd < 0 || handle_stat(fd, m->temp, &st) != 0) {
-    int e = errno;
+  int fd = -1;
+  /* A fresh name each time; what the O_PATH handle reached must be the FIFO just made (ours, one link). Anything
+   * else (another user exchanged a FIFO of theirs in under the name) is never opened for writing: that name is left
+   * to its owner, reported, and another name tried. */
+  for (int attempt = 0; fd < 0; attempt++) {
+    if (attempt == ROTATE_ATTEMPTS) return errno = EEXIST, -1;
+    next_temp(m);
+    if (mkfifo(m->temp_now, 0600) != 0) {
+      if (errno == EEXIST) continue;
+      return -1;
+    }
+    fd = open_handle(m->temp_now);
+    if (fd < 0 && errno != ENOENT) {
+      int e = errno;
+      unlink(m->temp_now);
+      return errno = e, -1;
+    }
+    if (fd >= 0 && handle_stat(fd, m->temp_now, &st) == 0 && is_own_fifo(&st)) break;
     if (fd >= 0) close(fd);
-    unlink(m->temp);
-    return errno = e, -1;
+    fd = -1;
+    emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
   }
+  /* By name (cheaper than through /proc): if the name was exchanged since the check, this touches someone else's
+   * pipe's times at most, and only where we may (never content). */
+  pin_times(m, m->temp_now);
   /* The new inode is recorded before it reaches the path: the watcher's look at the rename then finds what it
    * expects, and a read wakes nothing in JS. Put back if the exchange fails. */
   pthread_mutex_lock(&m->lock);
@@ -80,18 +133,18 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
   m->inode = (uint64_t)st.st_ino;
   pthread_mutex_unlock(&m->lock);
 #ifdef RENAME_EXCHANGE
-  if (renameat2(AT_FDCWD, m->temp, AT_FDCWD, m->path, RENAME_EXCHANGE) == 0) {
+  if (renameat2(AT_FDCWD, m->temp_now, AT_FDCWD, m->path, RENAME_EXCHANGE) == 0) {
     *exchanged = 1;
   } else if (errno == ENOENT || errno == EINVAL || errno == ENOSYS) {
 #endif
     struct stat cur;
     int e = lstat(m->path, &cur) != 0                                        ? errno
             : (cur.st_dev != served->st_dev || cur.st_ino != served->st_ino) ? EEXIST
-            : rename(m->temp, m->path) != 0                                  ? errno
+            : rename(m->temp_now, m->path) != 0                                  ? errno
                                                                              : 0;
     if (e != 0) {
       restore_inode(m, before);
-      unlink(m->temp);
+      unlink(m->temp_now);
       close(fd);
       return errno = e, -1;
     }
@@ -99,7 +152,7 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
   } else {
     int e = errno;
     restore_inode(m, before);
-    unlink(m->temp);
+    unlink(m->temp_now);
     close(fd);
     return errno = e, -1;
   }
@@ -111,16 +164,23 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
  * in the meantime: that is swapped straight back, untouched, and readers who reached the new FIFO in that moment
  * are let go with EOF. 0, or EEXIST with `next` closed. */
 int rotation_check(mount_t *m, const struct stat *served, int next) {
-  struct stat out;
-  if (lstat(m->temp, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
-    unlink(m->temp);
+  struct stat out, at, made;
+  if (lstat(m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
+    unlink(m->temp_now);
+    /* Someone may have exchanged a pipe of theirs in under the rotation name between our check of it and the
+     * exchange: the path then holds theirs (readers meet their pipe; ours, which they cannot open, is elsewhere).
+     * Reported; the healer finds a foreign pipe at the path and steps aside. Nothing of ours is written to it. */
+    if (lstat(m->path, &at) == 0 && handle_stat(next, m->path, &made) == 0 &&
+        (at.st_ino != made.st_ino || at.st_dev != made.st_dev))
+      emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
     return 0;
   }
+  emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
 #ifdef RENAME_EXCHANGE
-  renameat2(AT_FDCWD, m->temp, AT_FDCWD, m->path, RENAME_EXCHANGE);
+  renameat2(AT_FDCWD, m->temp_now, AT_FDCWD, m->path, RENAME_EXCHANGE);
 #endif
-  release_late_readers(next, m->temp);
-  unlink(m->temp);
+  release_late_readers(next, m->temp_now);
+  unlink(m->temp_now);
   close(next);
   return EEXIST;
 }

@@ -15,10 +15,8 @@
 
 #include "errors.h"
 
-#define THREAD_STACK (64 * 1024)
-
 static const char *EV_NAMES[] = {"served",    "closed-early", "timeout", "error",
-                                 "displaced", "stopped",      "reader",  "drained", "look"};
+                                 "displaced", "stopped",      "reader",  "drained", "look", "foreign"};
 static const char *MODE_NAMES[] = {"r", "w", "rw"};
 
 napi_value ticket_external(napi_env env, ticket_t *ticket);
@@ -53,6 +51,7 @@ double micros_since(const struct timespec *t0) {
 
 void emit_event(napi_threadsafe_function tsfn, event_t *ev) {
   if (napi_call_threadsafe_function(tsfn, ev, napi_tsfn_nonblocking) != napi_ok) {
+    if (ev->ticket) ticket_discard(ev->ticket, 1);
     free(ev->holders);
     free(ev);
   }
@@ -62,7 +61,7 @@ void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall,
           double micros) {
   event_t *ev = calloc(1, sizeof *ev);
   if (ev == NULL) return;
-  *ev = (event_t){type, err, syscall, bytes, inode, micros, NULL, 0, NULL, 0};
+  *ev = (event_t){type, err, syscall, bytes, inode, micros, NULL, 0, NULL, 0, 0};
   emit_event(tsfn, ev);
 }
 
@@ -87,7 +86,12 @@ void call_js(napi_env env, napi_value callback, void *context, void *data) {
     set_number(env, obj, "bytes", (double)ev->bytes);
     set_number(env, obj, "inode", (double)ev->inode);
     set_number(env, obj, "micros", ev->micros);
-    if (ev->copies > 0) set_number(env, obj, "copies", ev->copies);
+    if (ev->readers > 0) {
+      set_number(env, obj, "copies", ev->copies);
+      set_number(env, obj, "readers", ev->readers);
+    } else if (ev->copies > 0) {
+      set_number(env, obj, "copies", ev->copies);
+    }
     if (ev->err != 0) {
       set_string(env, obj, "code", errno_name(ev->err));
       set_string(env, obj, "syscall", ev->syscall);
@@ -107,6 +111,9 @@ void call_js(napi_env env, napi_value callback, void *context, void *data) {
     }
     napi_get_undefined(env, &undef);
     napi_call_function(env, undef, callback, 1, &obj, NULL);
+  } else if (ev->ticket) {
+    /* Dropped: the thread-safe function is being destroyed (env NULL), the reader must not wait for it. */
+    ticket_discard(ev->ticket, 0);
   }
   free(ev->holders);
   free(ev);
@@ -151,11 +158,12 @@ static void *slow_main(void *arg) {
       err = ETIMEDOUT;
       break;
     }
-    struct pollfd p = {s->fd, POLLOUT, 0};
-    int r = poll(&p, 1, left);
+    /* The environment's end (lifetime.c) cuts the deadline short. */
+    struct pollfd p[2] = {{s->fd, POLLOUT, 0}, {life_cancel_fd(), POLLIN, 0}};
+    int r = poll(p, 2, left);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      err = r == 0 ? ETIMEDOUT : errno;
+    if (r <= 0 || p[1].revents) {
+      err = r == 0 || p[1].revents ? ETIMEDOUT : errno;
       break;
     }
     ssize_t n = write(s->fd, s->buf + off, s->len - off);
@@ -167,36 +175,30 @@ static void *slow_main(void *arg) {
     off += (size_t)n;
   }
   free_secret(s->buf, s->len, s->locked);
-  writer_done(s->tsfn, s->fd, s->probe_fd, err, s->done_type, s->already + off, s->inode, &s->start, 0);
+  writer_done(s->tsfn, s->fd, s->probe_fd, err, s->done_type, s->already + off, s->inode, &s->start, 0, 0);
   free(s);
   return NULL;
 }
 
 void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, int done_type, uint64_t bytes,
-                 uint64_t inode, const struct timespec *start, int copies) {
+                 uint64_t inode, const struct timespec *start, int copies, int readers) {
   close(fd);
   if (probe_fd >= 0) {
     release_late_readers(probe_fd, NULL);
     close(probe_fd);
   }
-  int type = err == 0 ? done_type : err == EPIPE ? EV_CLOSED_EARLY : err == ETIMEDOUT ? EV_TIMEOUT : EV_ERROR;
+  /* EMSGSIZE: copies withheld from a shared pipe (share.c); reported as done, with the code. */
+  int type = err == 0 || err == EMSGSIZE ? done_type
+             : err == EPIPE             ? EV_CLOSED_EARLY
+             : err == ETIMEDOUT         ? EV_TIMEOUT
+                                        : EV_ERROR;
   event_t *ev = calloc(1, sizeof *ev);
   if (ev != NULL) {
-    *ev = (event_t){type, err == EPIPE ? 0 : err, "write", bytes, inode, micros_since(start), NULL, 0, NULL, copies};
+    *ev = (event_t){type, err == EPIPE ? 0 : err, "write", bytes, inode, micros_since(start), NULL, 0, NULL, copies,
+                    readers};
     emit_event(tsfn, ev);
   }
   napi_release_threadsafe_function(tsfn, napi_tsfn_release);
-}
-
-int spawn_thread(void *(*fn)(void *), void *arg) {
-  pthread_attr_t attr;
-  pthread_t thread;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, THREAD_STACK);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  int r = pthread_create(&thread, &attr, fn, arg);
-  pthread_attr_destroy(&attr);
-  return r;
 }
 
 int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_fd, napi_threadsafe_function tsfn,

@@ -7,8 +7,11 @@
 #include <time.h>
 
 #include "holders.h"
+#include "lifetime.h" /* spawn_thread, life_cancel_fd */
 
-enum { EV_SERVED, EV_CLOSED_EARLY, EV_TIMEOUT, EV_ERROR, EV_DISPLACED, EV_STOPPED, EV_READER, EV_DRAINED, EV_LOOK };
+enum { EV_SERVED, EV_CLOSED_EARLY, EV_TIMEOUT, EV_ERROR, EV_DISPLACED, EV_STOPPED, EV_READER, EV_DRAINED, EV_LOOK,
+       /* a rotation name held something not ours after mkfifo: never opened for writing, another name tried */
+       EV_FOREIGN };
 
 typedef struct ticket ticket_t;
 
@@ -23,6 +26,7 @@ typedef struct {
   int nholders;
   ticket_t *ticket; /* EV_READER: handed to JS as an external */
   int copies;       /* served by share_spawn: how many readers got a copy of their own */
+  int readers;      /* served by share_spawn: how many readers it saw on the pipe (the rest got nothing) */
 } event_t;
 
 void wipe(void *p, size_t n);
@@ -31,7 +35,11 @@ void free_secret(unsigned char *buf, size_t len, int locked);
 unsigned char *copy_secret(const void *src, size_t len, int *locked);
 double micros_since(const struct timespec *t0);
 
-/* Queues an event for JS (takes ownership of ev). */
+/* Settles and frees a ticket whose event never reached JS (ticket.c); `release`: let go of its thread-safe function
+ * (not while that is being destroyed). */
+void ticket_discard(ticket_t *ticket, int release);
+
+/* Queues an event for JS (takes ownership of ev; a ticket in a dropped event is settled: its reader gets EOF). */
 void emit_event(napi_threadsafe_function tsfn, event_t *ev);
 void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall, uint64_t bytes, uint64_t inode,
           double micros);
@@ -51,12 +59,10 @@ int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_f
                        int timeout_ms, int done_type, uint64_t inode, const struct timespec *start, size_t *written,
                        int *err);
 
-int spawn_thread(void *(*fn)(void *), void *arg);
-
 /* The end of a writer thread: closes the pipe and the probe (releasing late readers), reports the outcome
  * (`done_type`, or what `err` says) and releases the thread's hold on `tsfn`. */
 void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, int done_type, uint64_t bytes,
-                 uint64_t inode, const struct timespec *start, int copies);
+                 uint64_t inode, const struct timespec *start, int copies, int readers);
 
 /* Several readers share the pipe `wfd` (inode dev/ino): a thread hands each its own copy of the bytes (share.c), at
  * most `max_copies` (0: no cap), closes wfd and probe_fd, and reports `done_type` with `copies`. Returns 0, or an

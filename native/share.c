@@ -43,30 +43,39 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
   return n;
 }
 
-/* Whether some thread of `pid` sleeps in read() on `fd`. Sleeping: state S (a thread preempted inside read() after
- * taking its copy is R, and would take the next copy too). In read() on fd: /proc/PID/task/TID/syscall, or where
- * that is not readable (another user's process, Yama), wchan naming the kernel's pipe read. */
-static int asleep_in_read(int pid, int fd) {
+/* Whether `pid` waits in read() on `fd` for a whole copy of `len` bytes: 1 when a thread sleeps there with room for
+ * `len` bytes at once; 0 when none sleeps there; -1 when one sleeps there with less room (a reader that takes
+ * the content in pieces would take the next reader's copy too, spliced), or with a count that cannot be told
+ * (readv, or /proc/PID/task/TID/syscall closed to us and only wchan says "pipe_read"). Sleeping: state S (a thread
+ * preempted inside read() after taking its copy is R, and would take the next copy too). */
+static int asleep_in_read(int pid, int fd, size_t len) {
   char path[64], buf[256];
   snprintf(path, sizeof path, "/proc/%d/task", pid);
   DIR *dir = opendir(path);
   if (dir == NULL) return 0;
   int asleep = 0;
   struct dirent *e;
-  while (!asleep && (e = readdir(dir)) != NULL) {
+  while (asleep >= 0 && (e = readdir(dir)) != NULL) {
     if (e->d_name[0] == '.') continue;
     snprintf(path, sizeof path, "/proc/%d/task/%.16s/stat", pid, e->d_name);
     char *state = read_small(path, buf, sizeof buf) > 0 ? strrchr(buf, ')') : NULL;
     if (state == NULL || state[1] != ' ' || state[2] != 'S') continue;
     snprintf(path, sizeof path, "/proc/%d/task/%.16s/syscall", pid, e->d_name);
     if (read_small(path, buf, sizeof buf) > 0) {
+      /* "NR ARG1 ARG2 ARG3 ...": read(fd, buf, count) */
       char *end;
       long nr = strtol(buf, &end, 10);
-      asleep = end != buf && (nr == SYS_read || nr == SYS_readv) && strtol(end, NULL, 16) == fd;
+      if (end == buf || (nr != SYS_read && nr != SYS_readv)) continue;
+      char *p = end;
+      unsigned long arg1 = strtoul(p, &p, 16);
+      strtoul(p, &p, 16);
+      unsigned long count = strtoul(p, &p, 16);
+      if (arg1 != (unsigned long)fd) continue;
+      asleep = nr == SYS_read && count >= len ? 1 : -1;
       continue;
     }
     snprintf(path, sizeof path, "/proc/%d/task/%.16s/wchan", pid, e->d_name);
-    asleep = read_small(path, buf, sizeof buf) > 0 && strstr(buf, "pipe_read") != NULL;
+    if (read_small(path, buf, sizeof buf) > 0 && strstr(buf, "pipe_read") != NULL) asleep = -1;
   }
   closedir(dir);
   return asleep;
@@ -85,18 +94,20 @@ static int readers_now(dev_t dev, ino_t ino, holder_t *out) {
   return n < 0 ? -1 : k;
 }
 
-/* Waits until the pipe is empty and every reader sleeps in read(): 1 when so, 0 at the deadline or, once some
- * copy went out (`served`), when no reader is left. Readers woken from open() may not have installed their fd yet:
+/* Waits until the pipe is empty and every reader sleeps in read() with room for a whole copy: 1 when so, 0 at the
+ * deadline or, once some copy went out (`served`), when no reader is left; -1 at once when a reader waits with less
+ * room than a copy (or room that cannot be told). Readers woken from open() may not have installed their fd yet:
  * none seen before the first copy is waited for. */
-static int settle(int wfd, dev_t dev, ino_t ino, int served, int *readers) {
+static int settle(int wfd, dev_t dev, ino_t ino, size_t len, int served, int *readers) {
   struct timespec t0, pause = {0, STEP_US * 1000};
   clock_gettime(CLOCK_MONOTONIC, &t0);
   holder_t r[HOLDERS_MAX];
   for (;;) {
     int queued = 0, n = readers_now(dev, ino, r), all = n > 0;
     if (ioctl(wfd, FIONREAD, &queued) != 0) queued = 0;
-    for (int i = 0; all && i < n; i++) all = asleep_in_read(r[i].pid, r[i].fd);
+    for (int i = 0; all > 0 && i < n; i++) all = asleep_in_read(r[i].pid, r[i].fd, len);
     *readers = n;
+    if (all < 0) return -1;
     if (queued == 0 && all) return 1;
     if (n < 0 || (n == 0 && served > 0) || micros_since(&t0) >= SETTLE_US) return 0;
     nanosleep(&pause, NULL);
@@ -116,17 +127,18 @@ static int write_copy(int wfd, const unsigned char *buf, size_t len, int timeout
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR) return *written += off, errno;
     int left = timeout_ms - (int)(micros_since(&t0) / 1000);
-    struct pollfd p = {wfd, POLLOUT, 0};
-    if (left <= 0 || poll(&p, 1, left) == 0) return *written += off, ETIMEDOUT;
+    struct pollfd p[2] = {{wfd, POLLOUT, 0}, {life_cancel_fd(), POLLIN, 0}}; /* the environment's end gives up */
+    if (left <= 0 || poll(p, 2, left) == 0 || p[1].revents) return *written += off, ETIMEDOUT;
   }
   *written += off;
   return 0;
 }
 
 static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int timeout_ms,
-                        int max_copies, size_t *written, int *copies) {
+                        int max_copies, size_t *written, int *copies, int *seen) {
   fcntl(wfd, F_SETFL, O_NONBLOCK);
   int readers = 0, err = 0;
+  *seen = 0;
   *copies = 0;
   *written = 0;
   /* Readers woken together from open() install their fds one by one: let them all finish first. */
@@ -136,8 +148,15 @@ static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf,
    * closed drops out of the count, so the round in which nobody is left without a copy is the last. A decided
    * read caps the copies at the readers JS allowed: a process that joins the pipe later gets none. */
   for (int served = 0; (served == 0 || served < readers) && (max_copies == 0 || served < max_copies); served++) {
-    /* Readers that do not all settle get the single copy of before (one of them) rather than none. */
-    if (!settle(wfd, dev, ino, served, &readers) && served > 0) break;
+    /* A copy goes out only when it cannot be spliced: every reader asleep in read() with room for all of it. A
+     * reader alone on the pipe cannot be spliced with anyone, and gets its copy however it reads. Otherwise the
+     * readers still waiting get EOF: one whole copy or nothing, never pieces (EMSGSIZE: withheld, reported). */
+    int settled = settle(wfd, dev, ino, len, served, &readers);
+    if (readers > *seen) *seen = readers;
+    if (settled <= 0 && !(served == 0 && readers <= 1)) {
+      if (served == 0) err = EMSGSIZE;
+      break;
+    }
     err = write_copy(wfd, buf, len, timeout_ms, written);
     if (err != 0) break;
     (*copies)++;
@@ -152,8 +171,9 @@ static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf,
 }
 #else
 static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int timeout_ms,
-                        int max_copies, size_t *written, int *copies) {
+                        int max_copies, size_t *written, int *copies, int *seen) {
   (void)dev, (void)ino, (void)timeout_ms, (void)max_copies;
+  *seen = 0;
   fcntl(wfd, F_SETFL, O_NONBLOCK);
   ssize_t n = write(wfd, buf, len);
   *written = n > 0 ? (size_t)n : 0;
@@ -175,10 +195,11 @@ typedef struct {
 static void *share_main(void *arg) {
   share_t *s = arg;
   size_t written = 0;
-  int copies = 0;
-  int err = share_copies(s->wfd, s->dev, s->ino, s->buf, s->len, s->timeout_ms, s->max_copies, &written, &copies);
+  int copies = 0, seen = 0;
+  int err =
+      share_copies(s->wfd, s->dev, s->ino, s->buf, s->len, s->timeout_ms, s->max_copies, &written, &copies, &seen);
   free_secret(s->buf, s->len, s->locked);
-  writer_done(s->tsfn, s->wfd, s->probe_fd, err, s->done_type, written, (uint64_t)s->ino, &s->start, copies);
+  writer_done(s->tsfn, s->wfd, s->probe_fd, err, s->done_type, written, (uint64_t)s->ino, &s->start, copies, seen);
   free(s);
   return NULL;
 }

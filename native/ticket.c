@@ -3,7 +3,8 @@
  * holds the served pipe, and passes the open write end to JS as a ticket, then goes back to waiting: a reader
  * waiting for a decision (even for minutes, while the user is asked) holds up nobody. JS finishes the ticket once,
  * with the bytes to write (values, or comment lines for a refused reader); a ticket dropped unfinished is closed
- * (EOF) when it is collected.
+ * (EOF) when it is collected, when its event cannot reach JS, or when the environment ends (lifetime.c), whichever
+ * comes first. Every ticket is listed in its environment's registry from ticket_new until it is freed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,9 +14,12 @@
 
 #include "errors.h"
 #include "holders.h"
+#include "lifetime.h"
 #include "serve.h"
 
 struct ticket {
+  life_node_t node; /* first: in the environment's list of tickets */
+  life_t *life;
   int wfd, probe_fd, timeout_ms, done;
   uint64_t inode;
   dev_t dev;
@@ -23,17 +27,20 @@ struct ticket {
   napi_threadsafe_function tsfn; /* the ticket holds one reference until it is finished or dropped */
 };
 
+/* A ticket owning `wfd` and `probe_fd`, or NULL (ENOMEM) with both still the caller's. */
 ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
-                     napi_threadsafe_function tsfn) {
+                     napi_threadsafe_function tsfn, life_t *life) {
   ticket_t *t = calloc(1, sizeof *t);
   if (t == NULL) return NULL;
-  *t = (ticket_t){wfd, probe_fd, timeout_ms, 0, inode, dev, *start, tsfn};
+  *t = (ticket_t){{NULL, NULL}, life, wfd, probe_fd, timeout_ms, 0, inode, dev, *start, tsfn};
   napi_acquire_threadsafe_function(tsfn);
+  if (life) life_add_ticket(life, &t->node);
   return t;
 }
 
-/* Closes an unfinished ticket: the reader gets EOF. */
-static void ticket_drop(ticket_t *t) {
+/* Closes an unfinished ticket: the reader gets EOF. `release`: let go of the thread-safe function too (not when it
+ * is being destroyed). */
+static void ticket_drop(ticket_t *t, int release) {
   if (t->done) return;
   t->done = 1;
   close(t->wfd);
@@ -41,22 +48,47 @@ static void ticket_drop(ticket_t *t) {
     release_late_readers(t->probe_fd, NULL);
     close(t->probe_fd);
   }
-  napi_release_threadsafe_function(t->tsfn, napi_tsfn_release);
+  if (release) napi_release_threadsafe_function(t->tsfn, napi_tsfn_release);
+}
+
+static void ticket_free(ticket_t *t) {
+  if (t->life) life_remove_ticket(t->life, &t->node);
+  free(t);
+}
+
+/* The environment ends (lifetime.c, its lock held): its thread-safe functions are closing, no call into them. */
+void ticket_settle_node(life_node_t *node) {
+  ticket_drop((ticket_t *)node, 0);
+}
+
+/* A reader event that never reached JS (serve.c): settled and freed, on whichever thread dropped it. */
+void ticket_discard(ticket_t *t, int release) {
+  ticket_drop(t, release);
+  ticket_free(t);
 }
 
 static void ticket_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  ticket_drop(data);
-  free(data);
+  ticket_drop(data, 1);
+  ticket_free(data);
+}
+
+/* Marks a ticket: any other external (a mount handle) passed as a ticket is refused, not read as one. */
+static const napi_type_tag TICKET_TAG = {0x656e766d6f756e74ULL, 0x2d7469636b65742dULL};
+
+static bool is_ticket(napi_env env, napi_value value) {
+  bool tagged = false;
+  return napi_check_object_type_tag(env, value, &TICKET_TAG, &tagged) == napi_ok && tagged;
 }
 
 napi_value ticket_external(napi_env env, ticket_t *ticket) {
   napi_value value;
   if (napi_create_external(env, ticket, ticket_finalize, NULL, &value) != napi_ok) {
-    ticket_drop(ticket);
-    free(ticket);
+    ticket_discard(ticket, 1);
     napi_get_undefined(env, &value);
+  } else {
+    napi_type_tag_object(env, value, &TICKET_TAG); /* on failure the ticket is refused by every call: EOF at GC */
   }
   return value;
 }
@@ -72,7 +104,7 @@ napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
   bool is_buffer = false;
   napi_valuetype type;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+  if (argc < 3 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external || !is_ticket(env, argv[0]) ||
       napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
     return throw_arg(env, "ticketFinish(ticket, buffer, readers) takes a ticket from a reader event");
   if (napi_get_value_int32(env, argv[2], &readers) != napi_ok || readers < 0)
@@ -127,23 +159,31 @@ static napi_value holders_array(napi_env env, const holder_t *holders, int n) {
   return list;
 }
 
-/* ticketHolders(ticket): who holds the ticket's pipe now (a confirming scan before the decision is acted on: a
- * second reader released on the same pipe may install its fd after the first scan). */
+/* ticketHolders(ticket): { holders, unreadable }: who holds the ticket's pipe now (a confirming scan before the
+ * decision is acted on: a second reader released on the same pipe may install its fd after the first scan), and
+ * how many processes of this user could not be scanned. */
 napi_value em_ticket_holders(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   void *data = NULL;
   napi_valuetype type;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external || !is_ticket(env, argv[0]) ||
       napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL)
     return throw_arg(env, "ticketHolders(ticket) takes a ticket from a reader event");
   ticket_t *t = data;
   if (t->done) return throw_errno(env, EINVAL, "ticketHolders", NULL);
   holder_t holders[HOLDERS_MAX];
-  int n = fifo_holders(t->dev, (ino_t)t->inode, getpid(), holders, HOLDERS_MAX);
+  int unreadable = 0;
+  int n = fifo_holders_ex(t->dev, (ino_t)t->inode, getpid(), holders, HOLDERS_MAX, &unreadable);
   if (n < 0) return throw_errno(env, errno, "fifo_holders", NULL);
-  return holders_array(env, holders, n);
+  napi_value result, list = holders_array(env, holders, n), count;
+  if (list == NULL) return NULL;
+  NAPI_OK(napi_create_object(env, &result));
+  napi_set_named_property(env, result, "holders", list);
+  napi_create_int32(env, unreadable, &count);
+  napi_set_named_property(env, result, "unreadable", count);
+  return result;
 }
 
 /* fifoHolders(path): [{ pid, fd, mode }] of every other process holding the FIFO at path open. */

@@ -21,7 +21,7 @@
 #ifdef __linux__
 #include <sys/inotify.h>
 
-#include "serve.h"
+#include "lifetime.h"
 
 #define EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
 /* After each batch of events the watcher rests this long, so that a burst of reads (each renames the entry)
@@ -98,7 +98,7 @@ int watch_add(const char *dir, const char *base, void *mount) {
   int err = 0;
   if (ifd < 0) {
     ifd = inotify_init1(IN_CLOEXEC);
-    err = ifd < 0 ? errno : spawn_thread(watch_main, NULL);
+    err = ifd < 0 ? errno : spawn_service(watch_main, NULL, NULL);
     if (err != 0 && ifd >= 0) close(ifd), ifd = -1;
   }
   int wd = err == 0 ? inotify_add_watch(ifd, dir, EVENTS | IN_ONLYDIR) : -1;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Enforces the dependency directions of DESIGN.md ("Parts and which way they depend") and two house rules:
+// Enforces the dependency directions of docs/ARCHITECTURE.md ("Parts and which way they depend") and two house rules:
 // process.env is read only in src/bin and src/config, and only src/native loads the addon. Exits 1 on a violation.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -64,7 +64,7 @@ for (const file of files(src)) {
 }
 if (problems.length > 0) {
   console.error(
-    `Dependency rules broken (see DESIGN.md, "Parts and which way they depend"):\n  ${problems.join('\n  ')}`,
+    `Dependency rules broken (see docs/ARCHITECTURE.md, "Parts and which way they depend"):\n  ${problems.join('\n  ')}`,
   );
   process.exit(1);
 }

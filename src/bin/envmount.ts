@@ -41,7 +41,8 @@ const code = await main(
       const { serveMcp } = await import('../mcp/server.js');
       await serveMcp({
         version: VERSION,
-        connect: () => ControlClient.connect(config.paths.socketPath),
+        // Marked as an agent's: the daemon applies nothing from it that widens who can read what.
+        connect: () => ControlClient.connect(config.paths.socketPath, { origin: 'agent' }),
         resolveDir: (dir) => resolve(process.cwd(), dir),
         stdin: process.stdin,
         stdout: process.stdout,

@@ -10,7 +10,7 @@ import { isEnvmountError } from '../core/errors.js';
 import { cleanupAfterStop } from '../daemon/cleanup.js';
 import { Daemon } from '../daemon/daemon.js';
 import { socketPeer } from '../daemon/peer.js';
-import { harden, scrubEnvironment } from '../native/index.js';
+import { harden, notifyServiceManager, scrubEnvironment } from '../native/index.js';
 import { providerFactory } from './providers.js';
 import { VERSION } from './version.js';
 
@@ -33,6 +33,18 @@ async function start(): Promise<void> {
     },
     pino.destination({ dest: 2, sync: true }),
   );
+  // systemd (Type=notify) counts the unit started when READY=1 comes, sent once the socket answers; children
+  // (op, the approval dialog) must not inherit the socket.
+  const notifySocket = process.env.NOTIFY_SOCKET || undefined;
+  delete process.env.NOTIFY_SOCKET;
+  const tellServiceManager = (message: string) => {
+    if (!notifySocket) return;
+    try {
+      notifyServiceManager(notifySocket, message);
+    } catch (error) {
+      logger.warn({ code: (error as NodeJS.ErrnoException).code }, 'could not notify the service manager');
+    }
+  };
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({
@@ -51,6 +63,7 @@ async function start(): Promise<void> {
     process.exitCode = isEnvmountError(error) && error.code === 'ALREADY_RUNNING' ? 3 : 1;
     return;
   }
+  tellServiceManager('READY=1');
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
@@ -58,6 +71,7 @@ async function start(): Promise<void> {
       process.exit(1);
     }
     logger.info({ signal }, 'stopping');
+    tellServiceManager('STOPPING=1');
     daemon.stop().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -3,12 +3,15 @@
  * not tracked by git, ignored by git) and the 1Password source, and prints the fix for each problem. Exit 1 when
  * there is one. Names and paths only: it never opens a mount (that would be a read).
  */
-import { lstat, readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { lstat, readFile, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { basename, dirname } from 'node:path';
+import type { OnePasswordStatus } from '../control/protocol.js';
 import { errnoCode, isEnvmountError } from '../core/errors.js';
 import type { ServiceState } from '../core/service-units.js';
+import { isSharedDirectory, privateGroupOf, sharedDirectoryReason } from '../core/shared-directory.js';
 import type { CliContext, CommandOutput } from './context.js';
-import { daemonView, restartCommand } from './service-commands.js';
+import { daemonView, lingerNote, restartCommand } from './service-commands.js';
 
 export interface Finding {
   readonly subject: string;
@@ -30,10 +33,65 @@ async function serviceState(ctx: CliContext): Promise<ServiceState | string> {
   }
 }
 
+/** The service check. A daemon started by hand (no service, or no service manager here) is information. */
+async function serviceFindings(
+  ctx: CliContext,
+  service: ServiceState | string,
+  pid: number | undefined,
+  restart: string,
+): Promise<Finding[]> {
+  if (typeof service === 'string') return [problem('service', service, '`envmountd start` at login')];
+  const byHand = pid !== undefined && !service.running;
+  if (service.unavailable)
+    return [
+      ok(
+        'service',
+        `none here (${service.unavailable}): ${byHand ? `envmountd was started by hand (pid ${pid}); ` : ''}nothing restarts it after a crash or starts it at login`,
+      ),
+    ];
+  if (!service.installed)
+    return [
+      byHand
+        ? ok(
+            'service',
+            `not installed; envmountd was started by hand (pid ${pid}). \`envmount service install\` would restart it after a crash and start it at login`,
+          )
+        : problem(
+            'service',
+            'not installed: after a crash or a reboot nothing serves your mounts',
+            '`envmount service install`',
+          ),
+    ];
+  if (service.stale)
+    return [
+      problem(
+        'service',
+        `${service.file} was written for another node or install than this one (or by an older envmount)`,
+        '`envmount service install` (writes it anew and restarts the daemon)',
+      ),
+    ];
+  if (service.starting) return [ok('service', `${service.manager}, starting`)];
+  if (!service.running)
+    return [
+      problem(
+        'service',
+        `installed but not running${service.lastError ? `: ${service.lastError}` : ''}`,
+        `${restart}; see \`envmount service logs\``,
+      ),
+    ];
+  const linger = await lingerNote(ctx, service);
+  return [
+    ok('service', `${service.manager}, running (pid ${service.pid ?? '?'})`),
+    ...(linger ? [ok('service', linger)] : []),
+  ];
+}
+
 /** Mount paths and project directories: from the daemon, or from its registry when it is down. */
-async function mountsFromRegistry(file: string): Promise<Array<{ path: string; dir: string }>> {
+type DoctorMount = { path: string; dir: string; allowSharedDir?: boolean };
+
+async function mountsFromRegistry(file: string): Promise<DoctorMount[]> {
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as { mounts?: Array<{ path: string; dir: string }> };
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as { mounts?: DoctorMount[] };
     return parsed.mounts ?? [];
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
@@ -45,8 +103,28 @@ async function git(ctx: CliContext, dir: string, args: string[]): Promise<number
   return (await ctx.exec('git', ['-C', dir, ...args], { cwd: dir })).code;
 }
 
-async function checkMount(ctx: CliContext, m: { path: string; dir: string }, up: boolean, uid: number) {
+/** The user's private group, whose write bit on a directory is no other user's (core/shared-directory.ts). */
+async function privateGroup(): Promise<number> {
+  const read = (file: string) => readFile(file, 'utf8').catch(() => '');
+  return privateGroupOf(userInfo(), await read('/etc/group'), await read('/etc/passwd'));
+}
+
+/** StrictModes: the mount's directory must not be writable by other users (unless it opted in). */
+async function checkDirectory(m: DoctorMount, uid: number): Promise<Finding | undefined> {
+  const info = await stat(dirname(m.path)).catch(() => undefined);
+  if (!info || m.allowSharedDir || !isSharedDirectory(info, uid, await privateGroup())) return undefined;
+  const reason = sharedDirectoryReason(m.path, dirname(m.path), m.dir, info, uid);
+  return problem(
+    m.path,
+    `paused: ${reason}`,
+    `\`chmod go-w ${dirname(m.path)}\` (or \`envmount add ${m.dir} --allow-shared-dir\`)`,
+  );
+}
+
+async function checkMount(ctx: CliContext, m: DoctorMount, up: boolean, uid: number) {
   const findings: Finding[] = [];
+  const shared = await checkDirectory(m, uid);
+  if (shared) findings.push(shared);
   const st = await lstat(m.path).catch((error: unknown) => {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
@@ -104,6 +182,56 @@ async function checkMount(ctx: CliContext, m: { path: string; dir: string }, up:
   return findings;
 }
 
+/** Whether a process runs with no_new_privs (systemd's NoNewPrivileges=yes), from /proc; undefined off Linux. */
+export async function noNewPrivileges(pid: number): Promise<boolean | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const line = status.split('\n').find((l) => l.startsWith('NoNewPrivs:'));
+    return line === undefined ? undefined : line.slice('NoNewPrivs:'.length).trim() === '1';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The 1Password findings: the source's state (stale and failing are problems: readers get old values, or none),
+ * and the op CLI where it cannot work: under no_new_privs (the systemd unit's NoNewPrivileges=yes) Linux ignores
+ * op's setgid `onepassword-cli` bit, which the 1Password app checks before it accepts op, and a service never sees
+ * the `OP_SESSION_*` variables of `op signin`.
+ */
+export function onePasswordFindings(
+  op: OnePasswordStatus | undefined,
+  daemon: { noNewPrivs: boolean | undefined; underService: boolean },
+): Finding[] {
+  if (!op) return [ok('1Password', 'not configured: values come from the embedded store')];
+  const findings: Finding[] = [];
+  if (op.provider.startsWith('op CLI') && daemon.noNewPrivs) {
+    const session = daemon.underService
+      ? ', and a service never sees the OP_SESSION_* of `op signin` in your shell'
+      : '';
+    findings.push(
+      problem(
+        '1Password',
+        `${op.provider} cannot sign in from here: envmountd runs with NoNewPrivileges, so Linux ignores op's setgid "onepassword-cli" bit and the 1Password app refuses op${session}`,
+        '`envmount login --service-account` or `envmount login --account NAME` (the SDK needs neither), or run the daemon in your session: `envmountd start`',
+      ),
+    );
+  }
+  const why = op.lastError ?? op.state;
+  if (op.state === 'failing')
+    findings.push(problem('1Password', `${op.provider}: ${why}`, op.fix ?? '`envmount login`'));
+  else if (op.state === 'stale')
+    findings.push(
+      problem(
+        '1Password',
+        `${op.provider}: stale, serving the values of ${op.lastSuccessAt ?? 'the last refresh'} until the grace period ends: ${why}`,
+        op.fix ?? '`envmount refresh` once 1Password can be reached',
+      ),
+    );
+  else if (findings.length === 0) findings.push(ok('1Password', `${op.provider}: ${op.state}`));
+  return findings;
+}
+
 export async function doctor(ctx: CliContext): Promise<CommandOutput> {
   const findings: Finding[] = [];
   const view = await daemonView(ctx);
@@ -112,44 +240,21 @@ export async function doctor(ctx: CliContext): Promise<CommandOutput> {
   if (view) findings.push(ok('envmountd', `answers on ${ctx.socketPath} (pid ${view.daemon.pid})`));
   else {
     const start =
-      typeof service !== 'string' && service.installed ? restart : '`envmount service install` (or `envmountd start`)';
+      typeof service !== 'string' && (service.installed || service.unavailable)
+        ? restart
+        : '`envmount service install` (or `envmountd start`)';
     findings.push(problem('envmountd', `not running: readers of its mounts wait until it is back`, start));
   }
-  if (typeof service === 'string') findings.push(problem('service', service, '`envmountd start` at login'));
-  else if (!service.installed)
-    findings.push(
-      problem(
-        'service',
-        'not installed: after a crash or a reboot nothing serves your mounts',
-        '`envmount service install`',
-      ),
-    );
-  else if (service.stale)
-    findings.push(
-      problem(
-        'service',
-        `${service.file} was written for another node or install than this one (or by an older envmount)`,
-        '`envmount service install` (writes it anew and restarts the daemon)',
-      ),
-    );
-  else if (!service.running)
-    findings.push(
-      problem(
-        'service',
-        `installed but not running${service.lastError ? `: ${service.lastError}` : ''}`,
-        `${restart}; see \`envmount service logs\``,
-      ),
-    );
-  else findings.push(ok('service', `${service.manager}, running (pid ${service.pid ?? '?'})`));
+  findings.push(...(await serviceFindings(ctx, service, view?.daemon.pid, restart)));
 
   const mounts = view ? view.mounts : await mountsFromRegistry(ctx.registryFile);
   for (const m of mounts) findings.push(...(await checkMount(ctx, m, Boolean(view), ctx.uid)));
 
-  const op = view?.daemon.onePassword;
-  if (op?.state === 'failing')
-    findings.push(problem('1Password', `${op.provider}: ${op.lastError ?? 'failing'}`, op.fix ?? '`envmount login`'));
-  else if (op) findings.push(ok('1Password', `${op.provider}: ${op.state}`));
-  else if (view) findings.push(ok('1Password', 'not configured: values come from the embedded store'));
+  if (view) {
+    const underService = typeof service !== 'string' && service.running && service.pid === view.daemon.pid;
+    const noNewPrivs = await noNewPrivileges(view.daemon.pid);
+    findings.push(...onePasswordFindings(view.daemon.onePassword, { noNewPrivs, underService }));
+  }
 
   const problems = findings.filter((f) => !f.ok);
   const text = findings.map((f) =>

@@ -32,6 +32,11 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
       `  warning:   ${m.collisions} reads where several processes opened the file at once and shared one pipe; use \`envmount run\` or a mount per consumer (--path)`,
     );
   }
+  if ((m.withheld ?? 0) > 0) {
+    lines.push(
+      `  warning:   ${m.withheld} reads where readers sharing one pipe read in pieces smaller than the content; nothing was written to them (see \`envmount log\`)`,
+    );
+  }
   if (m.usesOnePassword && onePassword && onePassword.state !== 'fresh') {
     const why = onePassword.lastError ? `: ${onePassword.lastError}` : '';
     const what =

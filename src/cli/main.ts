@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { isEnvmountError } from '../core/errors.js';
 import type { CliContext, CommandOutput } from './context.js';
+import { connectOrExplain } from './daemon-down.js';
 import { doctor } from './doctor.js';
 import { add, importEnv, list, remove, status } from './mount-commands.js';
 import { lock, login, refresh, unlock } from './onepassword-commands.js';
@@ -41,6 +42,8 @@ export async function main(
   let output: CommandOutput | undefined;
   const ctx: CliContext = {
     ...base,
+    // Nothing answering: wait for a daemon being started, or say which command starts it here.
+    connect: () => connectOrExplain(base),
     emit: (line) => io.stdout.write(`${line}\n`),
     note: (line) => io.stderr.write(`${line}\n`),
   };
@@ -64,7 +67,8 @@ export async function main(
       .description("mount the project's .env (rendered from .env.op or .env.tpl)")
       .option('--path <file>', 'mount at this path instead of DIR/.env')
       .option('--environment <id>', 'serve the variables of a 1Password Environment instead of a template')
-      .option('--format <format>', 'what readers get: dotenv (default), json, shell (export lines) or yaml'),
+      .option('--format <format>', 'what readers get: dotenv (default), json, shell (export lines) or yaml')
+      .option('--allow-shared-dir', 'serve even though other users can write the directory (they could swap the pipe)'),
     `let these readers have the values (--allow any: every reader). ${RULES_HELP}`,
     'what readers no rule matches get (default: ask)',
   ).action(
@@ -75,6 +79,7 @@ export async function main(
           path?: string;
           environment?: string;
           format?: string;
+          allowSharedDir?: boolean;
           allow?: string[];
           deny?: string[];
           otherwise?: string;
@@ -82,6 +87,7 @@ export async function main(
       ) =>
         add(ctx, dir, {
           ...(o.path ? { path: o.path } : {}),
+          ...(o.allowSharedDir ? { allowSharedDir: true } : {}),
           ...(o.environment ? { environment: o.environment } : {}),
           ...(o.format ? { format: o.format } : {}),
           ...policyParams(o),

@@ -11,9 +11,9 @@ type PolicyParams = ReturnType<typeof policyParams>;
 export function add(
   ctx: CliContext,
   dir: string | undefined,
-  options: { path?: string; environment?: string; format?: string } & PolicyParams,
+  options: { path?: string; environment?: string; format?: string; allowSharedDir?: boolean } & PolicyParams,
 ): Promise<CommandOutput> {
-  const { path, format, ...policy } = options;
+  const { path, format, allowSharedDir, ...policy } = options;
   if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
     throw new EnvmountError('USAGE', `Unknown format "${format}": use ${FORMATS.join(', ')}.`);
   }
@@ -22,6 +22,7 @@ export function add(
       dir: resolve(ctx.cwd, dir ?? '.'),
       ...(path ? { path: resolve(ctx.cwd, path) } : {}),
       ...(format ? { format: format as Format } : {}),
+      ...(allowSharedDir ? { allowSharedDir: true } : {}),
       ...policy,
     };
     const status = await client.request('add', params);

@@ -1,7 +1,9 @@
 /** `envmount policy | approvals | approve | deny | log`: who may read, and what was read. Names, never values. */
 import { resolve } from 'node:path';
+import type { ControlClient } from '../control/client.js';
 import type { Approval, LogEntry } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
+import { commandLine, visible } from '../core/visible-text.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
 import { formatMountStatus } from './format.js';
 
@@ -51,9 +53,13 @@ export function policy(
   });
 }
 
+/** What a reader chose (paths, arguments) is escaped: it cannot move the cursor or rewrite the confirmation. */
 function describeApproval(a: Approval): string {
-  const parents = a.ancestors.length ? `\n    parents: ${a.ancestors.join(' <- ')}` : '';
-  return `  ${a.id}  ${a.exe} (pid ${a.pid}) wants ${a.mount}\n    command: ${a.argv.join(' ')}\n    in: ${a.cwd}${parents}\n    until: ${a.expiresAt}`;
+  if (a.action !== undefined) {
+    return `  ${a.id}  an agent (${visible(a.exe)}, pid ${a.pid}: ${commandLine(a.argv, 600)}) asks to ${visible(a.action)}\n    until: ${a.expiresAt}`;
+  }
+  const parents = a.ancestors.length ? `\n    parents: ${a.ancestors.map(visible).join(' <- ')}` : '';
+  return `  ${a.id}  ${visible(a.exe)} (pid ${a.pid}) wants ${a.mount}\n    command: ${commandLine(a.argv, 600)}\n    in: ${visible(a.cwd)}${parents}\n    until: ${a.expiresAt}`;
 }
 
 export function approvals(ctx: CliContext): Promise<CommandOutput> {
@@ -84,6 +90,7 @@ export async function approve(
   return withClient(ctx, async (client) => {
     const request = (await client.request('approvals', {})).find((a) => a.id === id);
     if (!request) throw new EnvmountError('NOT_FOUND', `No pending request ${id}. See \`envmount approvals\`.`);
+    if (request.action !== undefined) return approveAction(ctx, client, request, flags);
     const scope = flags.always
       ? ', and always from now on'
       : forMs !== undefined
@@ -96,8 +103,27 @@ export async function approve(
       ...(forMs !== undefined ? { forMs } : {}),
       ...(flags.always ? { always: true } : {}),
     });
-    return { data: result, text: `Approved ${result.exe} reading ${result.mount}${scope}.` };
+    return { data: result, text: `Approved ${visible(result.exe)} reading ${result.mount}${scope}.` };
   });
+}
+
+/** An agent's request (from `envmount mcp`): applied as asked once the user says yes here. */
+async function approveAction(
+  ctx: CliContext,
+  client: ControlClient,
+  request: Approval,
+  flags: { for?: string; always?: boolean },
+): Promise<CommandOutput> {
+  if (flags.for !== undefined || flags.always) {
+    throw new EnvmountError(
+      'USAGE',
+      `Request ${request.id} is an agent's request; approve it without --for or --always.`,
+    );
+  }
+  const yes = await ctx.confirm(`${describeApproval(request)}\nApply it? [y/N] `);
+  if (!yes) throw new EnvmountError('USAGE', 'Not approved; the request is still pending.');
+  const result = await client.request('approve', { id: request.id });
+  return { data: result, text: `Applied: ${request.action}.` };
 }
 
 export function deny(ctx: CliContext, idText: string): Promise<CommandOutput> {
@@ -106,16 +132,19 @@ export function deny(ctx: CliContext, idText: string): Promise<CommandOutput> {
     throw new EnvmountError('USAGE', `"${idText}" is not a request id; see \`envmount approvals\`.`);
   return withClient(ctx, async (client) => {
     const result = await client.request('deny', { id });
-    return { data: result, text: `Denied ${result.exe} reading ${result.mount}.` };
+    return { data: result, text: `Denied ${visible(result.exe)} reading ${result.mount}.` };
   });
 }
 
 function formatEntry(e: LogEntry): string {
   const who = e.reader
-    ? `pid ${e.reader.pid} ${e.reader.exe} (${e.reader.argv.join(' ')})`
-    : 'reader not identified (policy any)';
+    ? `pid ${e.reader.pid} ${visible(e.reader.exe)} (${commandLine(e.reader.argv, 300)})`
+    : e.decision === 'served'
+      ? 'reader not identified (policy any)'
+      : 'reader not identified';
   const others = e.others.length ? ` +${e.others.length} more on the same pipe` : '';
-  return `${e.time}  ${e.decision.padEnd(12)} ${e.mount}  ${who}${others}  ${e.bytes} bytes${e.reason ? `  (${e.reason})` : ''}`;
+  const outcome = e.outcome ? ` ${e.outcome}` : '';
+  return `${e.time}  ${e.decision.padEnd(12)} ${e.mount}  ${who}${others}  ${e.bytes} bytes${outcome}${e.reason ? `  (${e.reason})` : ''}`;
 }
 
 export async function log(

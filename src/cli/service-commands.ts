@@ -4,24 +4,49 @@ import { EnvmountError, isEnvmountError } from '../core/errors.js';
 import type { ServiceAction, ServiceState } from '../core/service-units.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
 
+/** How long `service install` waits for the daemon it started to answer. */
+const ANSWER_WAIT_MS = 30_000;
+const POLL_MS = 100;
+
 function formatActions(actions: readonly ServiceAction[]): string[] {
   return actions.map((a) => `  ${a.changed ? '+' : '='} ${a.did}`);
 }
 
 function formatState(s: ServiceState): string {
+  if (s.unavailable) return `service:   unavailable: ${s.unavailable}; envmountd runs here only when started by hand`;
   if (!s.installed) return `service:   not installed (${s.manager}); run \`envmount service install\``;
-  const parts = [s.running ? 'running' : 'not running'];
+  const parts = [s.running ? 'running' : s.starting ? 'starting' : 'not running'];
   if (s.pid) parts.push(`pid ${s.pid}`);
   if (s.since) parts.push(`since ${s.since}`);
   if (s.restarts) parts.push(`${s.restarts} restarts`);
   return `service:   ${s.manager}, ${parts.join(', ')} (${s.file})`;
 }
 
-/** How to (re)start the installed service by hand. */
-export function restartCommand(state: Pick<ServiceState, 'manager'>): string {
-  return state.manager === 'systemd'
-    ? '`systemctl --user restart envmountd`'
-    : '`launchctl kickstart -k gui/$(id -u)/dev.envmount.envmountd`';
+/** How to (re)start the daemon here: through its service manager, or by hand where there is none. */
+export function restartCommand(state: Pick<ServiceState, 'manager' | 'unavailable' | 'lastError'>): string {
+  if (state.unavailable) return '`envmountd start` in a terminal (or under `nohup` or your own supervisor)';
+  if (state.manager === 'launchd') return '`launchctl kickstart -k gui/$(id -u)/dev.envmount.envmountd`';
+  // Past StartLimitBurst systemd refuses every start until the failure is reset.
+  return state.lastError?.includes('start-limit-hit')
+    ? '`systemctl --user reset-failed envmountd && systemctl --user restart envmountd`'
+    : '`systemctl --user restart envmountd`';
+}
+
+/**
+ * Whether a systemd user manager here stops at logout: no graphical session, and lingering not enabled (or not
+ * known: no logind). Undefined when it does not apply.
+ */
+export async function lingerNote(ctx: CliContext, state: ServiceState): Promise<string | undefined> {
+  if (state.manager !== 'systemd' || state.unavailable) return undefined;
+  const env = ctx.environment;
+  const graphical =
+    Boolean(env.DISPLAY || env.WAYLAND_DISPLAY) || env.XDG_SESSION_TYPE === 'x11' || env.XDG_SESSION_TYPE === 'wayland';
+  if (graphical) return undefined;
+  const linger = await ctx.exec('loginctl', ['show-user', String(ctx.uid), '--property=Linger', '--value'], {
+    cwd: ctx.cwd,
+  });
+  if (linger.code === 0 && linger.stdout.trim() === 'yes') return undefined;
+  return 'no graphical session here: unless lingering is on, your user manager, and envmountd with it, stops when you log out. Keep it running: `loginctl enable-linger $USER`';
 }
 
 /** The daemon's own view, when it answers: pid, uptime and mounts. */
@@ -43,22 +68,48 @@ function daemonLine(view: Awaited<ReturnType<typeof daemonView>>, ctx: CliContex
   return `daemon:    pid ${d.pid}, up ${Math.round(d.uptimeMs / 1000)}s, ${view.mounts.length} mounts, on ${d.socket}`;
 }
 
+/** Waits, a bounded while, for the daemon the service manager started to answer on the socket. */
+async function answering(ctx: CliContext) {
+  for (let waited = 0; ; waited += POLL_MS) {
+    const view = await daemonView(ctx);
+    if (view || waited >= ANSWER_WAIT_MS) return view;
+    await ctx.sleep(POLL_MS);
+  }
+}
+
 export async function serviceInstall(ctx: CliContext): Promise<CommandOutput> {
   const { actions, state } = await ctx.service.install();
+  const view = await answering(ctx);
+  if (!view) {
+    throw new EnvmountError(
+      'SERVICE_FAILED',
+      `${state.manager} started envmountd, but nothing answered at ${ctx.socketPath} within ${ANSWER_WAIT_MS / 1000} s. See \`envmount service status\` and \`envmount service logs\`.`,
+    );
+  }
   const changed = actions.some((a) => a.changed);
   const head = changed
-    ? `envmountd is installed as a ${state.manager} user service.`
+    ? `envmountd is installed as a ${state.manager} user service and answers (pid ${view.daemon.pid}).`
     : 'Already installed and running; nothing changed.';
-  return { data: { actions, state }, text: [head, ...formatActions(actions), formatState(state)].join('\n') };
+  const lines = [head, ...formatActions(actions), formatState(state)];
+  const linger = await lingerNote(ctx, state);
+  if (linger) lines.push(`note:      ${linger}`);
+  return { data: { actions, state, pid: view.daemon.pid }, text: lines.join('\n') };
 }
 
 export async function serviceUninstall(ctx: CliContext): Promise<CommandOutput> {
   const { actions } = await ctx.service.uninstall();
   const changed = actions.some((a) => a.changed);
-  const head = changed
-    ? 'envmountd is no longer a user service; its pipes are gone.'
-    : 'Not installed; nothing changed.';
-  return { data: { actions }, text: [head, ...formatActions(actions)].join('\n') };
+  // Whatever the service manager did, a daemon that still answers was not its to stop: say so, never "gone".
+  const view = await daemonView(ctx);
+  let head: string;
+  if (view)
+    head = `${changed ? 'The service is removed, but' : 'No service is installed, and'} envmountd still runs (pid ${view.daemon.pid}, not started by the service): stop it with \`kill ${view.daemon.pid}\`; its pipes go when it stops.`;
+  else if (changed) head = 'envmountd is no longer a user service; its pipes are gone.';
+  else head = 'Not installed; nothing changed.';
+  return {
+    data: { actions, daemon: view ? { pid: view.daemon.pid } : undefined },
+    text: [head, ...formatActions(actions)].join('\n'),
+  };
 }
 
 export async function serviceStatus(ctx: CliContext): Promise<CommandOutput> {
@@ -71,8 +122,11 @@ export async function serviceStatus(ctx: CliContext): Promise<CommandOutput> {
       'warning:   the unit is not what `envmount service install` writes now (another node or install): run it again',
     );
   }
-  if (state.installed && !state.running)
+  if (state.unavailable && !view) lines.push(`fix:       ${restartCommand(state)}`);
+  else if (state.installed && !state.unavailable && !state.running && !state.starting)
     lines.push(`fix:       ${restartCommand(state)}, and see \`envmount service logs\``);
+  const linger = await lingerNote(ctx, state);
+  if (linger && state.installed) lines.push(`note:      ${linger}`);
   return {
     data: {
       service: state,

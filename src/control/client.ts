@@ -7,12 +7,14 @@ import { type Method, type Params, PROTOCOL_VERSION, type Response, type Results
 
 export class ControlClient {
   readonly #socket: Socket;
+  readonly #origin: 'agent' | undefined;
   #nextId = 1;
   #buffer = '';
   readonly #waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, origin: 'agent' | undefined) {
     this.#socket = socket;
+    this.#origin = origin;
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.#onData(chunk));
     const failAll = (error: Error) => {
@@ -23,13 +25,16 @@ export class ControlClient {
     socket.on('close', () => failAll(new EnvmountError('DAEMON_NOT_RUNNING', 'envmountd closed the connection.')));
   }
 
-  /** Connects; a missing or dead socket is DAEMON_NOT_RUNNING with the command that starts the daemon. */
-  static connect(socketPath: string): Promise<ControlClient> {
+  /**
+   * Connects; a missing or dead socket is DAEMON_NOT_RUNNING with the command that starts the daemon. `origin`:
+   * `agent` for the MCP front end, so that the daemon holds its requests to what an agent may do.
+   */
+  static connect(socketPath: string, options: { origin?: 'agent' } = {}): Promise<ControlClient> {
     return new Promise((resolve, reject) => {
       const socket = createConnection(socketPath);
       socket.once('connect', () => {
         socket.removeAllListeners('error');
-        resolve(new ControlClient(socket));
+        resolve(new ControlClient(socket, options.origin));
       });
       socket.once('error', (error) => {
         const code = errnoCode(error);
@@ -53,7 +58,8 @@ export class ControlClient {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve: resolve as (r: unknown) => void, reject });
-      this.#socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id, method, params })}\n`);
+      const origin = this.#origin ? { origin: this.#origin } : {};
+      this.#socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id, method, params, ...origin })}\n`);
     });
   }
 

@@ -12,6 +12,8 @@ import { type ErrorBody, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type Request, type
 export interface Peer {
   readonly pid: number;
   readonly uid: number;
+  /** The request came through `envmount mcp` (its `origin`): an agent's, held to what agents may do. */
+  readonly agent?: boolean;
 }
 
 export type Handler = (method: string, params: unknown, peer: Peer) => Promise<unknown>;
@@ -115,7 +117,8 @@ function serveConnection(socket: Socket, options: ControlServerOptions): void {
       return;
     }
     try {
-      const result = await options.handle(request.method, request.params ?? {}, peer);
+      const from = request.origin === 'agent' ? { ...peer, agent: true } : peer;
+      const result = await options.handle(request.method, request.params ?? {}, from);
       reply({ v: PROTOCOL_VERSION, id, ok: true, result });
     } catch (error) {
       if (!isEnvmountError(error)) log.error({ err: error, method: request.method }, 'request failed');

@@ -5,10 +5,12 @@
  * Rule text (as given to `--allow` / `--deny`):
  * - `any`                 with --allow: every reader of this user (mode "any"); with --deny: every reader not allowed
  * - `NAME` or `exe:NAME`  the executable: a glob on its basename, or on its full path when it contains a `/`
- * - `argv:GLOB`           the command line, arguments joined by spaces
+ * - `argv:GLOB`           the command line, arguments joined by spaces, with the mount's own location taken out
+ *                         (argv-location.ts): naming the mount is not what makes a rule match
  * - `ancestor:GLOB`       any ancestor up to the session leader, by executable (as exe:) or command line (as argv:)
  * Deny rules win over allow rules; a reader no rule matches gets the fallback: ask (the default), allow or deny.
  */
+import { type MountLocation, withoutLocation } from './argv-location.js';
 import { EnvmountError } from './errors.js';
 
 export type Fallback = 'allow' | 'ask' | 'deny';
@@ -28,6 +30,8 @@ export interface Policy {
 export interface ProcessFacts {
   readonly exe: string;
   readonly argv: readonly string[];
+  /** The working directory, against which arguments naming the mount are resolved. */
+  readonly cwd?: string;
 }
 
 export interface ReaderFacts extends ProcessFacts {
@@ -60,25 +64,27 @@ function matchesExe(pattern: string, exe: string): boolean {
   return globToRegExp(pattern).test(pattern.includes('/') ? exe : basename(exe));
 }
 
-function matchesArgv(pattern: string, argv: readonly string[]): boolean {
+function matchesArgv(pattern: string, process: ProcessFacts, location: MountLocation | undefined): boolean {
+  const argv = location ? withoutLocation(process.argv, process.cwd, location) : process.argv;
   return globToRegExp(pattern).test(argv.join(' '));
 }
 
-export function ruleMatches(rule: Rule, facts: ReaderFacts): boolean {
+/** Whether a rule matches; `location`: the mount's, taken out of command lines before `argv:` matching. */
+export function ruleMatches(rule: Rule, facts: ReaderFacts, location?: MountLocation): boolean {
   switch (rule.kind) {
     case 'exe':
       return matchesExe(rule.pattern, facts.exe);
     case 'argv':
-      return matchesArgv(rule.pattern, facts.argv);
+      return matchesArgv(rule.pattern, facts, location);
     case 'ancestor':
-      return facts.ancestors.some((a) => matchesExe(rule.pattern, a.exe) || matchesArgv(rule.pattern, a.argv));
+      return facts.ancestors.some((a) => matchesExe(rule.pattern, a.exe) || matchesArgv(rule.pattern, a, location));
   }
 }
 
-export function decide(policy: Policy, facts: ReaderFacts): Decision {
-  const deny = policy.rules.find((r) => r.effect === 'deny' && ruleMatches(r, facts));
+export function decide(policy: Policy, facts: ReaderFacts, location?: MountLocation): Decision {
+  const deny = policy.rules.find((r) => r.effect === 'deny' && ruleMatches(r, facts, location));
   if (deny) return { verdict: 'deny', rule: deny };
-  const allow = policy.rules.find((r) => r.effect === 'allow' && ruleMatches(r, facts));
+  const allow = policy.rules.find((r) => r.effect === 'allow' && ruleMatches(r, facts, location));
   if (allow) return { verdict: 'allow', rule: allow };
   return { verdict: policy.fallback, rule: undefined };
 }

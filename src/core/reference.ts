@@ -47,9 +47,25 @@ export function isReservedName(name: string): boolean {
 /** Names in the embedded store: letters, digits and `_ . - /`, starting with a letter, digit or `_`. */
 const STORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,199}$/;
 const OP_QUERY: Readonly<Record<string, readonly string[]>> = {
-  attribute: ['type', 'value', 'title', 'id', 'purpose', 'otp', 'totp'],
+  attribute: ['type', 'value', 'title', 'id', 'purpose'],
   'ssh-format': ['openssh'],
 };
+/** What 1Password accepts in a vault, item, section or field name (the SDK's validator; op's docs say the same). */
+const OP_NAME_CHARS = /^[A-Za-z0-9_. -]+$/;
+const ONE_TIME = ['otp', 'totp'];
+
+/** Why envmount refuses one-time passwords: it serves values from a cache, and a code lives about 30 s. */
+export const ONE_TIME_PASSWORD_PROBLEM =
+  'a one-time password (attribute=otp) changes every 30 s, and envmount serves values from a cache kept for minutes (up to the grace period when 1Password is unreachable), so readers would get expired codes; read it when you need it with `op read`';
+
+/** Whether an op:// reference asks for a one-time password (parsed or not). */
+export function asksOneTimePassword(raw: string): boolean {
+  const query = raw.split('?')[1] ?? '';
+  return query.split('&').some((pair) => {
+    const [key = '', value = ''] = pair.split('=', 2);
+    return key.toLowerCase() === 'attribute' && ONE_TIME.includes(value.toLowerCase());
+  });
+}
 
 export function isStoreName(name: string): boolean {
   return STORE_NAME.test(name) && !name.includes('//') && !name.endsWith('/');
@@ -95,27 +111,44 @@ function invalid(raw: string, why: string): EnvmountError {
 
 function parseOp(raw: string): OpReference {
   const body = raw.slice('op://'.length);
-  const [path = '', queryText] = body.split('?', 2);
+  const mark = body.indexOf('?');
+  const path = mark === -1 ? body : body.slice(0, mark);
+  const queryText = mark === -1 ? undefined : body.slice(mark + 1);
   const segments = path.split('/');
   if (segments.length < 3 || segments.length > 4) {
     throw invalid(raw, 'use op://vault/item/field or op://vault/item/section/field');
   }
   for (const segment of segments) {
-    if (segment.trim() === '' || [...segment].some((ch) => ch.charCodeAt(0) < 0x20)) {
-      throw invalid(raw, 'a vault, item, section or field name is empty');
+    if (segment.trim() === '') throw invalid(raw, 'a vault, item, section or field name is empty');
+    if (segment.includes('$')) {
+      throw invalid(raw, '`$` is not allowed in a reference (`op inject` would expand it as a variable)');
+    }
+    if (!OP_NAME_CHARS.test(segment)) {
+      throw invalid(
+        raw,
+        `"${segment}" has a character 1Password does not accept in a reference (only letters, digits, _ . - and spaces); use its ID instead (\`op item get --format json\` shows IDs)`,
+      );
     }
   }
   const query: Record<string, string> = {};
-  if (queryText !== undefined) {
-    for (const pair of queryText.split('&')) {
-      const [key = '', value = ''] = pair.split('=', 2);
-      const allowed = OP_QUERY[key];
-      if (!allowed) throw invalid(raw, `unknown query parameter "${key}" (use attribute= or ssh-format=)`);
-      if (!allowed.includes(value.toLowerCase())) {
-        throw invalid(raw, `${key} must be one of ${allowed.join(', ')}`);
-      }
-      query[key] = value.toLowerCase();
+  const pairs = queryText === undefined ? [] : queryText.split('&');
+  if (pairs.length > 1) throw invalid(raw, '1Password accepts one query parameter per reference');
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq === -1 ? pair : pair.slice(0, eq);
+    const value = eq === -1 ? '' : pair.slice(eq + 1);
+    if (key === 'attribute' && ONE_TIME.includes(value.toLowerCase())) throw invalid(raw, ONE_TIME_PASSWORD_PROBLEM);
+    const allowed = OP_QUERY[key];
+    if (!allowed) throw invalid(raw, `unknown query parameter "${key}" (use attribute= or ssh-format=)`);
+    if (!allowed.includes(value)) {
+      throw invalid(
+        raw,
+        allowed.includes(value.toLowerCase())
+          ? `write ${key}=${value.toLowerCase()} in lower case (1Password refuses ${value})`
+          : `${key} must be one of ${allowed.join(', ')}`,
+      );
     }
+    query[key] = value;
   }
   const [vault = '', item = '', third = '', fourth] = segments;
   return fourth === undefined

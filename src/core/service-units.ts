@@ -74,6 +74,13 @@ export function renderLaunchAgent(template: string, paths: UnitPaths): string {
 /** What the service manager says about the service. */
 export interface ServiceState {
   readonly manager: ServiceManagerKind;
+  /**
+   * Undefined when the service manager answers; otherwise why it cannot run the service here (no systemd user
+   * manager: a container, WSL, CI), and nothing else in this state comes from it.
+   */
+  readonly unavailable: string | undefined;
+  /** Started, and not answering yet (systemd: activating, or waiting to restart after a crash). */
+  readonly starting: boolean;
   readonly installed: boolean;
   /** Installed, but not as `service install` would write it now: another node, another install, an older unit. */
   readonly stale: boolean;
@@ -117,11 +124,20 @@ export function parseLaunchctlPrint(text: string): Record<string, string> {
 /** `envmount service`, as the CLI sees it (implemented in src/service, wired in src/bin). */
 export interface ServiceControl {
   readonly kind: ServiceManagerKind;
-  /** Writes the unit (or plist), enables and starts it; does only what is not done yet. */
+  /**
+   * Writes the unit (or plist), enables and starts it; does only what is not done yet. SERVICE_UNAVAILABLE, before
+   * writing anything, when no service manager answers.
+   */
   install(): Promise<{ actions: ServiceAction[]; state: ServiceState }>;
-  /** Stops and disables it and removes its files; nothing to do when it is not installed. */
+  /**
+   * Stops and disables it and removes its files; nothing to do when it is not installed. A failure of the service
+   * manager is an error (the files stay); with no service manager at all, only the files are removed.
+   */
   uninstall(): Promise<{ actions: ServiceAction[] }>;
   state(): Promise<ServiceState>;
-  /** The daemon's recent log lines, or with `follow` streams them to our stdout until interrupted (exit code). */
+  /**
+   * The daemon's recent log lines, or with `follow` streams them to our stdout until interrupted (exit code).
+   * SERVICE_UNAVAILABLE, naming where the logs are instead, when no journal or log file has them.
+   */
   logs(options: { lines: number; follow: boolean }): Promise<{ text: string } | { exitCode: number }>;
 }

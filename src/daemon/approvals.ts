@@ -22,8 +22,18 @@ interface Waiting {
   readonly timer: NodeJS.Timeout;
 }
 
+/** The process behind a request, as /proc described it when it asked (for a dialog's facts). */
+export interface Asker {
+  readonly reader: ProcessInfo;
+  readonly ancestors: readonly ProcessInfo[];
+}
+
 /** Shows a request where the user can answer it (a desktop dialog); resolves with the answer, if any. */
-export type Prompter = (request: PendingApproval, signal: AbortSignal) => Promise<'allow' | 'deny' | undefined>;
+export type Prompter = (
+  request: PendingApproval,
+  signal: AbortSignal,
+  asker: Asker,
+) => Promise<'allow' | 'deny' | undefined>;
 
 export class Approvals {
   readonly #timeoutMs: number;
@@ -38,10 +48,20 @@ export class Approvals {
     this.#prompter = prompter;
   }
 
-  /** Registers a request and resolves with the user's answer or `timeout`. */
-  ask(mount: string, reader: ProcessInfo, ancestors: readonly ProcessInfo[]): { id: number; answer: Promise<Answer> } {
+  /**
+   * Registers a request and resolves with the user's answer or `timeout`. `action`: an agent's request (from
+   * `envmount mcp`, whose process is `reader`) in words; it is answered only by `envmount approve` in a terminal,
+   * never by the desktop dialog, and waits `timeoutMs` (default: the approval timeout).
+   */
+  ask(
+    mount: string,
+    reader: ProcessInfo,
+    ancestors: readonly ProcessInfo[],
+    options: { readonly action?: string; readonly timeoutMs?: number } = {},
+  ): { id: number; answer: Promise<Answer> } {
     const id = this.#nextId++;
     const now = Date.now();
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const request: PendingApproval = {
       id,
       mount,
@@ -51,7 +71,8 @@ export class Approvals {
       cwd: reader.cwd,
       ancestors: ancestors.map((a) => a.exe),
       requestedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + this.#timeoutMs).toISOString(),
+      expiresAt: new Date(now + timeoutMs).toISOString(),
+      ...(options.action !== undefined ? { action: options.action } : {}),
     };
     const controller = new AbortController();
     const answer = new Promise<Answer>((resolve) => {
@@ -63,10 +84,11 @@ export class Approvals {
         controller.abort();
         resolve(value);
       };
-      const timer = setTimeout(() => finish('timeout'), this.#timeoutMs);
+      const timer = setTimeout(() => finish('timeout'), timeoutMs);
       this.#waiting.set(id, { request, answer: finish, timer });
     });
-    this.#prompter?.(request, controller.signal).then(
+    if (options.action !== undefined) return { id, answer };
+    this.#prompter?.(request, controller.signal, { reader, ancestors }).then(
       (value) => {
         if (value) this.#waiting.get(id)?.answer(value);
       },

@@ -7,7 +7,16 @@ import type { Logger } from 'pino';
 import { errnoCode } from '../core/errors.js';
 import type { ProcessInfo } from './process-info.js';
 
-export type AuditDecision = 'served' | 'allowed' | 'denied' | 'timed-out' | 'unidentified' | 'collision';
+/** Who decided: `served` (policy any, reader not identified), a decided read's verdict, or `foreign` (a rotation
+ * found a pipe someone else put at its name: nothing was written to it). */
+export type AuditDecision = 'served' | 'allowed' | 'denied' | 'timed-out' | 'unidentified' | 'collision' | 'foreign';
+
+/**
+ * What the open of the mount came to: the whole content read (`whole`), the reader closed after `bytes` (`partial`),
+ * it did not read it all before the write deadline (`timeout`), it got nothing because another reader on the same
+ * pipe took the copy or copies were withheld (`empty`), refusal comment lines (`refused`), or a write error.
+ */
+export type AuditOutcome = 'whole' | 'partial' | 'timeout' | 'empty' | 'refused' | 'error';
 
 export interface AuditReader {
   readonly pid: number;
@@ -21,12 +30,20 @@ export interface AuditEntry {
   readonly time: string;
   readonly mount: string;
   readonly decision: AuditDecision;
+  /** Every open of a mount has one (absent: values handed to `envmount run`, not a read of the pipe). */
+  readonly outcome?: AuditOutcome;
   readonly reason: string | undefined;
   readonly bytes: number;
   /** The reader, when the policy identified it (mode `any` serves without asking who reads). */
   readonly reader: AuditReader | undefined;
   /** Other processes that held the same pipe (a collision). */
   readonly others: readonly AuditReader[];
+  /** Processes of this user whose fd table could not be read when the reader was identified (they may have held
+   * the pipe unseen: THREAT-MODEL.md). Absent when none. */
+  readonly unreadable?: number;
+  /** A shared pipe: how many readers were on it and how many got a whole copy (the rest got nothing). */
+  readonly readers?: number;
+  readonly copies?: number;
 }
 
 export type AuditInput = Omit<AuditEntry, 'seq' | 'time'>;

@@ -8,10 +8,11 @@ import type { Config } from '../config/config.js';
 import type { DaemonStatus, Params } from '../control/protocol.js';
 import { type ControlServer, type Peer, startControlServer } from '../control/server.js';
 import { ensurePrivateDir } from '../io/atomic-write.js';
-import { type Hardening, watchAvailable } from '../native/index.js';
+import { type Hardening, setPrivateGroup, watchAvailable } from '../native/index.js';
 import { EmbeddedStore } from '../secrets/store.js';
 import { loadStoreKey } from '../secrets/store-key.js';
 import { valueSource } from '../secrets/value-source.js';
+import { AgentRequests } from './agent-requests.js';
 import { Approvals } from './approvals.js';
 import { AuditLog } from './audit.js';
 import { desktopPrompter } from './desktop-prompt.js';
@@ -23,6 +24,7 @@ import { OnePassword, type ProviderFactory } from './onepassword.js';
 import { ReaderGate } from './reader-gate.js';
 import { Registry } from './registry.js';
 import { runValues } from './run-values.js';
+import { userPrivateGroup } from './shared-dir.js';
 import { ValueWaiters } from './value-waiters.js';
 
 export interface DaemonDeps {
@@ -74,6 +76,8 @@ export class Daemon {
   static async start(deps: DaemonDeps): Promise<Daemon> {
     const { config, logger } = deps;
     const hardening = deps.harden();
+    // Before any mount thread starts: they apply the same StrictModes rule as JS (core/shared-directory.ts).
+    setPrivateGroup(userPrivateGroup());
     const startedAt = new Date();
     for (const dir of [config.paths.configDir, config.paths.stateDir, config.paths.dataDir]) {
       await ensurePrivateDir(dir);
@@ -165,6 +169,15 @@ export class Daemon {
       const runDeps = { mounts, source, gate, audit, validate: (r: string) => op.validate(r) };
       const run = (params: Params<'run'>, peer: Peer) => runValues(params, peer, runDeps);
       const environmentDeps = { environments, store, mounts, source, waiters, validate: (r: string) => op.validate(r) };
+      const environmentHandlers = environmentMethods(environmentDeps);
+      const agent = new AgentRequests({
+        mounts,
+        store,
+        approvals,
+        environments: environmentHandlers,
+        validate: (r: string) => op.validate(r),
+        logger: logger.child({ component: 'agent' }),
+      });
       ready(
         createHandler({
           mounts,
@@ -177,7 +190,8 @@ export class Daemon {
           unlock,
           run,
           waiters,
-          environments: environmentMethods(environmentDeps),
+          environments: environmentHandlers,
+          agent,
         }),
       );
       logger.info(

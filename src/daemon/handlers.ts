@@ -8,6 +8,7 @@ import type { Handler, Peer } from '../control/server.js';
 import { EnvmountError } from '../core/errors.js';
 import { isReservedName, RESERVED_PREFIX, storeNameProblem } from '../core/reference.js';
 import type { EmbeddedStore } from '../secrets/store.js';
+import type { AgentRequests } from './agent-requests.js';
 import type { Approvals } from './approvals.js';
 import type { AuditLog } from './audit.js';
 import type { environmentMethods } from './environment-methods.js';
@@ -32,6 +33,8 @@ export interface HandlerDeps {
   /** Requests waiting for a store name to be set (request_variable). */
   readonly waiters: ValueWaiters;
   readonly environments: ReturnType<typeof environmentMethods>;
+  /** What requests from `envmount mcp` may do (nothing that widens who can read what). */
+  readonly agent: AgentRequests;
 }
 
 type Implementations = { [M in Method]: (params: Params<M>, peer: Peer) => Promise<Results[M]> | Results[M] };
@@ -75,6 +78,18 @@ export function createHandler(deps: HandlerDeps): Handler {
     approve: async (p, peer) => {
       requireTerminal(peer, '`envmount approve`');
       const request = approvals.get(p.id);
+      if (request && deps.agent.isAction(p.id)) {
+        // An agent's request: applied as asked, never turned into a grant or rule for the agent's own process.
+        if (p.forMs !== undefined || p.always) {
+          throw new EnvmountError(
+            'USAGE',
+            `Request ${p.id} is an agent's request; approve it without --for or --always.`,
+          );
+        }
+        if (!approvals.approve(p.id)) throw noPending(p.id);
+        await deps.agent.apply(p.id);
+        return { id: p.id, mount: request.mount, exe: request.exe };
+      }
       if (!request || !approvals.approve(p.id, p.forMs !== undefined ? { forMs: p.forMs } : {})) throw noPending(p.id);
       if (p.always) await mounts.allowAlways(request.mount, request.exe);
       return { id: p.id, mount: request.mount, exe: request.exe };
@@ -152,7 +167,12 @@ export function createHandler(deps: HandlerDeps): Handler {
     if (!parsed.success) {
       throw new EnvmountError('BAD_REQUEST', `Bad parameters for ${name}: ${z.prettifyError(parsed.error)}`);
     }
-    const implementation = methods[name] as (p: unknown, peer: Peer) => Promise<unknown> | unknown;
+    let implementation = methods[name] as (p: unknown, peer: Peer) => Promise<unknown> | unknown;
+    if (peer.agent) {
+      deps.agent.check(name);
+      const held = deps.agent.methods[name as keyof AgentRequests['methods']];
+      if (held) implementation = held as typeof implementation;
+    }
     return implementation(parsed.data, peer);
   };
 }

@@ -5,13 +5,14 @@
  * the old file's bytes through a descriptor kept open. A failure before the rename leaves `.env` as it was and
  * undoes the store and template changes.
  */
-import { lstat, open, rename, unlink } from 'node:fs/promises';
+import { lstat, rename, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseDotenv } from '../core/dotenv-parse.js';
 import { EnvmountError } from '../core/errors.js';
 import type { PolicyOptions } from '../core/policy.js';
 import { isReservedName, storeNameProblem } from '../core/reference.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { CLIENT_FILE_MAX_BYTES, openClientFile, readOpened } from '../io/client-file.js';
 import { mkfifo } from '../native/index.js';
 import type { EmbeddedStore } from '../secrets/store.js';
 import type { MountService } from './mounts.js';
@@ -45,14 +46,26 @@ export async function importDotenv(
     }
   }
   const prefix = prefixInput ?? basename(dir).replace(/[^A-Za-z0-9_.-]/g, '_');
-  // Kept open until the end: after the rename it is the only way to the old bytes, which are overwritten.
-  const original = await open(path, 'r+');
+  // Kept open until the end: after the rename it is the only way to the old bytes, which are overwritten. Opened
+  // without blocking or following a link, and checked through the descriptor: the file lstat saw, a regular file.
+  const opened = await openClientFile(path, { follow: false, write: true });
+  if (!opened.ok || opened.ino !== info.ino) {
+    if (opened.ok) await opened.handle.close();
+    const problem = opened.ok ? 'it was replaced while being opened' : opened.problem;
+    throw new EnvmountError(
+      'NOT_FOUND',
+      `Cannot import "${path}": ${problem}. Check it, then run \`envmount import ${dir}\` again.`,
+    );
+  }
+  const original = opened.handle;
   const template = join(dir, '.env.op');
   let stored: string[] = [];
   let templateWritten = false;
   let renamed = false;
   try {
-    const raw = await original.readFile();
+    const raw = await readOpened(original, CLIENT_FILE_MAX_BYTES, opened.size);
+    if (!raw)
+      throw new EnvmountError('NOT_FOUND', `Cannot import "${path}": it grew past ${CLIENT_FILE_MAX_BYTES} bytes.`);
     const entries = parseDotenv(raw);
     raw.fill(0);
     if (entries.length === 0)

@@ -8,6 +8,7 @@ import type { MountEvent } from '../native/index.js';
 import type { VariableProblem } from '../secrets/resolve.js';
 import { Mount } from './mount.js';
 import type { MountServiceDeps } from './mounts.js';
+import { auditUndecidedRead } from './read-outcome.js';
 import type { GatedMount } from './reader-gate.js';
 import type { MountRecord } from './registry.js';
 import { hasTemplateFile } from './template-source.js';
@@ -23,6 +24,8 @@ export interface Entry {
   policy: Policy;
   format: Format;
   collisions: number;
+  /** Shared pipes whose readers read in pieces: nothing written (native/share.c). */
+  withheld: number;
   template: LoadedTemplate;
   problems: VariableProblem[];
   /** Variables not served: the format cannot carry their value safely (names and reasons, never values). */
@@ -48,9 +51,13 @@ function gated(entry: Entry, render: EntryCallbacks['render']): GatedMount {
     path: entry.mount.path,
     dir: entry.mount.record.dir,
     policy: entry.policy,
+    template: hasTemplateFile(entry.mount.record) ? entry.mount.record.template : undefined,
     render: () => render(entry),
     noteCollision: () => {
       entry.collisions++;
+    },
+    noteWithheld: () => {
+      entry.withheld++;
     },
   };
 }
@@ -63,12 +70,18 @@ export function createEntry(
 ): Entry {
   const { audit, gate, logger } = deps;
   const hooks = {
-    onServed: (event: MountEvent) => {
+    // The end of every read: a decided read's is audited by the gate, a policy `any` read's here.
+    onOutcome: (event: MountEvent) => {
+      if (gate.finished(record.path, event)) return;
+      if (auditUndecidedRead(audit, record.path, event).withheld) entry.withheld++;
+    },
+    onForeign: () => {
       audit.record({
         mount: record.path,
-        decision: 'served',
-        reason: undefined,
-        bytes: event.bytes,
+        decision: 'foreign',
+        outcome: 'refused',
+        reason: 'a rotation found a pipe another user put at its name; nothing was written to it',
+        bytes: 0,
         reader: undefined,
         others: [],
       });
@@ -93,6 +106,7 @@ export function createEntry(
     policy: record.policy ?? DEFAULT_POLICY,
     format: record.format ?? 'dotenv',
     collisions: 0,
+    withheld: 0,
     template,
     problems: [],
     refused: [],

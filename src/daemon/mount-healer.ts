@@ -5,7 +5,9 @@
  * - something else put there (an editor saving a regular file over it): the mount steps aside, `displaced`, the
  *   file untouched, and comes back by itself once the path is free again;
  * - the project directory gone: the mount is `paused`, and resumes when the directory is back;
- * - another FIFO of ours at the path while the thread waits on a deleted one: the path is taken over again.
+ * - another FIFO of ours at the path while the thread waits on a deleted one: the path is taken over again;
+ * - the directory became writable by other users (and the mount did not opt in): the mount is `paused`, saying so,
+ *   and resumes once it is not (shared-dir.ts).
  * The daemon's own rotations swap inodes in microseconds: an inode that differs for two looks in a row is not one.
  */
 import type { Logger } from 'pino';
@@ -13,11 +15,12 @@ import type { MountState } from '../control/protocol.js';
 import { lookAtMounts, MOUNT_LOOK } from '../native/index.js';
 import type { Entry } from './mount-entry.js';
 import { inspectPathSync, type PathState } from './placement.js';
+import { sharedDirectoryProblem } from './shared-dir.js';
 
 export type HealAction =
   | { readonly kind: 'none' }
   | { readonly kind: 'replace' }
-  | { readonly kind: 'pause' }
+  | { readonly kind: 'pause'; readonly reason?: string }
   | { readonly kind: 'displace'; readonly what: string };
 
 export interface HealFacts {
@@ -28,11 +31,15 @@ export interface HealFacts {
   readonly inode: number;
   /** The foreign inode seen at the last look, if any. */
   readonly suspect: number | undefined;
+  /** Why the directory is not safe to serve from (other users can write it), if so. */
+  readonly sharedDir?: string | undefined;
 }
 
 export function healAction(f: HealFacts): HealAction {
   const { path } = f;
   if (f.state === 'stopped') return { kind: 'none' };
+  if (f.sharedDir !== undefined)
+    return f.state === 'serving' ? { kind: 'pause', reason: f.sharedDir } : { kind: 'none' };
   if (f.state !== 'serving') {
     // Waiting to come back: the directory is there and the path is free (or holds a leftover FIFO of ours).
     // A mount in error with its FIFO still there is not retried every look: `envmount add` retries it.
@@ -82,6 +89,13 @@ export function needingALook(entries: readonly Entry[]): Entry[] {
 /** One look at one mount (synchronous: one or two lstat calls); what should follow from it. */
 export function lookAt(entry: Entry, uid: number): HealAction {
   const { mount } = entry;
+  const { path: fifo, dir, allowSharedDir } = mount.record;
+  let sharedDir: string | undefined;
+  try {
+    sharedDir = sharedDirectoryProblem(fifo, dir, uid, allowSharedDir === true);
+  } catch {
+    sharedDir = undefined; // EACCES and the like: the other looks decide.
+  }
   let path: PathState;
   try {
     path = inspectPathSync(mount.path, uid);
@@ -96,6 +110,7 @@ export function lookAt(entry: Entry, uid: number): HealAction {
     dirExists: needDir && inspectPathSync(mount.record.dir, uid).kind === 'directory',
     inode: mount.inode,
     suspect: entry.suspect,
+    sharedDir,
   });
   entry.suspect = path.kind === 'fifo' && path.inode !== mount.inode ? path.inode : undefined;
   return action;
@@ -114,7 +129,7 @@ export async function heal(entry: Entry, action: HealAction, ops: HealOps): Prom
     await mount.stop(false);
     if (action.kind === 'pause') {
       mount.state = 'paused';
-      mount.reason = directoryGoneReason(mount.record.dir);
+      mount.reason = action.reason ?? directoryGoneReason(mount.record.dir);
     } else {
       mount.state = 'displaced';
       mount.reason = displacedReason(mount.path, mount.record.dir, action.what);

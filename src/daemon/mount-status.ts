@@ -5,6 +5,7 @@ import type { AuditLog } from './audit.js';
 import type { Entry } from './mount-entry.js';
 import { directoryGoneReason } from './mount-healer.js';
 import { exists } from './placement.js';
+import { sharedDirectoryProblem } from './shared-dir.js';
 
 export function mountInfo(entry: Entry): MountInfo {
   const { record, state } = entry.mount;
@@ -17,6 +18,7 @@ export function mountInfo(entry: Entry): MountInfo {
     variables,
     storeEnvironment: record.storeEnvironment,
     onePasswordEnvironment: record.environment,
+    ...(record.allowSharedDir ? { allowSharedDir: true } : {}),
   };
 }
 
@@ -41,6 +43,7 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
     rules: entry.policy.rules,
     otherwise: entry.policy.fallback,
     collisions: entry.collisions,
+    withheld: entry.withheld,
     usesOnePassword:
       'entries' in entry.template &&
       entry.template.entries.some((e) => e.parts.some((p) => p.kind === 'ref' && p.ref.scheme === 'op')),
@@ -54,8 +57,18 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
 }
 
 /** Status with the path checked now: a serving mount whose FIFO or directory vanished is reported paused. */
-export async function checkedMountStatus(entry: Entry, audit: AuditLog): Promise<MountStatus> {
+export async function checkedMountStatus(
+  entry: Entry,
+  { audit, uid }: { readonly audit: AuditLog; readonly uid: number },
+): Promise<MountStatus> {
   const status = mountStatus(entry, audit);
+  if (entry.mount.state === 'serving') {
+    // A directory that became writable by other users (SHARED_DIRECTORY): the healer pauses the mount within
+    // seconds (and a restored one starts paused); say so now.
+    const { path, dir, allowSharedDir } = entry.mount.record;
+    const shared = sharedDirectoryProblem(path, dir, uid, allowSharedDir === true);
+    if (shared) return { ...status, state: 'paused', reason: shared };
+  }
   // The thread's own state decides, not a template error: a deleted project takes its template with it.
   if (entry.mount.state !== 'serving' || (await exists(status.path))) return status;
   const dirGone = !(await exists(status.dir));

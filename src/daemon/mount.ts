@@ -16,6 +16,7 @@ import {
 } from '../native/index.js';
 import { inspectPath, placeFifo, removeOwnFifo, rotationTempPath } from './placement.js';
 import type { MountRecord } from './registry.js';
+import { assertPrivateDirectory } from './shared-dir.js';
 
 export interface MountDeps {
   readonly uid: number;
@@ -23,12 +24,15 @@ export interface MountDeps {
   readonly logger: Logger;
 }
 
-/** What the mount reports upward: reads served at once (policy `any`) and readers that need a decision. */
+/** What the mount reports upward: how each read ended (served, drained, closed early, timed out, a write error: the
+ * final event of every open) and readers that need a decision. */
 export interface MountHooks {
-  readonly onServed: (event: MountEvent) => void;
+  readonly onOutcome: (event: MountEvent) => void;
   readonly onReader: (event: MountEvent) => void;
   /** The path changed under the mount (the watcher says): the healer should look at it now. */
   readonly onLook: () => void;
+  /** A rotation found something not ours at its name (another user exchanged it); nothing was written to it. */
+  readonly onForeign: () => void;
 }
 
 const STOP_WAIT_MS = 2000;
@@ -79,6 +83,8 @@ export class Mount {
   /** Places (or reclaims) the FIFO and starts serving `content` (copied: the caller wipes its buffer). */
   async start(content: Buffer): Promise<void> {
     if (this.#handle) return;
+    const allowShared = this.record.allowSharedDir === true;
+    await assertPrivateDirectory(this.path, this.record.dir, this.#deps.uid, allowShared);
     const reclaimed = await placeFifo(this.path, this.record.dir, this.#deps.uid);
     const placed = await inspectPath(this.path, this.#deps.uid);
     this.#inode = placed.kind === 'fifo' ? placed.inode : 0;
@@ -92,6 +98,7 @@ export class Mount {
       (event) => this.#onEvent(event),
       content,
       this.#decide,
+      !allowShared,
     );
     this.bytesPerRead = content.length;
     this.contentLocked = mountLocked(this.#handle);
@@ -136,7 +143,7 @@ export class Mount {
         this.reads += event.copies ?? 1;
         this.lastReadAt = new Date();
         log.debug({ path: this.path, bytes: event.bytes, micros: Math.round(event.micros) }, 'served');
-        this.#hooks.onServed(event);
+        this.#hooks.onOutcome(event);
         return;
       case 'reader':
         this.reads++;
@@ -147,16 +154,23 @@ export class Mount {
       case 'look':
         this.#hooks.onLook();
         return;
+      case 'foreign':
+        log.warn({ path: this.path }, 'a rotation name held a pipe envmount did not make; left untouched, not served');
+        this.#hooks.onForeign();
+        return;
       case 'drained':
         log.debug({ path: this.path, bytes: event.bytes }, 'large content drained');
+        this.#hooks.onOutcome(event);
         return;
       case 'closed-early':
         this.reads++;
         this.lastReadAt = new Date();
         log.info({ path: this.path, bytes: event.bytes }, 'reader closed before reading everything');
+        this.#hooks.onOutcome(event);
         return;
       case 'timeout':
         log.warn({ path: this.path, bytes: event.bytes }, 'reader did not read in time; gave up on it');
+        this.#hooks.onOutcome(event);
         return;
       case 'displaced':
         this.state = 'displaced';
@@ -164,6 +178,12 @@ export class Mount {
         log.warn({ path: this.path }, 'mount displaced');
         return;
       case 'error':
+        if (event.syscall === 'write') {
+          // One read's write failed; the mount goes on serving.
+          log.warn({ path: this.path, code: event.code }, 'write to a reader failed');
+          this.#hooks.onOutcome(event);
+          return;
+        }
         this.state = event.code === 'ENOENT' ? 'paused' : 'error';
         this.reason =
           event.code === 'ENOENT'

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { MountInfo, MountStatus } from '../control/protocol.js';
-import { EnvmountError } from '../core/errors.js';
+import { EnvmountError, errnoCode } from '../core/errors.js';
 import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../core/policy.js';
 import type { ValueSource } from '../secrets/resolve.js';
 import type { AuditLog } from './audit.js';
@@ -65,7 +65,7 @@ export class MountService {
           await this.#start(entry);
         } catch (error) {
           const gone = !(await exists(record.dir));
-          entry.mount.state = gone ? 'paused' : 'error';
+          entry.mount.state = gone || errnoCode(error) === 'SHARED_DIRECTORY' ? 'paused' : 'error';
           entry.mount.reason = gone ? directoryGoneReason(record.dir) : (error as Error).message;
           this.#deps.logger.warn({ path: record.path, err: error }, 'could not restore mount');
         }
@@ -79,16 +79,17 @@ export class MountService {
 
   /** Adds a mount, or re-reads the template of an existing one. Validates everything before touching the path. */
   async add(options: AddOptions): Promise<MountStatus> {
-    const { format, environment, storeEnvironment, ...policy } = options;
+    const { format, environment, storeEnvironment, allowSharedDir, ...policy } = options;
     const { dir, path, templatePath, entries } = await mountSource(options, this.#deps.storeEnvironments);
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
     if (existing) {
       existing.template = { entries };
+      if (allowSharedDir) existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
       if (policy.allow || policy.deny || policy.otherwise || policy.reset) await this.#changePolicy(existing, policy);
-      if (format && format !== existing.format) {
-        await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format });
-        existing.format = format;
+      if ((format && format !== existing.format) || allowSharedDir) {
+        existing.format = format ?? existing.format;
+        await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format: existing.format });
       }
       if (existing.mount.state === 'serving' && (await exists(path))) {
         this.#refresh(existing);
@@ -110,6 +111,7 @@ export class MountService {
       addedAt: new Date().toISOString(),
       policy: applyPolicyOptions(DEFAULT_POLICY, policy),
       ...(format && format !== 'dotenv' ? { format } : {}),
+      ...(allowSharedDir ? { allowSharedDir: true as const } : {}),
     };
     const entry = this.#entry(record, { entries });
     try {
@@ -179,7 +181,7 @@ export class MountService {
   }
 
   async status(): Promise<MountStatus[]> {
-    return Promise.all([...this.#entries.values()].map((entry) => checkedMountStatus(entry, this.#deps.audit)));
+    return Promise.all([...this.#entries.values()].map((entry) => checkedMountStatus(entry, this.#deps)));
   }
 
   /** Re-renders every mount (after the store changed). Returns how many mounts reference `name`, if given. */

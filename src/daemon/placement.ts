@@ -3,7 +3,7 @@
  * file or anything envmount did not make, reclaim a FIFO of ours left by a killed daemon.
  */
 import { lstatSync, type Stats } from 'node:fs';
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { chmod, lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
 import { removeFile } from '../io/remove-file.js';
@@ -69,7 +69,8 @@ export function placementError(path: string, dir: string, state: PathState): Env
   }
 }
 
-/** The name beside the mount path that each rotation creates and renames over it (exists for microseconds). */
+/** The prefix of the names beside the mount path that each rotation creates and renames over it (each exists for
+ * microseconds, with a random suffix: native/rotate.c). */
 export function rotationTempPath(path: string): string {
   return join(dirname(path), `${basename(path)}.envmount-swap`);
 }
@@ -102,11 +103,15 @@ export async function placeFifo(path: string, dir: string, uid: number): Promise
   return false;
 }
 
-/** Removes a rotation temp name left by a killed daemon, if it is a FIFO of ours. */
+/** Removes rotation names left by a killed daemon (the prefix, with or without a suffix), if FIFOs of ours. */
 export async function removeStaleTemp(path: string, uid: number): Promise<void> {
-  const temp = rotationTempPath(path);
-  const state = await inspectPath(temp, uid);
-  if (state.kind === 'fifo' && state.mine) await unlink(temp).catch(() => undefined);
+  const prefix = basename(rotationTempPath(path));
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n === prefix || n.startsWith(`${prefix}-`))) {
+    const temp = join(dirname(path), name);
+    const state = await inspectPath(temp, uid);
+    if (state.kind === 'fifo' && state.mine) await unlink(temp).catch(() => undefined);
+  }
 }
 
 /** Removes the FIFO at `path` only if it is still the inode the daemon served there. ENOENT is fine. */

@@ -5,20 +5,26 @@
  * outcome is audited. If anyone other than allowed readers holds the pipe, no value is written.
  */
 import type { Logger } from 'pino';
+import type { MountLocation } from '../core/argv-location.js';
 import { type Decision, decide, describeRule, type Policy, type ReaderFacts } from '../core/policy.js';
-import { finishTicket, type MountEvent, type Ticket, ticketHolders } from '../native/index.js';
+import { type MountEvent, ticketHolders } from '../native/index.js';
 import type { Approvals } from './approvals.js';
 import { type AuditDecision, type AuditLog, type AuditReader, auditReader } from './audit.js';
+import { type DecidedRead, DecidedReads } from './decided-reads.js';
 import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo } from './process-info.js';
 
 export interface GatedMount {
   readonly path: string;
   readonly dir: string;
   readonly policy: Policy;
+  /** The template file, if the mount has one (named in arguments, it does not make an `argv:` rule match). */
+  readonly template?: string | undefined;
   /** The bytes an allowed reader gets now (the caller of render wipes them). */
   render(): Buffer;
   /** Two or more processes held one pipe. */
   noteCollision(): void;
+  /** Copies were withheld from a shared pipe whose readers read in pieces (native/share.c). */
+  noteWithheld(): void;
 }
 
 export interface GateDeps {
@@ -43,11 +49,17 @@ function factsOf(info: ProcessInfo): ReaderFacts & { readonly chain: () => Proce
   return {
     exe: info.exe,
     argv: info.argv,
+    cwd: info.cwd,
     get ancestors() {
       return chain();
     },
     chain,
   };
+}
+
+/** Where the mount is: arguments naming it are taken out before `argv:` rules match (core/argv-location.ts). */
+function locationOf(mount: Pick<GatedMount, 'path' | 'dir' | 'template'>): MountLocation {
+  return { dir: mount.dir, files: mount.template ? [mount.path, mount.template] : [mount.path] };
 }
 
 function clean(text: string, max = 160): string {
@@ -79,9 +91,11 @@ export type Verdict =
 
 export class ReaderGate {
   readonly #deps: GateDeps;
+  readonly #reads: DecidedReads;
 
   constructor(deps: GateDeps) {
     this.#deps = deps;
+    this.#reads = new DecidedReads(deps.audit);
   }
 
   async handle(mount: GatedMount, event: MountEvent): Promise<void> {
@@ -89,11 +103,16 @@ export class ReaderGate {
     if (!ticket) return;
     // Who holds the pipe: readers that queued on a reclaimed FIFO come listed by the thread; otherwise this one scan
     // finds them. A reader's open() may not have installed its fd yet: looked for again for up to 20 ms.
-    let holders = [...(event.holders ?? []), ...ticketHolders(ticket)];
+    let scan = ticketHolders(ticket);
+    let holders = [...(event.holders ?? []), ...scan.holders];
     for (let waited = 0; !holders.some((h) => h.mode !== 'w') && waited < FD_WAIT_MS; waited++) {
       await new Promise((resolve) => setTimeout(resolve, 1));
-      holders = [...(event.holders ?? []), ...ticketHolders(ticket)];
+      scan = ticketHolders(ticket);
+      holders = [...(event.holders ?? []), ...scan.holders];
     }
+    // Processes of this user whose fd table is closed to us (non-dumpable) may hold the pipe unseen: recorded with
+    // the read, not refused (ssh-agent and gpg-agent are such processes: THREAT-MODEL.md).
+    const read = { mount, ticket, inode: event.inode, unreadable: scan.unreadable };
     const pids = [...new Set(holders.map((h) => h.pid))];
     const readers: Reader[] = [];
     for (const pid of pids) {
@@ -104,13 +123,13 @@ export class ReaderGate {
       readers.push({
         info,
         facts,
-        decision: granted ? { verdict: 'allow', rule: undefined } : decide(mount.policy, facts),
+        decision: granted ? { verdict: 'allow', rule: undefined } : decide(mount.policy, facts, locationOf(mount)),
       });
     }
     const first = readers[0];
     if (!first || !holders.some((h) => h.mode !== 'w')) {
       const why = 'the process that opened the file could not be identified (it may have exited)';
-      this.#refuse(mount, ticket, undefined, 'unidentified', why, `envmount policy ${mount.dir} --allow any`, []);
+      this.#refuse(read, undefined, 'unidentified', why, `envmount policy ${mount.dir} --allow any`, []);
       return;
     }
     const others = readers.slice(1).map((r) => auditReader(r.info));
@@ -122,17 +141,17 @@ export class ReaderGate {
       const rule = denied.decision.rule;
       const why = rule ? `the rule "${describeRule(rule)}" refuses it` : 'this mount refuses readers no rule allows';
       const decision: AuditDecision = readers.length > 1 ? 'collision' : 'denied';
-      this.#refuse(mount, ticket, denied.info, decision, why, this.#allowCommand(mount, denied.info), others);
+      this.#refuse(read, denied.info, decision, why, this.#allowCommand(mount, denied.info), others);
       return;
     }
     if (readers.every((r) => r.decision.verdict === 'allow')) {
-      this.#serve(mount, ticket, first.info, 'allowed', others);
+      this.#serve(read, first.info, 'allowed', others);
       return;
     }
     if (readers.length > 1) {
       const why = `${readers.length} processes opened the file at the same instant and share one pipe`;
       const fix = `read through \`envmount run\`, or give each consumer its own mount (--path)`;
-      this.#refuse(mount, ticket, first.info, 'collision', why, fix, others);
+      this.#refuse(read, first.info, 'collision', why, fix, others);
       return;
     }
     const { id, answer } = this.#deps.approvals.ask(mount.path, first.info, first.facts.chain());
@@ -141,17 +160,17 @@ export class ReaderGate {
       'read waits for approval',
     );
     const result = await answer;
-    const joined = result === 'allow' ? ticketHolders(ticket).filter((h) => h.pid !== first.info.pid) : [];
+    const joined = result === 'allow' ? ticketHolders(ticket).holders.filter((h) => h.pid !== first.info.pid) : [];
     if (joined.length > 0) {
       mount.noteCollision();
       const why = 'another process opened the same pipe while the read waited for approval';
-      this.#refuse(mount, ticket, first.info, 'collision', why, 'read it again', []);
+      this.#refuse(read, first.info, 'collision', why, 'read it again', []);
     } else if (result === 'allow' && isSameProcess(first.info)) {
-      this.#serve(mount, ticket, first.info, 'allowed', []);
+      this.#serve(read, first.info, 'allowed', []);
     } else {
       const why = result === 'timeout' ? 'nobody approved it in time' : 'the request was denied';
       const decision: AuditDecision = result === 'timeout' ? 'timed-out' : 'denied';
-      this.#refuse(mount, ticket, first.info, decision, why, this.#allowCommand(mount, first.info), []);
+      this.#refuse(read, first.info, decision, why, this.#allowCommand(mount, first.info), []);
     }
   }
 
@@ -159,11 +178,14 @@ export class ReaderGate {
    * The decision for a process that asks for the values themselves (`envmount run`, the peer of the control
    * connection): the same policy, grants and questions as a read of the mount. The caller audits the outcome.
    */
-  async authorize(mount: Pick<GatedMount, 'path' | 'dir' | 'policy'>, reader: ProcessInfo): Promise<Verdict> {
+  async authorize(
+    mount: Pick<GatedMount, 'path' | 'dir' | 'policy' | 'template'>,
+    reader: ProcessInfo,
+  ): Promise<Verdict> {
     const facts = factsOf(reader);
     const decision: Decision = this.#deps.approvals.granted(mount.path, reader.exe)
       ? { verdict: 'allow', rule: undefined }
-      : decide(mount.policy, facts);
+      : decide(mount.policy, facts, locationOf(mount));
     const fix = this.#allowCommand(mount, reader);
     if (decision.verdict === 'allow') return { allowed: true };
     if (decision.verdict === 'deny') {
@@ -184,41 +206,46 @@ export class ReaderGate {
     return `\`envmount policy ${mount.dir} --allow ${basename(reader.exe)}\`, or approve its next read with \`envmount approve\``;
   }
 
-  #serve(mount: GatedMount, ticket: Ticket, reader: ProcessInfo, decision: AuditDecision, others: AuditReader[]): void {
-    const content = mount.render();
+  /** The final event of a decided read a native thread finished: audited now. False when not a decided read's. */
+  finished(path: string, event: MountEvent): boolean {
+    return this.#reads.finished(path, event);
+  }
+
+  #serve(read: DecidedRead<GatedMount>, reader: ProcessInfo, decision: AuditDecision, others: AuditReader[]): void {
+    const content = read.mount.render();
     try {
-      const result = finishTicket(ticket, content, others.length + 1);
-      this.#deps.audit.record({
-        mount: mount.path,
+      const input = {
+        mount: read.mount.path,
         decision,
-        reason: result.closedEarly ? 'reader closed early' : undefined,
-        bytes: result.bytes,
+        reason: undefined,
+        bytes: 0,
         reader: auditReader(reader),
         others,
-      });
+      };
+      this.#reads.finish(read, content, others.length + 1, input, false);
     } finally {
       content.fill(0);
     }
   }
 
   #refuse(
-    mount: GatedMount,
-    ticket: Ticket,
+    read: DecidedRead<GatedMount>,
     reader: ProcessInfo | undefined,
     decision: AuditDecision,
     why: string,
     fix: string,
     others: AuditReader[],
   ): void {
-    const result = finishTicket(ticket, refusalText(mount, reader, why, fix), others.length + 1);
-    this.#deps.audit.record({
+    const { mount } = read;
+    const input = {
       mount: mount.path,
       decision,
       reason: why,
       bytes: 0,
       reader: reader ? auditReader(reader) : undefined,
       others,
-    });
+    };
+    const result = this.#reads.finish(read, refusalText(mount, reader, why, fix), others.length + 1, input, true);
     this.#deps.logger.info(
       { path: mount.path, pid: reader?.pid, exe: reader?.exe, decision, bytes: result.bytes },
       'read refused',

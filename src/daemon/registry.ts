@@ -25,6 +25,8 @@ export interface MountRecord {
   readonly policy: Policy;
   /** What readers get: dotenv (absent: dotenv), json, shell or yaml. */
   readonly format?: Format;
+  /** Serve even though other users can write the mount's directory (`add --allow-shared-dir`). */
+  readonly allowSharedDir?: true;
 }
 
 interface RegistryFile {

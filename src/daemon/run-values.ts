@@ -7,7 +7,7 @@
 import type { Params, RunValues } from '../control/protocol.js';
 import type { Peer } from '../control/server.js';
 import { refusedNames } from '../core/dangerous-env.js';
-import { EnvmountError, errnoCode } from '../core/errors.js';
+import { EnvmountError } from '../core/errors.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
 import { environmentReference } from '../core/reference.js';
 import type { TemplateEntry } from '../core/template.js';
@@ -32,7 +32,7 @@ export interface RunDeps {
 
 interface Plan {
   /** What the policy is checked against: the mount covering the directory, else the source itself with `ask`. */
-  readonly target: { readonly path: string; readonly dir: string; readonly policy: Policy };
+  readonly target: { readonly path: string; readonly dir: string; readonly policy: Policy; readonly template?: string };
   readonly source: string;
   readonly entries: readonly TemplateEntry[];
   readonly environments: readonly string[];
@@ -43,11 +43,14 @@ async function readEnvFile(path: string): Promise<TemplateEntry[]> {
     return await readTemplate(path);
   } catch (error) {
     if (error instanceof EnvmountError && error.code === 'TEMPLATE_MISSING') {
-      const code = errnoCode(error.cause);
-      const state = code === 'ENOENT' ? 'there is no such file' : `it cannot be read (${code ?? 'error'})`;
-      throw new EnvmountError('NOT_FOUND', `Cannot use the env file "${path}": ${state}. Check the --env-file path.`, {
-        cause: error,
-      });
+      const problem = error.cause instanceof Error ? error.cause.message : 'it cannot be read';
+      throw new EnvmountError(
+        'NOT_FOUND',
+        `Cannot use the env file "${path}": ${problem}. Check the --env-file path.`,
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }
@@ -67,7 +70,7 @@ async function plan(params: Params<'run'>, deps: RunDeps): Promise<Plan> {
     const { record } = mount.mount;
     if ('error' in mount.template) throw new EnvmountError('TEMPLATE_PARSE', mount.template.error);
     return {
-      target: { path: record.path, dir: record.dir, policy: mount.policy },
+      target: { path: record.path, dir: record.dir, policy: mount.policy, template: record.template },
       source: record.template,
       entries: mount.template.entries,
       environments: record.environment ? [record.environment] : [],

@@ -21,6 +21,8 @@ export type AddOptions = PolicyOptions & {
   readonly environment?: string | undefined;
   readonly storeEnvironment?: string | undefined;
   readonly format?: Format | undefined;
+  /** Serve even though other users can write the mount's directory. */
+  readonly allowSharedDir?: boolean | undefined;
 };
 
 /** The directory, mount path and template of a mount to add; DIRECTORY_MISSING, TEMPLATE_* or NOT_FOUND. */

@@ -1,9 +1,10 @@
 /** Finding and reading a project's template (`.env.op`, else `.env.tpl`). */
 import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
 import { parseTemplate, type TemplateEntry } from '../core/template.js';
+import { readClientFile } from '../io/client-file.js';
 
 export const TEMPLATE_NAMES = ['.env.op', '.env.tpl'] as const;
 
@@ -49,17 +50,21 @@ export async function findTemplate(dir: string): Promise<string> {
   );
 }
 
-/** Parses a template; throws TEMPLATE_PARSE (file:line) or TEMPLATE_MISSING. */
+/**
+ * Parses a template; throws TEMPLATE_PARSE (file:line) or TEMPLATE_MISSING, whose cause's `code` is the errno (or
+ * ENOTREG, EFBIG). Read without blocking: a FIFO or device at the path is refused, not opened.
+ */
 export async function readTemplate(path: string): Promise<TemplateEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new EnvmountError('TEMPLATE_MISSING', `Cannot read the template "${path}": ${errnoCode(error) ?? 'error'}.`, {
-      cause: error,
-    });
+  const read = await readClientFile(path, { follow: true });
+  if (!read.ok) {
+    const cause = Object.assign(new Error(read.problem, { cause: read.cause }), { code: read.code });
+    throw new EnvmountError('TEMPLATE_MISSING', `Cannot read the template "${path}": ${read.problem}.`, { cause });
   }
-  return parseTemplate(text, path);
+  try {
+    return parseTemplate(read.data.toString('utf8'), path);
+  } finally {
+    read.data.fill(0);
+  }
 }
 
 /** Like readTemplate, but a problem becomes a state to report and serve as a comment instead of a throw. */

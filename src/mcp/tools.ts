@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ControlClient } from '../control/client.js';
-import type { Method, Params, Results } from '../control/protocol.js';
+import type { Confirmation, Method, Params, Results } from '../control/protocol.js';
 import { FORMATS } from '../core/render-formats.js';
 
 export interface ToolDeps {
@@ -47,6 +47,15 @@ function mountView(m: Results['status']['mounts'][number]) {
   };
 }
 
+/** What the user must do before an agent's request that would widen access applies (nothing, if none). */
+function confirmation(confirm: Confirmation | undefined, until: string) {
+  if (!confirm) return {};
+  return {
+    notApplied: confirm.applies,
+    message: `Not applied yet: ${confirm.applies}. ${until} Ask the user to run \`${confirm.command}\` in their terminal to confirm it (before ${confirm.expiresAt}); you cannot confirm it yourself.`,
+  };
+}
+
 export const TOOLS: Readonly<Record<string, ToolDefinition>> = {
   list_environments: {
     description:
@@ -72,7 +81,7 @@ export const TOOLS: Readonly<Record<string, ToolDefinition>> = {
   },
   append_variables: {
     description:
-      'Adds variables to an environment: a literal value you (the agent) already have, or a reference (op://vault/item/field, envmount://NAME). Values go into the encrypted store and are never shown again, to you or anyone. For a secret the user holds, use request_variable instead: never ask the user to paste a secret into the chat.',
+      "Adds variables to an environment: a literal value you (the agent) already have, or a reference (op://vault/item/field, envmount://NAME). A reference to anything but this environment's own values (envmount://ENVIRONMENT/NAME) is added only after the user confirms it in a terminal; the reply says the command. Values go into the encrypted store and are never shown again, to you or anyone. For a secret the user holds, use request_variable instead: never ask the user to paste a secret into the chat.",
     input: {
       environment,
       variables: z
@@ -86,13 +95,14 @@ export const TOOLS: Readonly<Record<string, ToolDefinition>> = {
         .min(1)
         .max(100),
     },
-    run: (args, deps) => {
+    run: async (args, deps) => {
       const variables = (args.variables as Array<{ name: string; value?: string; reference?: string }>).map((v) =>
         v.value !== undefined
           ? { name: v.name, valueBase64: Buffer.from(v.value, 'utf8').toString('base64') }
           : { name: v.name, ...(v.reference !== undefined ? { reference: v.reference } : {}) },
       );
-      return ask(deps, 'environmentAppend', { name: String(args.environment), variables });
+      const { confirm, ...info } = await ask(deps, 'environmentAppend', { name: String(args.environment), variables });
+      return { ...info, ...confirmation(confirm, 'Until then those variables are not in the environment.') };
     },
   },
   request_variable: {
@@ -118,7 +128,7 @@ export const TOOLS: Readonly<Record<string, ToolDefinition>> = {
   },
   create_local_env_file: {
     description:
-      "Mounts an environment at a project's .env (a named pipe: no plaintext on disk). Programs the policy allows read the values; by default the user is asked for each new reader (`envmount approvals`). allow/deny take rules: a program name (node), exe:GLOB, argv:GLOB, ancestor:GLOB, or any.",
+      "Mounts an environment at a project's .env (a named pipe: no plaintext on disk). Programs the policy allows read the values; by default the user is asked for each new reader (`envmount approvals`). allow/deny take rules: a program name (node), exe:GLOB, argv:GLOB, ancestor:GLOB, or any. Deny rules apply at once; allow rules and otherwise=allow apply only after the user confirms them in a terminal (the reply says the command).",
     input: {
       environment: environment.optional().describe('an environment of the store'),
       onepassword_environment: z.string().min(1).max(100).optional().describe('or a 1Password Environment ID'),
@@ -140,7 +150,11 @@ export const TOOLS: Readonly<Record<string, ToolDefinition>> = {
         ...(args.otherwise !== undefined ? { otherwise: args.otherwise as 'ask' | 'deny' | 'allow' } : {}),
         ...(args.format !== undefined ? { format: args.format as (typeof FORMATS)[number] } : {}),
       };
-      return mountView({ ...(await ask(deps, 'add', params)) });
+      const { confirm, ...status } = await ask(deps, 'add', params);
+      return {
+        ...mountView(status),
+        ...confirmation(confirm, 'Until then the mount asks the user for each reader (and applies your deny rules).'),
+      };
     },
   },
   list_local_env_files: {

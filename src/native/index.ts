@@ -25,7 +25,9 @@ export type MountEventType =
   | 'reader'
   | 'drained'
   /** The watcher (native/watch.c) saw the mount's path change to something else: look at it. */
-  | 'look';
+  | 'look'
+  /** A rotation name held something not ours after mkfifo (another user exchanged it): never written to. */
+  | 'foreign';
 
 /** A process holding a served FIFO open (`mode`: the fd's access mode). */
 export interface FifoHolder {
@@ -60,6 +62,15 @@ export interface MountEvent {
   readonly ticket?: Ticket;
   /** Readers that shared one pipe and each got a copy of their own (see native/share.c). */
   readonly copies?: number;
+  /** Readers native/share.c saw on a shared pipe; those beyond `copies` got nothing (EOF). */
+  readonly readers?: number;
+}
+
+/** A scan of who holds a pipe: the holders, and how many processes of this user could not be scanned (their fd
+ * table is closed to the daemon: non-dumpable), which may hold it unseen. */
+export interface HolderScan {
+  readonly holders: FifoHolder[];
+  readonly unreadable: number;
 }
 
 declare const handleBrand: unique symbol;
@@ -77,6 +88,7 @@ interface Addon {
     onEvent: (event: MountEvent) => void,
     content: Buffer,
     decide: boolean,
+    strictDir: boolean,
   ): MountHandle;
   mountSetContent(handle: MountHandle, content: Buffer): { locked: boolean };
   mountStop(handle: MountHandle): void;
@@ -87,7 +99,9 @@ interface Addon {
   watchAvailable(): boolean;
   ticketFinish(ticket: Ticket, content: Buffer, readers: number): TicketResult;
   fifoHolders(path: string): FifoHolder[];
-  ticketHolders(ticket: Ticket): FifoHolder[];
+  ticketHolders(ticket: Ticket): HolderScan;
+  notify(socket: string, message: string): void;
+  mountsSetPrivateGroup(gid: number): void;
 }
 
 const require = createRequire(import.meta.url);
@@ -122,16 +136,19 @@ export function scrubEnvironment(name: string): number {
  * Starts the rendezvous thread of one mount. The path must hold a FIFO of this user. The thread blocks in open()
  * (no libuv pool thread), rotates the inode at each reader, writes the current content once, and reports.
  * `content` is the first content (copied; the caller wipes its own buffer); `decide` the first mode (setMountDecide).
+ * `tempPrefix`: each rotation's name is it plus a random suffix. `strictDir`: lookAtMounts reports `sharedDir` when
+ * other users can write the mount's directory.
  */
 export function startMount(
   path: string,
-  tempPath: string,
+  tempPrefix: string,
   writeTimeoutMs: number,
   onEvent: (event: MountEvent) => void,
   content: Buffer,
   decide: boolean,
+  strictDir = true,
 ): MountHandle {
-  return addon.mountStart(path, tempPath, writeTimeoutMs, onEvent, content, decide);
+  return addon.mountStart(path, tempPrefix, writeTimeoutMs, onEvent, content, decide, strictDir);
 }
 
 /** Hands the rendered bytes to the thread (copied, mlocked where allowed). The caller wipes its own buffer. */
@@ -164,6 +181,8 @@ export const MOUNT_LOOK = {
   symlink: 5,
   directory: 6,
   other: 7,
+  /** The mount's FIFO, in a directory another user can write (strict mounts only). */
+  sharedDir: 8,
 } as const;
 
 /** The inode of the FIFO the mount thread waits on now (0 before it started). */
@@ -194,7 +213,21 @@ export function fifoHolders(path: string): FifoHolder[] {
   return addon.fifoHolders(path);
 }
 
-/** Who holds a waiting reader's pipe now: the confirming scan before a decision is acted on. */
-export function ticketHolders(ticket: Ticket): FifoHolder[] {
+/** The user's private group (or -1): its write bit on a mount directory is no other user's (native/rotate.c). */
+export function setPrivateGroup(gid: number): void {
+  addon.mountsSetPrivateGroup(gid);
+}
+
+/** Who holds a waiting reader's pipe now (threads with an fd table of their own included): the confirming scan
+ * before a decision is acted on. */
+export function ticketHolders(ticket: Ticket): HolderScan {
   return addon.ticketHolders(ticket);
+}
+
+/**
+ * Sends `message` ("READY=1", "STOPPING=1") to the service manager's notification socket ($NOTIFY_SOCKET: a path
+ * or an @abstract name), as sd_notify(3) does, from this process (systemd's NotifyAccess=main). Never blocks.
+ */
+export function notifyServiceManager(socket: string, message: string): void {
+  addon.notify(socket, message);
 }

@@ -5,7 +5,7 @@
  * a rate limit backs off; `lock` wipes everything until `unlock`.
  */
 import type { Logger } from 'pino';
-import { environmentReference } from '../core/reference.js';
+import { asksOneTimePassword, environmentReference, ONE_TIME_PASSWORD_PROBLEM } from '../core/reference.js';
 import { ProviderFailure, type Resolved, type SecretProvider } from './provider.js';
 
 export type CacheState = 'empty' | 'fresh' | 'stale' | 'failing' | 'locked';
@@ -104,10 +104,13 @@ export class SecretCache {
   }
 
   async #run(): Promise<void> {
-    const references = this.#references;
+    // One-time passwords are never fetched into the cache (they would be served expired); `add` refuses them too.
+    const references = this.#references.filter((r) => !asksOneTimePassword(r));
     try {
       const resolved =
         references.length > 0 ? await this.#provider.resolveAll(references) : new Map<string, Resolved>();
+      for (const r of this.#references)
+        if (asksOneTimePassword(r)) resolved.set(r, { problem: ONE_TIME_PASSWORD_PROBLEM });
       const names = await this.#fetchEnvironments(resolved);
       if (this.#locked) {
         wipe(resolved);
@@ -146,21 +149,23 @@ export class SecretCache {
         });
         continue;
       }
+      let variables: Awaited<ReturnType<NonNullable<SecretProvider['environmentVariables']>>>;
       try {
-        const variables = await this.#provider.environmentVariables(id);
-        for (const v of variables) into.set(environmentReference(id, v.name).raw, { value: v.value });
-        names.set(
-          id,
-          variables.map((v) => v.name),
-        );
+        variables = await this.#provider.environmentVariables(id);
       } catch (error) {
-        // Auth and rate limits fail the whole refresh; anything else (no such Environment) marks this one only.
-        if (error instanceof ProviderFailure && error.kind !== 'unavailable') {
-          wipe(into);
-          throw error;
-        }
-        names.set(id, { problem: `Environment ${id}: ${(error as Error)?.message ?? error}` });
+        // A failure of the call (network, auth, rate limit) fails the whole refresh: the last good values stay.
+        wipe(into);
+        throw error;
       }
+      if ('problem' in variables) {
+        names.set(id, variables);
+        continue;
+      }
+      for (const v of variables) into.set(environmentReference(id, v.name).raw, { value: v.value });
+      names.set(
+        id,
+        variables.map((v) => v.name),
+      );
     }
     return names;
   }
@@ -184,7 +189,11 @@ export class SecretCache {
       return { problem: `${this.#failure.message}${fix}` };
     }
     const found = this.#values.get(reference);
-    if (!found) return { problem: `${reference} is not resolved yet; run \`envmount refresh\`` };
+    if (!found) {
+      // Asked for during a failure: say which, not "not resolved yet" (a refresh would fail the same way).
+      const why = this.#failure ? `: ${this.#failure.message}${this.#failure.fix ? `; ${this.#failure.fix}` : ''}` : '';
+      return { problem: `${reference} is not resolved yet${why || '; run `envmount refresh`'}` };
+    }
     return 'value' in found ? found.value : { problem: `${reference}: ${found.problem}` };
   }
 

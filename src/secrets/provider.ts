@@ -1,7 +1,8 @@
 /**
  * A source of `op://` values (the 1Password SDK or the `op` CLI). One call resolves every reference all mounts
- * need. A reference that fails marks that reference only; a failure of the whole call is a ProviderFailure whose
- * kind decides what the cache does (back off, report expired auth, serve stale values).
+ * need. A reference that fails marks that reference only; a failure of the whole call (network, timeout, auth, rate
+ * limit, output that cannot be read) is a ProviderFailure: the cache keeps the last good values for the grace
+ * period, and its kind decides the rest (back off, show the fix).
  */
 import { EnvmountError } from '../core/errors.js';
 
@@ -14,8 +15,11 @@ export interface SecretProvider {
   resolveAll(references: readonly string[]): Promise<Map<string, Resolved>>;
   /** A syntax problem with a reference, found without the network, or undefined. */
   validate(reference: string): string | undefined;
-  /** The variables of a 1Password Environment (the SDK only); the Buffers are the caller's to keep and wipe. */
-  environmentVariables?(id: string): Promise<Array<{ name: string; value: Buffer }>>;
+  /**
+   * The variables of a 1Password Environment (the SDK only), or why that Environment has none (it alone is marked);
+   * a throw fails the whole refresh. The Buffers are the caller's to keep and wipe.
+   */
+  environmentVariables?(id: string): Promise<Array<{ name: string; value: Buffer }> | { problem: string }>;
 }
 
 export type FailureKind = 'rate-limited' | 'auth' | 'unavailable';

@@ -34,11 +34,15 @@ export function launchdService(deps: ServiceDeps): ServiceControl {
   const state = async (): Promise<ServiceState> => {
     const printed = await launchctl(['print', target], true);
     const p = printed.code === 0 ? parseLaunchctlPrint(printed.stdout) : {};
+    const unavailable = printed.code === 127 ? '`launchctl` is not available here' : undefined;
     const pid = Number(p.pid);
     const running = p.state === 'running' && pid > 0;
     const lastExit = p['last exit code'];
     return {
       manager: 'launchd',
+      unavailable,
+      // Loaded and about to be (re)launched: KeepAlive after an exit, or RunAtLoad just now.
+      starting: p.state === 'spawn scheduled' || (p.state === 'running' && !(pid > 0)),
       installed: await deps.exists(file),
       stale: await differs(file, await render()),
       file,

@@ -49,13 +49,17 @@ export async function syncFile(path: string, text: string, mode: number): Promis
   return true;
 }
 
+/** What to do where no service manager can run envmountd. */
+export const BY_HAND =
+  'Run it yourself instead: `envmountd start` in a terminal, or `nohup envmountd start >>envmountd.log 2>&1 &`, or under your own supervisor.';
+
 /** A service manager command that failed, named with what it said. */
 export function serviceFailure(command: string, result: ExecResult): EnvmountError {
   if (result.code === 127) {
     const tool = command.split(' ')[0];
     return new EnvmountError(
       'SERVICE_UNAVAILABLE',
-      `\`${tool}\` is not available here, so envmountd cannot run as a user service. Start it by hand: \`envmountd start\`.`,
+      `\`${tool}\` is not available here, so envmountd cannot run as a user service. ${BY_HAND}`,
     );
   }
   const said = (result.stderr || result.stdout).trim().split('\n')[0] ?? '';

@@ -4,9 +4,10 @@
  * written is the one that runs. Installing twice changes nothing; uninstalling stops the daemon and undoes it all.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { restartCommand } from '../../src/cli/service-commands.js';
 import { killAll, ROOT, run, TestDaemon, waitFor } from '../helpers/daemon.js';
 
 const FAKES = join(ROOT, 'test/fixtures/service-bin');
@@ -29,8 +30,10 @@ function setup(manager: 'systemd' | 'launchd') {
 const setups: Array<ReturnType<typeof setup>> = [];
 afterAll(async () => {
   for (const s of setups) {
-    const pidFile = join(s.state, 'envmountd.service.pid');
-    if (existsSync(pidFile)) spawnSync('kill', ['-9', readFileSync(pidFile, 'utf8').trim()]);
+    for (const name of ['envmountd.service.pid', 'agent.pid']) {
+      const pidFile = join(s.state, name);
+      if (existsSync(pidFile)) spawnSync('kill', ['-9', readFileSync(pidFile, 'utf8').trim()]);
+    }
     await s.d.dispose();
   }
   await killAll();
@@ -141,6 +144,8 @@ describe('launchd', () => {
     const install = await s.cli(['service', 'install']);
     expect(install.stderr).toBe('');
     expect(install.stdout).toContain(`+ launchctl bootstrap gui/${process.getuid?.()} ${plist}`);
+    // It returns once the daemon launchd started answers.
+    expect(install.stdout).toMatch(/installed as a launchd user service and answers \(pid \d+\)/);
     const script = 'import json,plistlib,sys; print(json.dumps(plistlib.load(open(sys.argv[1], "rb"))))';
     const parsed = JSON.parse(execFileSync('python3', ['-c', script, plist], { encoding: 'utf8' }));
     expect(parsed.ProgramArguments).toEqual([process.execPath, `${ROOT}/dist/bin/envmountd.js`, 'start']);
@@ -155,27 +160,158 @@ describe('launchd', () => {
     expect(JSON.parse((await s.cli(['--json', 'service', 'status'])).stdout).service).toMatchObject({
       manager: 'launchd',
       running: true,
-      pid: 4242,
+      pid: Number(readFileSync(join(s.state, 'agent.pid'), 'utf8')),
     });
 
     const out = await s.cli(['service', 'uninstall']);
     expect(out.stdout).toContain(`+ launchctl bootout gui/${process.getuid?.()}/dev.envmount.envmountd`);
+    expect(out.stdout).toContain('its pipes are gone');
     expect(existsSync(plist)).toBe(false);
     expect((await s.cli(['service', 'uninstall'])).stdout).toContain('Not installed; nothing changed.');
   });
 });
 
-it('without a service manager: a clear error naming the way to start it by hand', async () => {
+describe('without a systemd user manager (containers, WSL, CI): honest, and fine with a daemon started by hand', () => {
+  const s = setup('systemd');
+  setups.push(s);
+  writeFileSync(join(s.state, 'no-bus'), '');
+  const unitDir = join(s.d.dirs.config, 'systemd', 'user');
+
+  it('install writes nothing, fails, and says what to do instead', async () => {
+    const install = await s.cli(['service', 'install']);
+    expect(install.code).toBe(1);
+    expect(install.stderr).toContain('no systemd user manager answers here');
+    expect(install.stderr).toContain('Failed to connect to bus');
+    expect(install.stderr).toContain('`envmountd start` in a terminal');
+    expect(install.stderr).toContain('nohup');
+    expect(install.stdout).toBe('');
+    expect(existsSync(unitDir)).toBe(false);
+  });
+
+  it('a command without a daemon names `envmountd start`, not the service', async () => {
+    const status = await s.cli(['status']);
+    expect(status.code).toBe(3);
+    expect(status.stderr).toContain('`envmountd start` in a terminal (no service manager can run it here');
+    expect(status.stderr).not.toContain('service install');
+  });
+
+  it('with a daemon started by hand: status suggests no systemctl, doctor finds no problem, logs say where they are', async () => {
+    await s.d.start();
+    const status = await s.cli(['service', 'status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('service:   unavailable: no systemd user manager answers here');
+    expect(status.stdout).toMatch(/daemon: {4}pid \d+/);
+    expect(status.stdout).not.toMatch(/systemctl --user (re)?start/);
+    expect(status.stdout).not.toContain('fix:');
+
+    const doctor = await s.cli(['--json', 'doctor']);
+    expect(doctor.code).toBe(0);
+    const findings = JSON.parse(doctor.stdout).findings as Array<{ subject: string; ok: boolean; says: string }>;
+    expect(findings.filter((f) => !f.ok)).toEqual([]);
+    expect(findings.find((f) => f.subject === 'service')?.says).toMatch(/started by hand \(pid \d+\)/);
+
+    const logs = await s.cli(['service', 'logs']);
+    expect(logs.code).toBe(1);
+    expect(logs.stdout).toBe('');
+    expect(logs.stderr).toContain("No journal has envmountd's logs");
+    expect(logs.stderr).toContain('logs to the terminal it runs in');
+  });
+
+  it('uninstall removes stray unit files but does not claim the daemon stopped', async () => {
+    mkdirSync(unitDir, { recursive: true });
+    for (const name of ['envmountd.service', 'envmountd-cleanup.service'])
+      writeFileSync(join(unitDir, name), '[Unit]\n');
+    const out = await s.cli(['service', 'uninstall']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(
+      /The service is removed, but envmountd still runs \(pid \d+, not started by the service\)/,
+    );
+    expect(out.stdout).not.toContain('its pipes are gone');
+    expect(out.stdout).toContain('= no systemd user manager answers here');
+    expect(existsSync(join(unitDir, 'envmountd.service'))).toBe(false);
+    expect((await s.cli(['status'])).code).toBe(0);
+  });
+});
+
+describe('systemd failures and a unit still starting', () => {
+  const s = setup('systemd');
+  setups.push(s);
+  const unitDir = join(s.d.dirs.config, 'systemd', 'user');
+
+  it('uninstall fails, and removes nothing, when systemctl cannot stop the service', async () => {
+    expect((await s.cli(['service', 'install'])).code).toBe(0);
+    writeFileSync(join(s.state, 'fail-disable'), '');
+    const out = await s.cli(['service', 'uninstall']);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(
+      '`systemctl --user disable --now envmountd.service` failed (exit 1): Failed to disable unit',
+    );
+    expect(out.stdout).toBe('');
+    expect(existsSync(join(unitDir, 'envmountd.service'))).toBe(true);
+    expect((await s.cli(['status'])).code).toBe(0);
+    rmSync(join(s.state, 'fail-disable'));
+    expect((await s.cli(['service', 'uninstall'])).stdout).toContain('its pipes are gone');
+  });
+
+  it('stopped: the message names the service and how to start it', async () => {
+    expect((await s.cli(['service', 'install'])).code).toBe(0);
+    const pid = readFileSync(join(s.state, 'envmountd.service.pid'), 'utf8').trim();
+    spawnSync('kill', ['-TERM', pid]);
+    await waitFor(() => !existsSync(`/proc/${pid}`) || undefined);
+    const status = await s.cli(['status']);
+    expect(status.code).toBe(3);
+    expect(status.stderr).toContain('Its systemd service is installed but stopped');
+    expect(status.stderr).toContain('`systemctl --user restart envmountd`');
+  });
+
+  it('starting: a command waits for the daemon instead of telling to start it', async () => {
+    writeFileSync(join(s.state, 'activating'), '');
+    const waiting = s.cli(['status']);
+    // The command is polling now; the daemon comes up (as systemd would start it).
+    await waitFor(() => s.calls().some((c) => c.startsWith('systemctl --user show envmountd.service')) || undefined);
+    await s.d.start();
+    const status = await waiting;
+    expect(status.stderr).toBe('');
+    expect(status.code).toBe(0);
+  });
+});
+
+it('with no service manager at all on PATH: every service command says so, and nothing claims success', async () => {
   const s = setup('systemd');
   setups.push(s);
   // A PATH with node alone (the CLI's shebang needs it), and no systemctl.
   const onlyNode = join(s.d.root, 'only-node');
   mkdirSync(onlyNode);
   symlinkSync(process.execPath, join(onlyNode, 'node'));
-  const result = await run(join(ROOT, 'dist/bin/envmount.js'), ['service', 'install'], {
-    env: { ...s.env, PATH: onlyNode },
-  });
-  expect(result.code).toBe(1);
-  expect(result.stderr).toContain('`systemctl` is not available here');
-  expect(result.stderr).toContain('`envmountd start`');
+  const bare = (args: string[]) => run(join(ROOT, 'dist/bin/envmount.js'), args, { env: { ...s.env, PATH: onlyNode } });
+  const install = await bare(['service', 'install']);
+  expect(install.code).toBe(1);
+  expect(install.stderr).toContain('`systemctl` is not installed here');
+  expect(install.stderr).toContain('`envmountd start`');
+  expect(existsSync(join(s.d.dirs.config, 'systemd'))).toBe(false);
+  const status = await bare(['service', 'status']);
+  expect(status.code).toBe(0);
+  expect(status.stdout).toContain('unavailable: `systemctl` is not installed here');
+  expect(status.stdout).toContain('fix:       `envmountd start` in a terminal');
+  expect(status.stdout).not.toContain('systemctl --user');
+  const logs = await bare(['service', 'logs']);
+  expect(logs.code).toBe(1);
+  expect(logs.stderr).toContain("No journal has envmountd's logs");
+  expect((await bare(['service', 'uninstall'])).stdout).toContain('Not installed; nothing changed.');
+  const down = await bare(['status']);
+  expect(down.code).toBe(3);
+  expect(down.stderr).toContain('`envmountd start` in a terminal');
+});
+
+it('past the start limit, the restart advice resets the failure first (systemd refuses every start until then)', () => {
+  const hit = 'its last run ended with "start-limit-hit" (exit status 0)';
+  expect(restartCommand({ manager: 'systemd', unavailable: undefined, lastError: hit })).toBe(
+    '`systemctl --user reset-failed envmountd && systemctl --user restart envmountd`',
+  );
+  expect(restartCommand({ manager: 'systemd', unavailable: undefined, lastError: undefined })).toBe(
+    '`systemctl --user restart envmountd`',
+  );
+  expect(restartCommand({ manager: 'systemd', unavailable: 'no systemd user manager', lastError: hit })).toContain(
+    '`envmountd start`',
+  );
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withoutLocation } from '../../src/core/argv-location.js';
 import {
   buildPolicy,
   DEFAULT_POLICY,
@@ -66,5 +67,74 @@ describe('policy', () => {
     expect(globToRegExp('a.b*').test('a.bcd')).toBe(true);
     expect(globToRegExp('a.b*').test('axbcd')).toBe(false);
     expect(globToRegExp('(x)?').test('(x)1')).toBe(true);
+  });
+});
+
+describe('argv rules and the mount’s own location (issue 14, class 7)', () => {
+  const home = '/home/me';
+  const dir = `${home}/my-vite-app`;
+  const location = { dir, files: [`${dir}/.env`, `${dir}/.env.op`] };
+  const vite = buildPolicy({ fallback: 'deny', rules: [] }, { allow: ['argv:*vite*'] });
+  const reader = (argv: string[], cwd: string, ancestors: ReaderFacts['ancestors'] = []): ReaderFacts => ({
+    exe: `/usr/bin/${argv[0]}`,
+    argv,
+    cwd,
+    ancestors,
+  });
+
+  it('naming the mount, its template or its directory does not make an argv rule match', () => {
+    const refused: Array<[string[], string]> = [
+      [['cat', `${dir}/.env`], home],
+      [['cat', 'my-vite-app/.env'], home],
+      [['cat', '../my-vite-app/.env'], `${home}/other`],
+      [['cat', './my-vite-app/../my-vite-app/.env.op'], home],
+      [['python3', '-c', `print(open('${dir}/.env').read())`], '/tmp'],
+      [['python3', '-c', "print(open('my-vite-app/.env').read())"], home],
+      [['node', `--env-file=${dir}/.env`, '-e', '1'], '/'],
+      [['ls', dir], '/'],
+      [['tar', 'cf', '-', 'my-vite-app'], home],
+    ];
+    for (const [argv, cwd] of refused) {
+      expect(decide(vite, reader(argv, cwd), location).verdict, argv.join(' ')).toBe('deny');
+      // Without the location (the old matching) each of these was allowed.
+      expect(decide(vite, reader(argv, cwd)).verdict, argv.join(' ')).toBe('allow');
+    }
+  });
+
+  it('the program the rule is for still matches, wherever it is spelled', () => {
+    const allowed: Array<[string[], string]> = [
+      [['node', `${dir}/node_modules/.bin/vite`, '--port', '3000'], dir],
+      [['node', 'node_modules/.bin/vite'], dir],
+      [['node', 'my-vite-app/node_modules/.bin/vite'], home],
+      [['npx', 'vite', 'build'], dir],
+      [['cat', `${home}/my-vite-app-old/.env`], home], // another directory, not the mount's
+    ];
+    for (const [argv, cwd] of allowed) {
+      expect(decide(vite, reader(argv, cwd), location).verdict, argv.join(' ')).toBe('allow');
+    }
+  });
+
+  it('exact argv rules keep working with the location taken out, and ancestors get the same treatment', () => {
+    const exact = buildPolicy({ fallback: 'deny', rules: [] }, { allow: ['argv:node server.js --port 3000'] });
+    expect(decide(exact, reader(['node', 'server.js', '--port', '3000'], dir), location).verdict).toBe('allow');
+    const parent = buildPolicy({ fallback: 'deny', rules: [] }, { allow: ['ancestor:*vite*'] });
+    const shell = { exe: '/usr/bin/bash', argv: ['bash', '-c', `cat ${dir}/.env`], cwd: home };
+    expect(decide(parent, reader(['cat', `${dir}/.env`], home, [shell]), location).verdict).toBe('deny');
+    const dev = { exe: '/usr/bin/node', argv: ['node', `${dir}/node_modules/.bin/vite`], cwd: dir };
+    expect(decide(parent, reader(['node', 'child.js'], dir, [dev]), location).verdict).toBe('allow');
+  });
+
+  it('shows what a rule matches: the location as {mount} and {mount-dir}', () => {
+    const argv = ['cat', `${dir}/.env`, `${dir}/src/x.ts`, 'my-vite-app', `${dir}x`, `${dir}.bak/y`];
+    expect(withoutLocation(argv, home, location)).toEqual([
+      'cat',
+      '{mount}',
+      '{mount-dir}/src/x.ts',
+      '{mount-dir}',
+      `${dir}x`,
+      `${dir}.bak/y`,
+    ]);
+    // An unreadable working directory ("?"): only absolute spellings are recognised.
+    expect(withoutLocation(['cat', '.env', `${dir}/.env`], '?', location)).toEqual(['cat', '.env', '{mount}']);
   });
 });

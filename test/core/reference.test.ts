@@ -10,11 +10,11 @@ describe('parseReference', () => {
       section: undefined,
       field: 'password',
     });
-    expect(parseReference('op://Dev/Stripe Keys/live/secret key?attribute=otp')).toMatchObject({
+    expect(parseReference('op://Dev/Stripe Keys/live/secret key?ssh-format=openssh')).toMatchObject({
       item: 'Stripe Keys',
       section: 'live',
       field: 'secret key',
-      query: { attribute: 'otp' },
+      query: { 'ssh-format': 'openssh' },
     });
   });
 
@@ -32,6 +32,15 @@ describe('parseReference', () => {
     ['op://a/b/c/d/e', /op:\/\/vault\/item\/field/],
     ['op://a/b/c?attribute=nope', /attribute must be one of/],
     ['op://a/b/c?colour=red', /unknown query parameter "colour"/],
+    ['op://a/b/c?attribute=otp', /one-time password .* expired codes/],
+    ['op://a/b/c?attribute=TOTP', /one-time password/],
+    ['op://a/b/c?attribute=TYPE', /write attribute=type in lower case/],
+    ['op://a/b/c?attribute=type&ssh-format=openssh', /one query parameter/],
+    ['op://a/b/c?attribute=type?x', /attribute must be one of/],
+    ['op://$VAULT/b/c', /op inject. would expand it/],
+    ['op://a/it(em)/c', /"it\(em\)" has a character 1Password does not accept/],
+    ['op://a/ité/c', /does not accept/],
+    ['op://a/ /c', /empty/],
     ['envmount://', /not a valid name/],
     ['envmount://bad name', /not a valid name/],
     ['OP://a/b/c', /lower case/],

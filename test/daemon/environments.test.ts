@@ -1,6 +1,6 @@
 /** A mount that serves a 1Password Environment (`envmount add --environment ID`), through the real daemon code. */
 import { join } from 'node:path';
-import { AuthExpiredError, type Client, DesktopSessionExpiredError, RateLimitExceededError } from '@1password/sdk';
+import { type Client, DesktopSessionExpiredError, RateLimitExceededError } from '@1password/sdk';
 import { afterAll, expect, it } from 'vitest';
 import { sdkProvider } from '../../src/secrets/sdk-provider.js';
 import { killAll, run, TestDaemon } from '../helpers/daemon.js';
@@ -33,7 +33,6 @@ it('serves the variables of an Environment to a real reader, and lists their nam
         fakeClient,
         {
           RateLimitExceededError,
-          AuthExpiredError,
           DesktopSessionExpiredError,
           validateSecretReference: () => undefined,
         },

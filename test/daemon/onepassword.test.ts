@@ -5,12 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_OP, FAKE_OP_ERRORS } from '../fixtures/fake-op-env.js';
 import { filesContaining } from '../helpers/canary.js';
 import { killAll, run, TestDaemon, waitFor } from '../helpers/daemon.js';
 
-const FAKE = resolve(import.meta.dirname, '../fixtures/fake-op.cjs');
 const REFS = Array.from({ length: 40 }, (_, i) => `op://dev/item${i}/password`);
 const valueFor = (i: number) => `v${i}-${'x'.repeat(i)}`;
 let daemon: TestDaemon;
@@ -31,13 +31,14 @@ beforeAll(async () => {
   bin = join(daemon.root, 'bin');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(bin);
-  symlinkSync(FAKE, join(bin, 'op'));
+  symlinkSync(FAKE_OP, join(bin, 'op'));
   writeFileSync(join(bin, 'values.json'), JSON.stringify(Object.fromEntries(REFS.map((r, i) => [r, valueFor(i)]))));
   await daemon.start({
     PATH: `${bin}:${process.env.PATH}`,
     FAKE_OP_VALUES: join(bin, 'values.json'),
     FAKE_OP_LOG: join(bin, 'calls.log'),
     FAKE_OP_MODE_FILE: join(bin, 'mode'),
+    FAKE_OP_ERRORS,
     ENVMOUNT_GRACE_MS: '3600000',
   });
   const login = await daemon.cli(['login', '--op-cli']);
@@ -71,31 +72,55 @@ describe('1Password as the source (op CLI)', () => {
     expect(read.stdout).toContain(`K7='${valueFor(11)}'\n`);
   });
 
-  it('a reference that fails marks its variable only; status names it and the reader gets a comment for it', async () => {
-    const dir = daemon.project('partial', `GOOD=${REFS[0]}\nBAD=op://dev/ghost/password\n`);
+  it('a missing item named "locked-box" marks its variable only; status names it, the reader gets a comment', async () => {
+    // The old code read "locked" in op's message as "signed out" and failed every reference of every mount.
+    const dir = daemon.project('partial', `GOOD=${REFS[0]}\nBAD=op://dev/locked-box/password\n`);
     expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
     const read = await run('cat', [join(dir, '.env')]);
     expect(read.stdout).toContain(`GOOD='${valueFor(0)}'`);
-    expect(read.stdout).toMatch(/# BAD is not available: op:\/\/dev\/ghost\/password: .*"ghost" isn't an item/);
+    expect(read.stdout).toMatch(
+      /# BAD is not available: op:\/\/dev\/locked-box\/password: .*"locked-box" isn't an item/,
+    );
     const status = await daemon.cli(['status']);
-    expect(status.stdout).toMatch(/unresolved BAD: op:\/\/dev\/ghost\/password: /);
+    expect(status.stdout).toMatch(/unresolved BAD: op:\/\/dev\/locked-box\/password: /);
+    expect(JSON.parse((await daemon.cli(['--json', 'status'])).stdout).daemon.onePassword.state).toBe('fresh');
   });
 
-  it('when op signs out, the last good values are served and status says stale, why, and the fix', async () => {
-    writeFileSync(join(bin, 'mode'), 'signed-out');
+  it.each([
+    ['op-signed-out', 'op signin'],
+    ['op-net-network', undefined],
+  ])('on %s the last good values are served and status says stale, why, and the fix', async (mode, fix) => {
+    writeFileSync(join(bin, 'mode'), mode);
     try {
       await daemon.cli(['refresh']);
       const status = JSON.parse((await daemon.cli(['--json', 'status'])).stdout);
-      expect(status.daemon.onePassword).toMatchObject({ state: 'stale', fix: expect.stringContaining('op signin') });
+      expect(status.daemon.onePassword).toMatchObject({ state: 'stale', lastError: expect.any(String) });
+      if (fix) expect(status.daemon.onePassword.fix).toContain(fix);
       expect((await daemon.cli(['status'])).stdout).toContain(
         '1Password: stale (last good values, within the grace period)',
       );
-      expect((await run('cat', [join(daemon.dirs.projects, 'm0', '.env')])).stdout).toContain(`K0='${valueFor(0)}'`);
+      const read = (await run('cat', [join(daemon.dirs.projects, 'm0', '.env')])).stdout;
+      expect(read).toContain(`K0='${valueFor(0)}'`);
+      expect(read).not.toContain('not available');
     } finally {
       rmSync(join(bin, 'mode'));
     }
     await daemon.cli(['refresh']);
     expect(JSON.parse((await daemon.cli(['--json', 'status'])).stdout).daemon.onePassword.state).toBe('fresh');
+  });
+
+  it.each([
+    ['op://dev/spaced item/password', 'space'],
+    ['op://$VAULT/item0/password', 'expand'],
+    ['op://dev/item0/password?attribute=otp', 'one-time password'],
+    ['op://dev/item0/password?attribute=OTP', 'one-time password'],
+    ['op://dev/it(em)/password', 'does not accept'],
+  ])('add refuses %s with the reason (%s)', async (reference, reason) => {
+    const dir = daemon.project(`refused-${reason.replace(/\W/g, '')}`, `A=${reference}\n`);
+    const result = await daemon.cli(['add', dir, '--allow', 'any']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(reason);
+    expect(existsSync(join(dir, '.env'))).toBe(false);
   });
 
   it('lock wipes every value (readers get a comment); unlock brings them back', async () => {

@@ -81,6 +81,28 @@ export async function killAll(): Promise<void> {
   children.clear();
 }
 
+/** What the sanitizer tier (scripts/sanitize.sh) sets for this process, passed on to the daemons and CLIs started
+ * with their own environment: the addon it built needs libasan preloaded, and reports go to its log directory. */
+export const SANITIZER_VARIABLES = ['LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'ENVMOUNT_TEST_SANITIZER'] as const;
+
+/** UBSan beside ASan writes its reports to stderr whatever UBSAN_OPTIONS says: the tier's check reads them from the
+ * daemon's log, kept in its log directory. */
+function keepSanitizerReports(log: string): void {
+  const dir = process.env.ENVMOUNT_TEST_SANITIZER_LOGS;
+  const reports = log.split('\n').filter((line) => line.includes('runtime error:'));
+  if (dir && reports.length > 0)
+    writeFileSync(join(dir, `ubsan.daemon.${process.pid}.${Date.now()}`), reports.join('\n'));
+}
+
+export function sanitizerEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    SANITIZER_VARIABLES.filter((name) => process.env[name]).map((name) => [name, process.env[name]]),
+  );
+}
+
+/** Under the sanitizer tier, mlock() always succeeds (ASan intercepts it): tests of "not lockable" must know. */
+export const UNDER_ASAN = process.env.ENVMOUNT_TEST_SANITIZER === 'asan';
+
 export class TestDaemon {
   readonly root: string;
   readonly env: NodeJS.ProcessEnv;
@@ -117,6 +139,7 @@ export class TestDaemon {
       XDG_DATA_HOME: dirs.data,
       XDG_RUNTIME_DIR: dirs.runtime,
       ENVMOUNT_LOG_LEVEL: 'debug',
+      ...sanitizerEnv(),
     };
   }
 
@@ -196,6 +219,7 @@ export class TestDaemon {
         clearTimeout(timer);
       }
     } finally {
+      keepSanitizerReports(this.log);
       rmSync(this.root, { recursive: true, force: true });
     }
   }

@@ -118,6 +118,13 @@ it('create_local_env_file mounts the environment; a real reader gets the values 
   const dir = daemon.project('web');
   const mounted = await call('create_local_env_file', { environment: 'app', directory: 'web', allow: ['cat'] });
   expect(mounted.json()).toMatchObject({ path: join(dir, '.env'), state: 'serving', environment: 'app' });
+  // An allow rule from an agent waits for the user (test/security/agent-mounts.test.ts): here they confirm it.
+  const id = /`envmount approve (\d+)`/.exec(mounted.json().message)?.[1];
+  const approved = await run('script', ['-qec', `${process.execPath} ${CLI} approve ${id}`, '/dev/null'], {
+    env: daemon.env,
+    input: 'y\n',
+  });
+  expect(approved.stdout).toContain(`Applied: apply to ${join(dir, '.env')}: --allow cat`);
   const read = await run('cat', [join(dir, '.env')]);
   expect(read.stdout).toContain(`API_KEY='${CANARY}'`);
   expect(read.stdout).toContain("DB_PASSWORD='db-secret-value'");

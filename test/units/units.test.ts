@@ -25,6 +25,15 @@ it.runIf(hasSystemdAnalyze)('systemd-analyze verify accepts the unit, with the p
   expect(main).toMatch(/^RestartSec=200ms$/m);
   expect(main).toMatch(/^LimitCORE=0$/m);
   expect(main).toMatch(/^NoNewPrivileges=yes$/m);
+  // Ready only when the daemon says so (it does once its socket answers), from its own process.
+  expect(main).toMatch(/^Type=notify$/m);
+  expect(main).toMatch(/^NotifyAccess=main$/m);
+  // The sandbox keeps what the daemon needs: pipes anywhere but /usr, /boot and /etc; the network; /proc of readers.
+  expect(main).toMatch(/^ProtectSystem=full$/m);
+  expect(main).toMatch(/^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK$/m);
+  expect(main).toMatch(/^SystemCallErrorNumber=EPERM$/m);
+  for (const absent of ['PrivateUsers', 'PrivateTmp', 'ProtectHome', 'MemoryDenyWriteExecute', 'CapabilityBoundingSet'])
+    expect(main).not.toMatch(new RegExp(`^${absent}=`, 'm'));
   expect(cleanup).toMatch(/^ExecStart=.* cleanup$/m);
   const result = spawnSync('systemd-analyze', ['verify', ...files.map((f) => join(scratch, f.name))], {
     encoding: 'utf8',

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs CMD beside a real `systemd --user` on a machine where systemd is not PID 1 (a container, CI): a private
+# mount namespace gets a tmpfs on /run holding /run/systemd/system (the mark of a systemd system), and the user
+# manager starts there. Its control socket is $XDG_RUNTIME_DIR/systemd/private: XDG_RUNTIME_DIR, when the caller
+# sets it, is kept (a directory outside /run is reachable from outside the namespace too); otherwise it is
+# /run/user/UID. The manager takes its unit path from HOME and XDG_CONFIG_HOME: set them first.
+# Needs root (for the namespace) and systemd installed. CMD's exit status is returned; the manager, and every unit
+# it runs, stops when CMD ends.
+# Usage: scripts/with-user-systemd.sh CMD [ARGS...]   (WITH_USER_SYSTEMD_LOG=FILE keeps the manager's log)
+set -uo pipefail
+if [ "$(id -u)" != 0 ]; then echo "with-user-systemd: needs root (it makes a mount namespace)" >&2; exit 2; fi
+if [ ! -x /lib/systemd/systemd ] || ! command -v systemctl >/dev/null; then
+  echo "with-user-systemd: systemd is not installed (apt-get install systemd)" >&2
+  exit 2
+fi
+if [ "${WITH_USER_SYSTEMD_INNER:-}" != 1 ]; then
+  exec env WITH_USER_SYSTEMD_INNER=1 unshare --mount --propagation private "$0" "$@"
+fi
+unset WITH_USER_SYSTEMD_INNER
+runtime="${XDG_RUNTIME_DIR:-}"
+mount -t tmpfs -o mode=755 tmpfs /run || exit 2
+mkdir -p /run/systemd/system || exit 2
+if [ -z "$runtime" ]; then runtime=/run/user/$(id -u); fi
+mkdir -p "$runtime" && chmod 700 "$runtime" || exit 2
+export XDG_RUNTIME_DIR="$runtime"
+/lib/systemd/systemd --user --log-target=console --log-level="${WITH_USER_SYSTEMD_LEVEL:-warning}" \
+  >"${WITH_USER_SYSTEMD_LOG:-/dev/null}" 2>&1 &
+manager=$!
+# SIGTERM makes the manager stop its units (each runs its ExecStop*) and exit.
+trap 'kill -TERM "$manager" 2>/dev/null; wait "$manager" 2>/dev/null' EXIT
+trap 'exit 143' TERM INT HUP
+for _ in $(seq 1 200); do
+  systemctl --user show-environment >/dev/null 2>&1 && break
+  kill -0 "$manager" 2>/dev/null || break
+  sleep 0.05
+done
+if ! systemctl --user show-environment >/dev/null 2>&1; then
+  echo "with-user-systemd: the user manager did not start (WITH_USER_SYSTEMD_LOG=FILE keeps its log)" >&2
+  exit 2
+fi
+"$@"
