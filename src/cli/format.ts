@@ -50,12 +50,9 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
   }
   if (!m.contentLocked) lines.push('  memory:    not locked in RAM (RLIMIT_MEMLOCK too low); values could reach swap');
   for (const p of m.problems) lines.push(`  unresolved ${p.key}: ${p.problem}`);
-  for (const key of m.unrepresentable) {
-    lines.push(
-      m.format === 'dotenv'
-        ? `  warning:   ${key} holds both quote kinds or a CR; dotenv readers cannot read it back exactly`
-        : `  warning:   ${key} cannot be written exactly as ${m.format} (not UTF-8, or not a shell name)`,
-    );
+  for (const { key, reason } of m.refused) {
+    const hint = reason.includes('NUL') ? '' : ' (`envmount run -- CMD` carries it in the environment)';
+    lines.push(`  refused:   ${JSON.stringify(key).slice(1, -1)} is not served as ${m.format}: ${reason}${hint}`);
   }
   for (const { key, note } of m.readerLimits) lines.push(`  compat:    ${key}: ${note} (docs/compat.md)`);
   if (m.unmasked.length > 0) {

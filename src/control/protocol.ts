@@ -4,6 +4,7 @@
  * one reply: `run`'s, to a peer the reader policy allowed (the MCP front end never sends `run`).
  */
 import { z } from 'zod';
+import { isBase64 } from '../core/base64.js';
 import { FORMATS } from '../core/render-formats.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -13,6 +14,8 @@ const absolute = z.string().min(1).startsWith('/', 'must be an absolute path');
 const ruleTexts = z.array(z.string().min(1).max(500)).max(100);
 const environmentId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a 1Password Environment ID');
 const otherwise = z.enum(['ask', 'deny', 'allow']);
+/** A value in base64: refused (not decoded loosely into other bytes) unless it is exactly that. */
+const base64 = z.string().refine(isBase64, 'is not valid base64 (A-Z a-z 0-9 + /, padded with = to a multiple of 4)');
 const policyOptions = {
   allow: ruleTexts.optional(),
   deny: ruleTexts.optional(),
@@ -52,12 +55,12 @@ export const paramSchemas = {
   remove: z.object({ path: absolute }).strict(),
   list: z.object({}).strict(),
   status: z.object({}).strict(),
-  set: z.object({ name: z.string().min(1).max(200), valueBase64: z.string() }).strict(),
+  set: z.object({ name: z.string().min(1).max(200), valueBase64: base64 }).strict(),
   unset: z.object({ name: z.string().min(1).max(200) }).strict(),
   vars: z.object({}).strict(),
   login: z
     .object({
-      serviceAccountTokenBase64: z.string().min(1).max(16384).optional(),
+      serviceAccountTokenBase64: base64.min(1).max(16384).optional(),
       account: z.string().min(1).max(200).optional(),
       opCli: z.boolean().optional(),
     })
@@ -88,10 +91,7 @@ export const paramSchemas = {
           z
             .object({
               name: z.string().min(1).max(200),
-              valueBase64: z
-                .string()
-                .max(1024 * 1024)
-                .optional(),
+              valueBase64: base64.max(1024 * 1024).optional(),
               reference: z.string().min(1).max(1000).optional(),
             })
             .strict()

@@ -32,8 +32,8 @@ export interface MountStatus extends MountInfo {
   readonly bytesPerRead: number;
   readonly contentLocked: boolean;
   readonly problems: readonly VariableProblem[];
-  /** Keys whose value no dotenv reader reads back exactly (names only). */
-  readonly unrepresentable: readonly string[];
+  /** Variables not served: no quoting of the format is safe for their value (names and reasons, never values). */
+  readonly refused: readonly { readonly key: string; readonly reason: string }[];
   /** Variables some common readers would not read back exactly, and which (docs/compat.md). */
   readonly readerLimits: readonly { readonly key: string; readonly note: string }[];
   /** Keys whose value is too short for `envmount run` to mask in output (names only). */

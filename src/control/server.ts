@@ -39,6 +39,17 @@ function errorBody(error: unknown): ErrorBody {
   };
 }
 
+/** What a client whose request says protocol `sent` is told: both versions, as sent (a "1" is not the number 1). */
+export function mismatch(sent: unknown): string {
+  const theirs =
+    typeof sent === 'number'
+      ? `protocol ${sent}`
+      : sent === undefined
+        ? 'no protocol version ("v")'
+        : `${JSON.stringify(sent)?.slice(0, 40)} as its protocol version, which is not a number`;
+  return `This daemon speaks protocol ${PROTOCOL_VERSION}; the client sent ${theirs}. Use the envmount that came with this envmountd (restart envmountd after upgrading).`;
+}
+
 /** Whether something answers at the socket path (a live daemon), as opposed to a stale file. */
 export function probe(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -102,8 +113,7 @@ function serveConnection(socket: Socket, options: ControlServerOptions): void {
     }
     const id = typeof request.id === 'number' ? request.id : null;
     if (request.v !== PROTOCOL_VERSION) {
-      const message = `This daemon speaks protocol ${PROTOCOL_VERSION}, the client ${String(request.v)}. Restart envmountd after upgrading.`;
-      fail(id, { code: 'PROTOCOL_MISMATCH', message });
+      fail(id, { code: 'PROTOCOL_MISMATCH', message: mismatch(request.v) });
       return;
     }
     try {

@@ -1,20 +1,22 @@
 /**
  * What common `.env` readers do to a value as envmount quotes it (measured: docs/compat.md). `status` says it at
- * add time, by variable name, so that nobody finds out from a broken app.
+ * add time, by variable name, so that nobody finds out from a broken app. Values refused outright (no quoting is
+ * safe for them) are named by the renderer instead.
  */
-import { quoteStyle } from './render.js';
+import { dotenvStyle } from './render.js';
 
 const DOLLAR_NAME = /\$[A-Za-z0-9_{]/;
 
 /** A note on the readers that would not read this dotenv value back exactly, or undefined when all do. */
 export function readerLimits(value: Buffer): string | undefined {
   const notes: string[] = [];
-  const style = quoteStyle(value);
-  if (style === 'backtick' || style === 'double') {
-    notes.push('bash, direnv and python-dotenv cannot read it as quoted (--format shell or `envmount run` can)');
-  } else if (value.includes(0x0a)) {
-    notes.push("direnv's dotenv takes no multi-line value");
+  const style = dotenvStyle(value);
+  if (typeof style === 'object') return undefined;
+  if (style === 'double-escaped') {
+    notes.push('bash reads its line breaks as `\\n` (--format shell or `envmount run` carry them)');
   }
+  if (value.includes(0x0a)) notes.push("direnv's dotenv takes no multi-line value (it loads nothing)");
+  if (value.includes(0x0d)) notes.push('node drops its CR and the dotenv package reads it as a line break');
   // Buffer search without turning the value into a string: `$` followed by a name character or `{`, or `\$`.
   for (let at = value.indexOf(0x24); at !== -1; at = value.indexOf(0x24, at + 1)) {
     if (DOLLAR_NAME.test(String.fromCharCode(0x24, value[at + 1] ?? 0)) || value[at - 1] === 0x5c) {
@@ -22,8 +24,12 @@ export function readerLimits(value: Buffer): string | undefined {
       break;
     }
   }
-  if (value.includes(0x5c)) notes.push('python-dotenv decodes its backslashes');
-  if (value.at(-1) === 0x5c)
-    notes.push('it ends in a backslash, which the dotenv package (and Vite, Next) may misread');
+  if (value.includes(0x5c)) {
+    notes.push(
+      style === 'double'
+        ? "python-dotenv, bash, node and the dotenv package may decode its backslashes (double-quoted for its `'`)"
+        : 'python-dotenv decodes its backslashes',
+    );
+  }
   return notes.length > 0 ? notes.join('; ') : undefined;
 }

@@ -36,6 +36,14 @@ export function environmentReference(environment: string, name: string): Environ
 
 export const KNOWN_SCHEMES = ['op', 'envmount'] as const;
 
+/** Store names envmount keeps for itself (the 1Password service-account token): no reference reaches them. */
+export const RESERVED_PREFIX = '_envmount/';
+
+/** Whether a store name is envmount's own (any case: nothing that could name it is let through). */
+export function isReservedName(name: string): boolean {
+  return name.toLowerCase().startsWith(RESERVED_PREFIX);
+}
+
 /** Names in the embedded store: letters, digits and `_ . - /`, starting with a letter, digit or `_`. */
 const STORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,199}$/;
 const OP_QUERY: Readonly<Record<string, readonly string[]>> = {
@@ -156,6 +164,12 @@ export function parseReference(raw: string): Reference {
     const name = raw.slice('envmount://'.length);
     const problem = storeNameProblem(name);
     if (problem) throw invalid(raw, problem);
+    if (isReservedName(name)) {
+      throw invalid(
+        raw,
+        `names starting with ${RESERVED_PREFIX} are envmount's own (its 1Password token): no template, run, environment or agent reads them; use a name of your own (\`envmount set NAME\`)`,
+      );
+    }
     return { scheme: 'envmount', raw, name };
   }
   if (scheme === 'op' || scheme === 'envmount') throw invalid(raw, `write the scheme in lower case: ${scheme}://`);

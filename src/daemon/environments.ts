@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
-import { parseReference, type Reference } from '../core/reference.js';
+import { isReservedName, parseReference, type Reference } from '../core/reference.js';
 import type { TemplateEntry } from '../core/template.js';
 import { ensurePrivateDir, writeFileAtomic } from '../io/atomic-write.js';
 
@@ -25,7 +25,8 @@ const ENVIRONMENT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,199}$/;
 
 export function checkEnvironmentName(name: string): void {
-  if (!ENVIRONMENT_NAME.test(name)) {
+  // Its values are stored as ENVIRONMENT/VARIABLE: `_envmount` would write into envmount's own names.
+  if (!ENVIRONMENT_NAME.test(name) || isReservedName(`${name}/`)) {
     throw new EnvmountError(
       'USAGE',
       `"${name}" is not a usable environment name: letters, digits and "_ . -", starting with a letter, digit or "_".`,

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type DaemonStatus, type Method, type Params, paramSchemas, type Results } from '../control/protocol.js';
 import type { Handler, Peer } from '../control/server.js';
 import { EnvmountError } from '../core/errors.js';
-import { storeNameProblem } from '../core/reference.js';
+import { isReservedName, RESERVED_PREFIX, storeNameProblem } from '../core/reference.js';
 import type { EmbeddedStore } from '../secrets/store.js';
 import type { AgentRequests } from './agent-requests.js';
 import type { Approvals } from './approvals.js';
@@ -14,7 +14,7 @@ import type { AuditLog } from './audit.js';
 import type { environmentMethods } from './environment-methods.js';
 import { importDotenv } from './import.js';
 import type { MountService } from './mounts.js';
-import { type OnePassword, RESERVED_PREFIX } from './onepassword.js';
+import type { OnePassword } from './onepassword.js';
 import { describeProcess } from './process-info.js';
 import type { ValueWaiters } from './value-waiters.js';
 
@@ -60,7 +60,7 @@ function noPending(id: number): EnvmountError {
 function checkName(name: string): void {
   const problem = storeNameProblem(name);
   if (problem) throw new EnvmountError('USAGE', `Cannot use ${problem}.`);
-  if (name.startsWith(RESERVED_PREFIX)) {
+  if (isReservedName(name)) {
     throw new EnvmountError('USAGE', `Names starting with ${RESERVED_PREFIX} are envmount's own. Choose another name.`);
   }
 }
@@ -131,7 +131,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       if (removed) mounts.refreshAll();
       return { name: p.name, removed };
     },
-    vars: () => ({ names: store.names().filter((n) => !n.startsWith(RESERVED_PREFIX)) }),
+    vars: () => ({ names: store.names().filter((n) => !isReservedName(n)) }),
     login: async (p) => {
       if (p.serviceAccountTokenBase64 !== undefined) {
         const token = Buffer.from(p.serviceAccountTokenBase64, 'base64');

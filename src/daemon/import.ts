@@ -12,7 +12,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseDotenv } from '../core/dotenv-parse.js';
 import { EnvmountError } from '../core/errors.js';
 import type { PolicyOptions } from '../core/policy.js';
-import { storeNameProblem } from '../core/reference.js';
+import { isReservedName, storeNameProblem } from '../core/reference.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { CLIENT_FILE_MAX_BYTES, openClientFile, readClientFile, readOpened } from '../io/client-file.js';
 import { mkfifo } from '../native/index.js';
@@ -95,7 +95,8 @@ export async function importDotenv(
         );
       }
       for (const { name } of named) {
-        const problem = storeNameProblem(name);
+        const problem =
+          storeNameProblem(name) ?? (isReservedName(name) ? `"${name}" is one of envmount's own names` : undefined);
         if (problem) throw new EnvmountError('USAGE', `Cannot import: ${problem}. Pass --prefix NAME.`);
         if (deps.store.has(name)) {
           throw new EnvmountError(

@@ -30,7 +30,8 @@ export interface Entry {
   withheld: number;
   template: LoadedTemplate;
   problems: VariableProblem[];
-  unrepresentable: readonly string[];
+  /** Variables not served: the format cannot carry their value safely (names and reasons, never values). */
+  refused: readonly { key: string; reason: string }[];
   unmasked: readonly string[];
   readerLimits: readonly { key: string; note: string }[];
   /** A foreign inode the healer saw at the path at its last look (mount-healer.ts). */
@@ -114,7 +115,7 @@ export function createEntry(
     withheld: 0,
     template,
     problems: [],
-    unrepresentable: [],
+    refused: [],
     unmasked: [],
     readerLimits: [],
   };

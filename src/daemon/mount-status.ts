@@ -35,7 +35,7 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
     bytesPerRead: mount.bytesPerRead,
     contentLocked: mount.contentLocked,
     problems: entry.problems,
-    unrepresentable: entry.unrepresentable,
+    refused: entry.refused,
     unmasked: entry.unmasked,
     readerLimits: entry.readerLimits,
     policy: describePolicy(entry.policy),

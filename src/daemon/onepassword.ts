@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { EnvmountError, errnoCode } from '../core/errors.js';
+import { RESERVED_PREFIX } from '../core/reference.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { type CacheStatus, SecretCache } from '../secrets/cache.js';
 import type { SecretProvider } from '../secrets/provider.js';
@@ -19,8 +20,7 @@ export type ProviderSpec =
 export type ProviderFactory = (spec: ProviderSpec) => Promise<SecretProvider>;
 
 /** The store name of a token saved with `envmount login --service-account` (hidden from `vars`). */
-export const TOKEN_NAME = '_envmount/op-service-account-token';
-export const RESERVED_PREFIX = '_envmount/';
+export const TOKEN_NAME = `${RESERVED_PREFIX}op-service-account-token`;
 
 type Settings = { kind: 'token' } | { kind: 'account'; account: string } | { kind: 'op-cli' };
 

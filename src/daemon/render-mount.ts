@@ -1,6 +1,7 @@
 import { MIN_MASKED_LENGTH } from '../core/masker.js';
 import { readerLimits } from '../core/reader-limits.js';
 import { environmentReference } from '../core/reference.js';
+import { oneLine } from '../core/render.js';
 import { renderFormat } from '../core/render-formats.js';
 import type { TemplateEntry } from '../core/template.js';
 import { resolveEntries, type ValueSource, wipeItems } from '../secrets/resolve.js';
@@ -40,7 +41,7 @@ export function takeEnvironmentTemplate(
 
 /**
  * The bytes a reader of this mount gets now. The caller wipes them. With `diagnose` (a refresh, not a read) the
- * entry's status fields are recomputed too: problems, values readers cannot carry, values too short to mask.
+ * entry's status fields are recomputed too: problems, values refused as unsafe, values too short to mask.
  */
 export function renderEntry(
   entry: Entry,
@@ -51,23 +52,22 @@ export function renderEntry(
   const unavailable = takeEnvironmentTemplate(entry, source, storeEnvironments);
   if (unavailable !== undefined) {
     entry.problems = [];
-    return Buffer.from(`# envmount: ${unavailable.replace(/[\r\n]+/g, ' ')}\n`);
+    return Buffer.from(`# envmount: ${oneLine(unavailable)}\n`);
   }
   if ('error' in entry.template) {
     entry.problems = [];
-    return Buffer.from(`# envmount: this mount's template has an error: ${entry.template.error}\n`);
+    return Buffer.from(`# envmount: this mount's template has an error: ${oneLine(entry.template.error)}\n`);
   }
   const { items, problems, secretRanges } = resolveEntries(entry.template.entries, source);
   try {
     const rendered = renderFormat(entry.format, items);
     if (!diagnose) return rendered.content;
     entry.problems = problems;
-    entry.unrepresentable = rendered.unrepresentable;
+    entry.refused = rendered.refused;
     entry.readerLimits =
       entry.format === 'dotenv'
         ? items.flatMap((item) => {
-            const note =
-              'value' in item && !rendered.unrepresentable.includes(item.key) ? readerLimits(item.value) : undefined;
+            const note = 'value' in item ? readerLimits(item.value) : undefined;
             return note ? [{ key: item.key, note }] : [];
           })
         : [];

@@ -6,7 +6,7 @@ import type { PolicyOptions } from '../core/policy.js';
 import type { Format } from '../core/render-formats.js';
 import type { TemplateEntry } from '../core/template.js';
 import type { StoreEnvironments } from './render-mount.js';
-import { findTemplate, readTemplate } from './templates.js';
+import { checkDirectoryAccess, findTemplate, permissionError, readTemplate } from './templates.js';
 
 /** Whether a mount renders a template file (not an Environment, whose variables come at render time). */
 export const hasTemplateFile = (record: { environment?: string; storeEnvironment?: string }) =>
@@ -32,10 +32,15 @@ export async function mountSource(
 ): Promise<{ dir: string; path: string; templatePath: string; entries: TemplateEntry[] }> {
   const dir = resolve(options.dir);
   const path = resolve(options.path ?? join(dir, '.env'));
-  const info = await stat(dir).catch(() => undefined);
+  const info = await stat(dir).catch((error: unknown) => {
+    const denied = permissionError(error, 'reach the directory', dir);
+    if (denied !== error) throw denied;
+    return undefined;
+  });
   if (!info?.isDirectory()) {
     throw new EnvmountError('DIRECTORY_MISSING', `Cannot mount "${path}": "${dir}" is not a directory.`);
   }
+  await checkDirectoryAccess(dir);
   return { dir, path, ...(await templateFor(dir, options.environment, options.storeEnvironment, storeEnvironments)) };
 }
 

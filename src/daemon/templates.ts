@@ -1,4 +1,5 @@
 /** Finding and reading a project's template (`.env.op`, else `.env.tpl`). */
+import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
@@ -9,6 +10,29 @@ export const TEMPLATE_NAMES = ['.env.op', '.env.tpl'] as const;
 
 export type LoadedTemplate = { readonly entries: TemplateEntry[] } | { readonly error: string };
 
+/**
+ * FORBIDDEN for a permission error (EACCES, EPERM) on `path`, naming the path, the errno and the fix; any other
+ * error is returned as it is.
+ */
+export function permissionError(error: unknown, what: string, path: string): unknown {
+  const code = errnoCode(error);
+  if (code !== 'EACCES' && code !== 'EPERM') return error;
+  return new EnvmountError(
+    'FORBIDDEN',
+    `envmountd cannot ${what} "${path}" (${code}: permission denied to the user it runs as). Give that user access (as the owner: \`chmod u+rx\` on it), or run envmountd as the project's owner.`,
+    { cause: error },
+  );
+}
+
+/** That the daemon can list and search `dir`, where it looks for the template. */
+export async function checkDirectoryAccess(dir: string): Promise<void> {
+  try {
+    await access(dir, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    throw permissionError(error, 'read the directory', dir);
+  }
+}
+
 /** The template file of a project directory; TEMPLATE_MISSING names what to create. */
 export async function findTemplate(dir: string): Promise<string> {
   for (const name of TEMPLATE_NAMES) {
@@ -17,7 +41,7 @@ export async function findTemplate(dir: string): Promise<string> {
       await access(path);
       return path;
     } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') throw error;
+      if (errnoCode(error) !== 'ENOENT') throw permissionError(error, 'look for a template in', dir);
     }
   }
   throw new EnvmountError(

@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../src/control/client.js';
-import { quoteStyle } from '../../src/core/render.js';
+import { dotenvStyle } from '../../src/core/render.js';
 import { killAll, ROOT, TestDaemon } from '../helpers/daemon.js';
 import { HARD_VALUES } from '../helpers/values.js';
 import { type Reader, readers } from './readers.js';
 
 const KEYS = Object.keys(HARD_VALUES);
+/** Values served as a `# NAME cannot be served safely` line instead (no quoting keeps them inert for all). */
+const served = (value: string) => typeof dotenvStyle(Buffer.from(value)) !== 'object';
+const REFUSED = KEYS.filter((k) => !served(HARD_VALUES[k] ?? ''));
 /** Readers this project pins in its lock: they must keep reading mounts. */
 const MUST_READ = ['node --env-file', 'dotenv (npm)', '@dotenvx/dotenvx', "Vite's loadEnv", "Next's @next/env"];
 
@@ -67,6 +70,11 @@ function markdown(rows: readonly Row[]): string {
     'non-ASCII text (test/helpers/values.ts); random values of the same kinds are checked with fast-check for every',
     'reader that reads the mount, within the limits listed.',
     '',
+    `A value no quoting keeps one inert value for every reader (a NUL; a final \`\\\`; \`'\` with \`"\`, \`$\` or a`,
+    'backtick; lines direnv would load as variables that cannot be escaped) is not served: the mount has a',
+    '`# NAME cannot be served safely as dotenv: REASON` line instead and `status` names it (test/security/value-injection.test.ts).',
+    `Hard values served that way here: ${REFUSED.join(', ') || 'none'}.`,
+    '',
     '| reader | version | reads the mount | hard values round-trip | limits | workaround |',
     '|---|---|---|---|---|---|',
   ];
@@ -109,7 +117,7 @@ describe('compatibility matrix', () => {
       // Whether it reads the mount at all, from a plain value (hard values can make a strict parser give up).
       const basic = await reader.read(join(daemon.dirs.projects, 'basic'), ['BASIC'], daemon.env).catch(() => ({}));
       const reads = (basic as Record<string, string | undefined>).BASIC === 'plain-value';
-      const lost = reads ? KEYS.filter((k) => got[k] !== HARD_VALUES[k]) : [];
+      const lost = reads ? KEYS.filter((k) => !REFUSED.includes(k) && got[k] !== HARD_VALUES[k]) : [];
       rows.push({ reader, reads, lost, error });
       if (reads) {
         reading.add(reader);
@@ -161,8 +169,8 @@ describe('random values round-trip through every reader that reads the mount', (
     '${X}',
   ];
   const unit = fc.oneof(fc.constantFrom(...specials), fc.constantFrom(...'abcXYZ019_-'.split('')));
-  // What no dotenv reader can carry (both quote kinds and a backtick, or a CR) is reported by `status` instead.
-  const value = fc.string({ unit, maxLength: 24 }).filter((v) => quoteStyle(Buffer.from(v)) !== 'lossy');
+  // What no quoting carries safely is refused, and named by `status` (test/security/value-injection.test.ts).
+  const value = fc.string({ unit, maxLength: 24 }).filter(served);
 
   it('fast-check: 25 samples of 3 values each', async () => {
     expect(reading.size).toBeGreaterThanOrEqual(MUST_READ.length);

@@ -4,10 +4,11 @@
  * lock; python-dotenv, direnv and docker-compose from the machine or Debian's packages, installed by .ci/run).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { dotenvStyle } from '../../src/core/render.js';
 import { run } from '../helpers/daemon.js';
 
 export interface Reader {
@@ -23,6 +24,8 @@ export interface Reader {
   readonly workaround: string;
   /** Loads `.env` in `dir` the reader's way; the variables named in `keys`, as loaded. */
   read(dir: string, keys: readonly string[], env: NodeJS.ProcessEnv): Promise<Record<string, string | undefined>>;
+  /** Loads `.env` in `dir` the reader's way; the names of every variable it loaded (not those `env` had). */
+  names(dir: string, env: NodeJS.ProcessEnv): Promise<string[]>;
 }
 
 const require = createRequire(import.meta.url);
@@ -81,6 +84,23 @@ function nodeReader(load: string, flags: readonly string[] = []): Reader['read']
     );
 }
 
+/** The variables a Node script's `load` expression holds, less those its environment had. */
+function nodeNames(load: string, flags: readonly string[] = []): Reader['names'] {
+  return async (dir, env) => {
+    const script = `const loaded=${load};console.log(JSON.stringify(Object.keys(loaded)))`;
+    const result = await run(process.execPath, [...flags, '-e', script], { cwd: dir, env, timeoutMs: 30_000 });
+    if (result.code !== 0) throw new Error(`node exited ${result.code}: ${result.stderr.trim().slice(0, 300)}`);
+    return (JSON.parse(result.stdout) as string[]).filter((k) => !(k in env));
+  };
+}
+
+/** Every shell variable a bash script's `load` left set that was not set before (exported or not). */
+async function bashNames(load: string, dir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const script = `__before=$(compgen -v); ${load}; compgen -v | while read -r n; do case "$n" in __before) ;; *) printf '%s\n' "$__before" | grep -qxF -- "$n" || printf '%s\n' "$n";; esac; done`;
+  const result = await run('bash', ['-c', script], { cwd: dir, env, timeoutMs: 30_000 });
+  return result.stdout.split('\n').filter((n) => n !== '');
+}
+
 /** Bash prints each key's value NUL-terminated (set or not: unset prints as empty, marked by a leading byte). */
 async function bash(script: string, dir: string, keys: readonly string[], env: NodeJS.ProcessEnv) {
   const show = keys
@@ -92,11 +112,12 @@ async function bash(script: string, dir: string, keys: readonly string[], env: N
 }
 
 const DOLLAR_NAME = (v: string) => /\$[A-Za-z0-9_{]/.test(v);
-/** The dotenv package's parser (dotenv, dotenvx, Vite, Next) takes a backslash before the closing quote for an
- * escaped quote: a value ending in `\` can run on into the next lines. */
-const TRAILING_BACKSLASH = (v: string) => v.endsWith('\\');
+/** How envmount quotes the value (src/core/render.ts): `'` makes it double-quoted. */
+const STYLE = (v: string) => dotenvStyle(Buffer.from(v));
+/** Double quotes, where node decodes `\n` and the dotenv package `\n` and `\r`. */
+const DOUBLE_ESCAPES = (v: string) => STYLE(v) === 'double' && /\\[nr]/.test(v);
 /** dotenv-expand, inside Vite and Next: `$NAME` is expanded and `\$` unescaped, in any quotes. */
-const EXPANDS = (v: string) => DOLLAR_NAME(v) || v.includes('\\$') || TRAILING_BACKSLASH(v);
+const EXPANDS = (v: string) => DOLLAR_NAME(v) || v.includes('\\$') || DOUBLE_ESCAPES(v);
 const RUN = '`envmount run -- CMD` (values in the environment)';
 
 export function readers(): Reader[] {
@@ -105,26 +126,31 @@ export function readers(): Reader[] {
     {
       name: 'node --env-file',
       version: process.versions.node,
-      workaround: '',
+      cannot: (v) => STYLE(v) === 'double' && v.includes('\\n'),
+      cannotText: "`\\n` written in a value that also holds `'` (double-quoted: read as a line break)",
+      workaround: RUN,
       read: nodeReader('process.env', ['--env-file=.env']),
+      names: nodeNames('process.env', ['--env-file=.env']),
     },
     {
       name: 'dotenv (npm)',
       version: npmVersion('dotenv'),
-      cannot: TRAILING_BACKSLASH,
-      cannotText: 'a value ending in `\\` (read as an escaped closing quote: the next lines run into it)',
-      cascades: true,
+      cannot: DOUBLE_ESCAPES,
+      cannotText: "`\\n` or `\\r` written in a value that also holds `'` (double-quoted: read as a line break)",
       workaround: RUN,
       read: nodeReader(`(require(${JSON.stringify(require.resolve('dotenv'))}).config({quiet:true}),process.env)`),
+      names: nodeNames(`(require(${JSON.stringify(require.resolve('dotenv'))}).config({quiet:true}),process.env)`),
     },
     {
       name: '@dotenvx/dotenvx',
       version: npmVersion('@dotenvx/dotenvx'),
-      cannot: (v) => (v.includes("'") && DOLLAR_NAME(v)) || TRAILING_BACKSLASH(v),
-      cascades: true,
-      cannotText: "a value with both `'` and `$NAME` (expanded in the only quotes left), or ending in `\\`",
+      cannot: DOUBLE_ESCAPES,
+      cannotText: "`\\n` or `\\r` written in a value that also holds `'` (double-quoted: read as a line break)",
       workaround: RUN,
       read: nodeReader(
+        `(require(${JSON.stringify(require.resolve('@dotenvx/dotenvx'))}).config({quiet:true,ignore:['MISSING_ENV_FILE']}),process.env)`,
+      ),
+      names: nodeNames(
         `(require(${JSON.stringify(require.resolve('@dotenvx/dotenvx'))}).config({quiet:true,ignore:['MISSING_ENV_FILE']}),process.env)`,
       ),
     },
@@ -132,10 +158,13 @@ export function readers(): Reader[] {
       name: "Vite's loadEnv",
       version: npmVersion('vite'),
       cannot: EXPANDS,
-      cascades: true,
-      cannotText: 'may change `$NAME` or `\\$` in a value (expanded, unescaped, in any quotes); a value ending in `\\`',
+      cannotText:
+        "may change `$NAME` or `\\$` in a value (expanded, unescaped, in any quotes); `\\n` or `\\r` in a value with `'`",
       workaround: RUN,
       read: nodeReader(`(await import(${JSON.stringify(viteEntry)})).loadEnv('development',process.cwd(),'')`, [
+        '--input-type=module',
+      ]),
+      names: nodeNames(`(await import(${JSON.stringify(viteEntry)})).loadEnv('development',process.cwd(),'')`, [
         '--input-type=module',
       ]),
     },
@@ -143,22 +172,24 @@ export function readers(): Reader[] {
       name: "Next's @next/env",
       version: npmVersion('@next/env'),
       cannot: EXPANDS,
-      cascades: true,
       cannotText:
-        'may change `$NAME` or `\\$` in a value (expanded when the name is set, unescaped); a value ending in `\\`',
+        "may change `$NAME` or `\\$` in a value (expanded when the name is set, unescaped); `\\n` or `\\r` in a value with `'`",
       workaround: RUN,
       read: nodeReader(
         `require(${JSON.stringify(require.resolve('@next/env'))}).loadEnvConfig(process.cwd(),true,{info(){},error(){}}).combinedEnv`,
+      ),
+      // What it parsed (combinedEnv holds a marker of its own, __NEXT_PROCESSED_ENV).
+      names: nodeNames(
+        `require(${JSON.stringify(require.resolve('@next/env'))}).loadEnvConfig(process.cwd(),true,{info(){},error(){}}).parsedEnv`,
       ),
     },
     ...(['python3', '/usr/bin/python3'] as const).map((python) => ({
       name: `python-dotenv (${python})`,
       version: pythonDotenvVersion(python),
-      cannot: (v: string) => v.includes('\\') || v.includes('${') || (v.includes("'") && /["$`\n]/.test(v)),
+      cannot: (v: string) => v.includes('\\') || v.includes('${'),
       cannotText:
         // biome-ignore lint/suspicious/noTemplateCurlyInString: the text names a literal ${NAME}
-        'a backslash (decoded even in single quotes), `${NAME}` (interpolated even in single quotes), or `\'` with any of `" $`, a backtick or a line break (no backtick quoting)',
-      cascades: true,
+        'a backslash (decoded even in single quotes), or `${NAME}` (interpolated even in single quotes)',
       workaround: `${RUN}; python-dotenv reads named pipes from 1.1.2 on`,
       read: (dir: string, keys: readonly string[], env: NodeJS.ProcessEnv) =>
         json(
@@ -170,47 +201,60 @@ export function readers(): Reader[] {
           dir,
           env,
         ),
+      names: async (dir: string, env: NodeJS.ProcessEnv) => {
+        const script =
+          "import json\nfrom dotenv import dotenv_values\nprint(json.dumps(list(dotenv_values('.env').keys())))";
+        const result = await run(python, ['-c', script], { cwd: dir, env, timeoutMs: 30_000 });
+        if (result.code !== 0) throw new Error(`${python} exited ${result.code}: ${result.stderr.trim().slice(-300)}`);
+        return JSON.parse(result.stdout) as string[];
+      },
     })),
     {
       name: 'bash `set -a; . ./.env`',
       version: commandVersion('bash', ['--version'], /version (\S+)/),
-      cannot: (v) => v.includes("'") && /["\\$`\n]/.test(v),
-      cannotText: '`\'` with any of `" \\ $`, a backtick or a line break (a backtick is command substitution to bash)',
-      cascades: true,
+      cannot: (v) => STYLE(v) === 'double-escaped' || (STYLE(v) === 'double' && v.includes('\\')),
+      cannotText:
+        "`'` with a backslash (double-quoted: bash decodes it), or line breaks written `\\n` (a value with lines direnv would load)",
       workaround: `\`envmount add --format shell\` (export lines bash reads byte-exact), or ${RUN}`,
       read: (dir, keys, env) => bash('set -a; . ./.env; set +a', dir, keys, env),
+      names: (dir, env) => bashNames('set -a; . ./.env; set +a', dir, env),
     },
     {
       name: "direnv's dotenv",
       version: commandVersion('direnv', ['version'], /^(\S+)/),
-      cannot: (v) => v.includes('\n') || (v.includes("'") && /["\\$`]/.test(v)),
-      cannotText:
-        'a line break, or `\'` with any of `" \\ $` or a backtick (no backtick quoting); then it loads nothing',
+      cannot: (v) => v.includes('\n') || (v.includes("'") && v.includes('\\')),
+      cannotText: "a line break (then it loads nothing), or `'` with a backslash (decoded in double quotes)",
       cascades: true,
       workaround: `a \`--format shell\` mount and \`source_env .env\` in .envrc, or ${RUN}`,
       read: (dir, keys, env) => bash('eval "$(direnv dotenv bash .env)"', dir, keys, env),
+      names: (dir, env) => bashNames('eval "$(direnv dotenv bash .env)"', dir, env),
     },
     {
       name: 'docker-compose env_file',
       version: commandVersion('docker-compose', ['version', '--short'], /^(\S+)/),
       workaround: `${RUN} with \`environment: [NAME]\` pass-through in the compose file`,
       read: async (dir, keys, env) => {
-        const compose = join(dir, 'compose.compat.yml');
-        const { writeFileSync } = await import('node:fs');
-        writeFileSync(compose, 'services:\n  app:\n    image: busybox\n    env_file: .env\n');
-        const result = await run('docker-compose', ['-f', compose, 'config'], { cwd: dir, env, timeoutMs: 60_000 });
-        if (result.code !== 0) throw new Error(result.stderr.trim().split('\n').pop() ?? 'failed');
-        const parsed = execFileSync(
-          '/usr/bin/python3',
-          [
-            '-c',
-            'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)["services"]["app"].get("environment", {})))',
-          ],
-          { input: result.stdout },
-        ).toString();
-        const environment = JSON.parse(parsed) as Record<string, string>;
+        const environment = await composeEnvironment(dir, env);
         return Object.fromEntries(keys.map((k) => [k, environment[k]]));
       },
+      names: async (dir, env) => Object.keys(await composeEnvironment(dir, env)),
     },
   ];
+}
+
+/** The `environment` docker-compose makes of `env_file: .env` (what `docker-compose config` prints). */
+async function composeEnvironment(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const compose = join(dir, 'compose.compat.yml');
+  writeFileSync(compose, 'services:\n  app:\n    image: busybox\n    env_file: .env\n');
+  const result = await run('docker-compose', ['-f', compose, 'config'], { cwd: dir, env, timeoutMs: 60_000 });
+  if (result.code !== 0) throw new Error(result.stderr.trim().split('\n').pop() ?? 'failed');
+  const parsed = execFileSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)["services"]["app"].get("environment", {})))',
+    ],
+    { input: result.stdout },
+  ).toString();
+  return JSON.parse(parsed) as Record<string, string>;
 }

@@ -14,22 +14,22 @@ describe('json', () => {
       fc.property(
         fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.string({ unit: 'binary' })),
         (values) => {
-          const { content, unrepresentable } = renderFormat('json', items(values));
-          expect(unrepresentable).toEqual([]);
+          const { content, refused } = renderFormat('json', items(values));
+          expect(refused).toEqual([]);
           expect(JSON.parse(content.toString('utf8'))).toEqual(values);
         },
       ),
     );
   });
 
-  it('leaves out a variable with no value (JSON has no comments) and names non-UTF-8 values', () => {
-    const { content, unrepresentable } = renderFormat('json', [
+  it('leaves out a variable with no value (JSON has no comments) and a non-UTF-8 value, named', () => {
+    const { content, refused } = renderFormat('json', [
       { key: 'A', value: Buffer.from('x') },
       { key: 'GONE', problem: 'not set' },
       { key: 'BIN', value: Buffer.from([0xff, 0xfe]) },
     ]);
-    expect(Object.keys(JSON.parse(content.toString('utf8')))).toEqual(['A', 'BIN']);
-    expect(unrepresentable).toEqual(['BIN']);
+    expect(Object.keys(JSON.parse(content.toString('utf8')))).toEqual(['A']);
+    expect(refused).toEqual([{ key: 'BIN', reason: expect.stringContaining('not UTF-8') }]);
     expect(renderFormat('json', []).content.toString()).toBe('{}\n');
   });
 });
@@ -42,13 +42,18 @@ describe('shell', () => {
     expect(out.toString('utf8').split('\0').slice(0, -1)).toEqual(Object.values(HARD_VALUES));
   });
 
-  it('comments a variable with no value and names keys that are not shell names', () => {
-    const { content, unrepresentable } = renderFormat('shell', [
+  it('comments a variable with no value, and refuses keys that are not shell names and NUL', () => {
+    const { content, refused } = renderFormat('shell', [
       { key: 'GONE', problem: 'not set' },
       { key: 'a.b', value: Buffer.from('x') },
+      { key: 'NUL', value: Buffer.from('a\0b') },
     ]);
-    expect(content.toString()).toBe('# GONE is not available: not set\n');
-    expect(unrepresentable).toEqual(['a.b']);
+    expect(content.toString()).toBe(
+      '# GONE is not available: not set\n' +
+        '# a.b cannot be served safely as shell: its name is not a shell variable name\n' +
+        '# NUL cannot be served safely as shell: it holds a NUL byte, which no environment variable can carry\n',
+    );
+    expect(refused.map((r) => r.key)).toEqual(['a.b', 'NUL']);
   });
 });
 
