@@ -4,35 +4,17 @@
  * given by environment gone from the block /proc shows; value buffers locked in RAM, and `status` saying so when
  * RLIMIT_MEMLOCK does not allow it.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, ROOT, run, TestDaemon, track, UNDER_ASAN, waitFor } from '../helpers/daemon.js';
+import { killAll, run, TestDaemon, track, UNDER_ASAN, waitFor } from '../helpers/daemon.js';
+import { installReachableBy, OTHER_USER } from '../helpers/other-user.js';
 
-const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+const user = OTHER_USER;
 const token = `ops_hardening_${randomBytes(12).toString('hex')}`;
 
-/**
- * Where `user` can run this install from: the repository itself, or, when a directory above it is closed to that
- * user (a clone under /root), the repository bound at a directory it can reach.
- */
-const install = ((): { path: string; unbind: () => void } => {
-  const daemon = join(ROOT, 'dist/bin/envmountd.js');
-  const check = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(daemon)}, 4)`], user);
-  if (!user || check.status === 0) return { path: ROOT, unbind: () => undefined };
-  const path = mkdtempSync('/tmp/emt-install-');
-  chmodSync(path, 0o755);
-  execFileSync('mount', ['--bind', ROOT, path]);
-  return {
-    path,
-    unbind: () => {
-      spawnSync('umount', [path]);
-      rmdirSync(path);
-    },
-  };
-})();
+const install = installReachableBy(user);
 afterAll(() => install.unbind());
 
 /** What a process of the daemon's user gets when it opens /proc/PID/{mem,environ}: "ok" or the error code. */

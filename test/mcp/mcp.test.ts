@@ -12,6 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLI, killAll, run, TestDaemon, waitFor } from '../helpers/daemon.js';
+import { callTool } from '../helpers/mcp.js';
 
 const CANARY = `mcp-canary-${randomBytes(10).toString('hex')}`;
 let daemon: TestDaemon;
@@ -53,11 +54,7 @@ afterAll(async () => {
   await daemon.dispose();
 });
 
-async function call(name: string, args: Record<string, unknown> = {}) {
-  const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 });
-  const text = (result.content as Array<{ text: string }>)[0]?.text ?? '';
-  return { error: result.isError === true, text, json: () => JSON.parse(text) };
-}
+const call = (name: string, args: Record<string, unknown> = {}) => callTool(client, name, args);
 
 it('lists every tool', async () => {
   const { tools } = await client.listTools();

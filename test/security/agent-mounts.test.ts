@@ -12,6 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ControlClient } from '../../src/control/client.js';
 import { CLI, killAll, run, TestDaemon } from '../helpers/daemon.js';
+import { callTool } from '../helpers/mcp.js';
 
 const SECRET = 'user-secret-4b9d0e7a31c5';
 let daemon: TestDaemon;
@@ -40,11 +41,7 @@ afterAll(async () => {
   await daemon.dispose();
 });
 
-async function call(name: string, args: Record<string, unknown> = {}) {
-  const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 });
-  const text = (result.content as Array<{ text: string }>)[0]?.text ?? '';
-  return { error: result.isError === true, text, json: () => JSON.parse(text) };
-}
+const call = (name: string, args: Record<string, unknown> = {}) => callTool(client, name, args);
 
 /** The user, at a terminal (`script` gives the CLI one), answers yes. */
 const approveInTerminal = (id: number) =>

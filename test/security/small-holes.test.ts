@@ -3,30 +3,15 @@
  * INTERNAL); invalid base64 in a value is refused, never stored as other bytes; a wrong protocol version names
  * both versions as they are. The daemon runs as `nobody` when the suite runs as root (root reads anything).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, ROOT, run, TestDaemon } from '../helpers/daemon.js';
+import { killAll, run, TestDaemon } from '../helpers/daemon.js';
+import { installReachableBy, OTHER_USER } from '../helpers/other-user.js';
 
-const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+const user = OTHER_USER;
 
-/** Where `user` can run this install from (as in test/daemon/hardening.test.ts). */
-const install = ((): { path: string; unbind: () => void } => {
-  const daemon = join(ROOT, 'dist/bin/envmountd.js');
-  const check = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(daemon)}, 4)`], user);
-  if (!user || check.status === 0) return { path: ROOT, unbind: () => undefined };
-  const path = mkdtempSync('/tmp/emt-install-');
-  chmodSync(path, 0o755);
-  execFileSync('mount', ['--bind', ROOT, path]);
-  return {
-    path,
-    unbind: () => {
-      spawnSync('umount', [path]);
-      rmdirSync(path);
-    },
-  };
-})();
+const install = installReachableBy(user);
 
 let daemon: TestDaemon;
 
