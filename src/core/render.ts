@@ -79,15 +79,22 @@ function stopsDirenv(line: Buffer, last: boolean): boolean {
   return true;
 }
 
+/** The next line break direnv sees at or after `from` (it splits lines at CR as well as LF), or -1. */
+function nextBreak(value: Buffer, from: number): number {
+  for (let at = from; at < value.length; at++) if (value[at] === LF || value[at] === CR) return at;
+  return -1;
+}
+
 /**
  * Whether a value written raw in quotes gives direnv a line it refuses (or has no line break). The closing quote
- * after the last line changes nothing but a blank line (then a stop): a quote is neither a name nor `=`.
+ * after the last line changes nothing but a blank line (then a stop): a quote is neither a name nor `=`. Lines end
+ * at LF and at CR: a CR alone is a line break to direnv (`a\rNODE_OPTIONS=...` would be a binding).
  */
 function rawLinesSafe(value: Buffer): boolean {
-  let start = value.indexOf(LF);
+  let start = nextBreak(value, 0);
   if (start === -1) return true;
   while (start !== -1) {
-    const next = value.indexOf(LF, start + 1);
+    const next = nextBreak(value, start + 1);
     if (stopsDirenv(value.subarray(start + 1, next === -1 ? value.length : next), next === -1)) return true;
     start = next;
   }
