@@ -19,6 +19,7 @@ napi_value em_ticket_finish(napi_env env, napi_callback_info info);
 napi_value em_fifo_holders(napi_env env, napi_callback_info info);
 napi_value em_ticket_holders(napi_env env, napi_callback_info info);
 napi_value em_mounts_set_private_group(napi_env env, napi_callback_info info);
+napi_value em_path_has_acl(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -39,6 +40,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"ticketHolders", NULL, em_ticket_holders, NULL, NULL, NULL, napi_enumerable, NULL},
       {"notify", NULL, em_notify, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountsSetPrivateGroup", NULL, em_mounts_set_private_group, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pathHasAcl", NULL, em_path_has_acl, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   /* The owner of every native lifetime when this environment ends (lifetime.c). */

@@ -252,3 +252,17 @@ napi_value em_mounts_set_private_group(napi_env env, napi_callback_info info) {
   private_gid = (long)gid;
   return NULL;
 }
+
+/* pathHasAcl(path): whether the directory at `path` has an extended POSIX access ACL (StrictModes, shared-dir.ts). */
+napi_value em_path_has_acl(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_arg(env, "pathHasAcl(path) takes a path");
+  char *path = arg_string(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  int has = dir_has_acl(path);
+  free(path);
+  NAPI_OK(napi_get_boolean(env, has != 0, &result));
+  return result;
+}

@@ -189,7 +189,11 @@ int look(mount_t *m) {
   if ((uint64_t)st.st_ino != inode) return LOOK_OTHER_FIFO;
   /* The directory became writable by another user (StrictModes): one fstat of the handle. */
   struct stat dir;
-  if (m->strict_dir && m->dir_fd >= 0 && fstat(m->dir_fd, &dir) == 0 && dir_is_shared(&dir)) return LOOK_SHARED_DIR;
+  if (m->strict_dir && m->dir_fd >= 0 && fstat(m->dir_fd, &dir) == 0) {
+    char self[48];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", m->dir_fd);
+    if (dir_is_shared(&dir) || dir_has_acl(self)) return LOOK_SHARED_DIR;
+  }
   return LOOK_SAME;
 }
 

@@ -75,6 +75,8 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged);
 int rotation_check(mount_t *m, const struct stat *served, int next);
 int is_own_fifo(const struct stat *st);
 int dir_is_shared(const struct stat *st);
+/* An extended POSIX ACL on the directory at `path` (rotate.c): treated as shared, whatever its mode says. */
+int dir_has_acl(const char *path);
 /* The user's private group, or -1 (rotate.c); set by mountsSetPrivateGroup. */
 extern long private_gid;
 

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/xattr.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -55,6 +58,17 @@ void pin_times(const mount_t *m, const char *path) {
  * name: a FIFO, owned by our euid (another user cannot make one), one link (no hard link planted elsewhere). */
 int is_own_fifo(const struct stat *st) {
   return S_ISFIFO(st->st_mode) && st->st_uid == geteuid() && st->st_nlink == 1;
+}
+
+/* Whether the directory at `path` has an extended POSIX access ACL (named users or groups: its group bits are then
+ * the ACL's mask, not one group's rights). Linux keeps the xattr only for ACLs beyond the mode bits. */
+int dir_has_acl(const char *path) {
+#ifdef __linux__
+  return getxattr(path, "system.posix_acl_access", NULL, 0) > 0;
+#else
+  (void)path;
+  return 0;
+#endif
 }
 
 /* The user's private group (a group of this user alone: Debian's, Ubuntu's and Fedora's user private groups, where

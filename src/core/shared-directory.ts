@@ -9,6 +9,8 @@ export interface DirectoryOwnership {
   readonly uid: number;
   readonly gid: number;
   readonly mode: number;
+  /** An extended POSIX access ACL (named users or groups): then the group bits are only the ACL's mask. */
+  readonly acl?: boolean;
 }
 
 /**
@@ -19,6 +21,7 @@ export interface DirectoryOwnership {
  */
 export function isSharedDirectory(info: DirectoryOwnership, uid: number, privateGid = -1): boolean {
   if (info.uid !== uid && info.uid !== 0) return true;
+  if (info.acl) return true;
   if ((info.mode & S_ISVTX) !== 0) return false;
   if ((info.mode & 0o002) !== 0) return true;
   return (info.mode & 0o020) !== 0 && info.gid !== privateGid;
@@ -34,12 +37,13 @@ export function privateGroupOf(
   groupFile: string,
   passwdFile: string,
 ): number {
-  const group = groupFile
-    .split('\n')
-    .map((line) => line.split(':'))
-    .find((fields) => fields.length >= 4 && Number(fields[2]) === user.gid);
-  if (!group) return -1;
-  const members = (group[3] ?? '').split(',').filter((name) => name !== '');
+  const groups = groupFile.split('\n').map((line) => line.split(':'));
+  // NIS compat lines (`+`, `-`) pull in groups this file does not show: nothing here is known to be private.
+  if (groups.some((fields) => /^[+-]/.test(fields[0] ?? ''))) return -1;
+  // Every line with this gid counts (two names may share one gid; members of either can write).
+  const same = groups.filter((fields) => fields.length >= 4 && Number(fields[2]) === user.gid);
+  if (same.length === 0) return -1;
+  const members = same.flatMap((fields) => (fields[3] ?? '').split(',')).filter((name) => name !== '');
   if (members.some((name) => name !== user.username)) return -1;
   const others = passwdFile
     .split('\n')
@@ -61,7 +65,15 @@ export function sharedDirectoryReason(
   uid: number,
 ) {
   const foreign = info.uid !== uid && info.uid !== 0;
-  const owner = foreign ? `, owned by uid ${info.uid}` : '';
-  const fix = foreign ? 'Move the project to a directory you own' : `Run \`chmod go-w ${parent}\``;
+  const owner = foreign
+    ? `, owned by uid ${info.uid}`
+    : info.acl
+      ? ', with an access ACL naming other users or groups'
+      : '';
+  const fix = foreign
+    ? 'Move the project to a directory you own'
+    : info.acl
+      ? `Run \`setfacl -b ${parent}\` and \`chmod go-w ${parent}\``
+      : `Run \`chmod go-w ${parent}\``;
   return `the directory ${parent} (mode ${octal(info.mode)}${owner}) can be written by other users, who could swap the pipe at ${path} for their own. ${fix}; or, if you trust everyone who can write there, run \`envmount add ${dir} --allow-shared-dir\`.`;
 }

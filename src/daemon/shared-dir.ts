@@ -10,6 +10,7 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { EnvmountError, errnoCode } from '../core/errors.js';
 import { isSharedDirectory, privateGroupOf, sharedDirectoryReason } from '../core/shared-directory.js';
+import { pathHasAcl } from '../native/index.js';
 
 // Owned here: the user's private group, read from /etc once (the daemon hands it to the mount threads at start).
 let privateGid: number | undefined;
@@ -33,7 +34,8 @@ export function userPrivateGroup(): number {
 /** The reason a mount at `path` may not serve now, or undefined (opted in, or a directory only we can write). */
 export function sharedDirectoryProblem(path: string, dir: string, uid: number, allowed: boolean): string | undefined {
   if (allowed) return undefined;
-  const info = statSync(dirname(path), { throwIfNoEntry: false });
+  const stats = statSync(dirname(path), { throwIfNoEntry: false });
+  const info = stats && { uid: stats.uid, gid: stats.gid, mode: stats.mode, acl: pathHasAcl(dirname(path)) };
   return info && isSharedDirectory(info, uid, userPrivateGroup())
     ? sharedDirectoryReason(path, dirname(path), dir, info, uid)
     : undefined;
@@ -42,10 +44,11 @@ export function sharedDirectoryProblem(path: string, dir: string, uid: number, a
 /** Throws SHARED_DIRECTORY when other users can write the mount's directory and the mount did not opt in. */
 export async function assertPrivateDirectory(path: string, dir: string, uid: number, allowed: boolean): Promise<void> {
   if (allowed) return;
-  const info = await stat(dirname(path)).catch((error: unknown) => {
+  const stats = await stat(dirname(path)).catch((error: unknown) => {
     if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
     throw error;
   });
+  const info = stats && { uid: stats.uid, gid: stats.gid, mode: stats.mode, acl: pathHasAcl(dirname(path)) };
   if (info && isSharedDirectory(info, uid, userPrivateGroup())) {
     const reason = sharedDirectoryReason(path, dirname(path), dir, info, uid);
     throw new EnvmountError('SHARED_DIRECTORY', `Cannot mount "${path}": ${reason}`);

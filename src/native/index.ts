@@ -102,6 +102,7 @@ interface Addon {
   ticketHolders(ticket: Ticket): HolderScan;
   notify(socket: string, message: string): void;
   mountsSetPrivateGroup(gid: number): void;
+  pathHasAcl(path: string): boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -216,6 +217,11 @@ export function fifoHolders(path: string): FifoHolder[] {
 /** The user's private group (or -1): its write bit on a mount directory is no other user's (native/rotate.c). */
 export function setPrivateGroup(gid: number): void {
   addon.mountsSetPrivateGroup(gid);
+}
+
+/** Whether the directory at `path` has an extended POSIX access ACL (then other users may write it). */
+export function pathHasAcl(path: string): boolean {
+  return addon.pathHasAcl(path);
 }
 
 /** Who holds a waiting reader's pipe now (threads with an fd table of their own included): the confirming scan

@@ -17,6 +17,11 @@ describe('privateGroupOf', () => {
     expect(privateGroupOf(me, 'users:x:100:\n', passwd)).toBe(-1);
     expect(privateGroupOf(me, '', '')).toBe(-1);
   });
+
+  it('is -1 when another line has the same gid with other members, or NIS lines pull in groups not shown', () => {
+    expect(privateGroupOf(me, 'me:x:1000:\nshare:x:1000:you\n', passwd)).toBe(-1);
+    expect(privateGroupOf(me, 'me:x:1000:\n+:::\n', passwd)).toBe(-1);
+  });
 });
 
 describe('isSharedDirectory', () => {
@@ -27,6 +32,7 @@ describe('isSharedDirectory', () => {
     expect(isSharedDirectory(dir(0o755, 1001), 1000, 1000)).toBe(true);
     expect(isSharedDirectory(dir(0o775, 1000, 100), 1000, 1000)).toBe(true);
     expect(isSharedDirectory(dir(0o775), 1000, -1)).toBe(true);
+    expect(isSharedDirectory({ ...dir(0o775), acl: true }, 1000, 1000)).toBe(true);
   });
 
   it("accepts 0755, the user's private group writable (umask 002), root's directories and the sticky bit", () => {

@@ -49,6 +49,25 @@ describe('a directory other users can write', () => {
     expect(refused.stderr).toContain('--allow-shared-dir');
   });
 
+  it("is refused when a POSIX ACL lets another user write it, though its mode looks like the user's own", async () => {
+    // 0775 of root's private group (gid 0) is fine by the mode alone; the group bits are the ACL's mask here, and
+    // the ACL names nobody (found by the attack pass: nobody could rename .env away). No setfacl on this machine:
+    // the ACL is written as its xattr (version 2; USER_OBJ, USER nobody, GROUP_OBJ, MASK, OTHER).
+    const dir = daemon.project('acl', 'TOKEN=envmount://TOKEN\n');
+    chmodSync(dir, 0o755);
+    const acl = [
+      'import os, struct, sys',
+      "e = lambda t, p, i: struct.pack('<HHI', t, p, i)",
+      "a = struct.pack('<I', 2) + e(1, 7, 0xffffffff) + e(2, 7, 65534) + e(4, 5, 0xffffffff) + e(0x10, 7, 0xffffffff) + e(0x20, 5, 0xffffffff)",
+      "os.setxattr(sys.argv[1], 'system.posix_acl_access', a)",
+    ].join('\n');
+    expect((await run('python3', ['-c', acl, dir])).code).toBe(0);
+    const refused = await daemon.cli(['add', dir, '--allow', 'any']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('access ACL');
+    expect(refused.stderr).toContain(`setfacl -b ${dir}`);
+  });
+
   it('pauses a mount whose directory becomes so, in status and doctor, and resumes once fixed', async () => {
     const dir = daemon.project('later', 'TOKEN=envmount://TOKEN\n');
     expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
