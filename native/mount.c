@@ -56,7 +56,7 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
                      int queued) {
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
-  int probe = ev && holders && old_handle >= 0 ? dup(old_handle) : -1;
+  int probe = ev && holders && old_handle >= 0 ? fcntl(old_handle, F_DUPFD_CLOEXEC, 0) : -1;
   ticket_t *ticket = ev && holders ? ticket_new(wfd, probe, m->write_timeout_ms, (uint64_t)served->st_ino,
                                                 served->st_dev, t0, m->tsfn, m->life)
                                    : NULL;

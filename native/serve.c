@@ -215,7 +215,7 @@ int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_f
       *s = (slow_t){tsfn, fd, -1, timeout_ms, 0, done_type, NULL, len - (size_t)n, (size_t)n, inode, *start};
       s->buf = copy_secret(buf + n, s->len, &s->locked);
       if (s->buf != NULL) {
-        s->probe_fd = probe_fd >= 0 ? dup(probe_fd) : -1;
+        s->probe_fd = probe_fd >= 0 ? fcntl(probe_fd, F_DUPFD_CLOEXEC, 0) : -1;
         napi_acquire_threadsafe_function(tsfn);
         if (spawn_thread(slow_main, s) == 0) return -1;
         napi_release_threadsafe_function(tsfn, napi_tsfn_release);

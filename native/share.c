@@ -214,7 +214,7 @@ int share_spawn(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t 
     free(s);
     return ENOMEM;
   }
-  s->probe_fd = probe_fd >= 0 ? dup(probe_fd) : -1;
+  s->probe_fd = probe_fd >= 0 ? fcntl(probe_fd, F_DUPFD_CLOEXEC, 0) : -1;
   napi_acquire_threadsafe_function(tsfn);
   int r = spawn_thread(share_main, s);
   if (r == 0) return 0;
