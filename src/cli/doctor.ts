@@ -255,7 +255,20 @@ export async function doctor(ctx: CliContext): Promise<CommandOutput> {
       typeof service !== 'string' && (service.installed || service.unavailable)
         ? restart
         : '`envmount service install` (or `envmountd start`)';
-    findings.push(problem('envmountd', `not running: readers of its mounts wait until it is back`, start));
+    // A pipe left at a mount path (a crash) holds its readers; after a clean stop the pipes are gone.
+    const mounts = await mountsFromRegistry(ctx.registryFile);
+    const pipes = await Promise.all(
+      mounts.map((m) =>
+        lstat(m.path).then(
+          (st) => st.isFIFO(),
+          () => false,
+        ),
+      ),
+    );
+    const says = pipes.some(Boolean)
+      ? 'not running: readers of its mounts wait until it is back'
+      : 'not running: its mounts have no pipe now (readers get "No such file or directory")';
+    findings.push(problem('envmountd', says, start));
   }
   findings.push(...(await serviceFindings(ctx, service, view?.daemon.pid, restart)));
 

@@ -30,7 +30,7 @@ function policyOptions(command: Command, allowHelp: string, otherwiseHelp: strin
   return command
     .option('--allow <rule>', allowHelp, collect)
     .option('--deny <rule>', 'refuse these readers (they get comment lines)', collect)
-    .option('--otherwise <ask|deny>', otherwiseHelp);
+    .option('--otherwise <ask|deny|allow>', otherwiseHelp);
 }
 const RULES_HELP =
   'RULE: any | NAME or exe:GLOB (the executable) | argv:GLOB (the command line) | ancestor:GLOB (a parent process); repeatable';

@@ -17,7 +17,7 @@ export async function set(
     );
   }
   const problem = storeNameProblem(name);
-  if (problem) throw new EnvmountError('USAGE', `Cannot set ${problem}.`);
+  if (problem) throw new EnvmountError('USAGE', `Cannot set: ${problem}.`);
   const client = await ctx.connect();
   let value: Buffer | undefined;
   try {
