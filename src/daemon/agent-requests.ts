@@ -85,10 +85,13 @@ export class AgentRequests {
     add: (p, peer) => this.#add(p, peer),
     environmentCreate: async (p) => {
       this.#checkNamespace(p.name);
+      this.#checkUnmounted(p.name, 'create', true);
       return this.#deps.environments.environmentCreate(p);
     },
     environmentRename: async (p) => {
       this.#checkNamespace(p.to);
+      this.#checkUnmounted(p.from, 'rename', false);
+      this.#checkUnmounted(p.to, 'rename', true);
       return this.#deps.environments.environmentRename(p);
     },
     environmentAppend: (p, peer) => this.#append(p, peer),
@@ -103,6 +106,20 @@ export class AgentRequests {
         `The store already holds values named ${prefix}…; an environment "${name}" made by an agent would reach them. Choose another name.`,
       );
     }
+  }
+
+  /**
+   * A name a mount uses (it serves that environment, or its template names `envmount://NAME/…`) is the user's: an
+   * agent's create or rename there would change what that mount serves. Refused outright (nothing waits). A mount
+   * serving the environment being renamed follows it (`served` false for the old name).
+   */
+  #checkUnmounted(name: string, verb: 'create' | 'rename', served: boolean): void {
+    const path = this.#deps.mounts.referencing(name, served);
+    if (path === undefined) return;
+    throw new EnvmountError(
+      'FORBIDDEN',
+      `Refused: the mount ${path} uses the environment name "${name}"; an agent's ${verb} there would change what that mount serves. Choose a name no mount's template uses; a user's mount keeps serving what it served.`,
+    );
   }
 
   async #append(p: Params<'environmentAppend'>, peer: Peer): Promise<Results['environmentAppend']> {

@@ -69,7 +69,8 @@ export const TOOLS: Readonly<Record<string, ToolDefinition>> = {
     run: (args, deps) => ask(deps, 'environmentCreate', { name: String(args.name) }),
   },
   rename_environment: {
-    description: 'Renames an environment; its values and the mounts that serve it follow.',
+    description:
+      "Renames an environment; its values and the mounts that serve it follow. Refused when a mount's template names values of either name (envmount://NAME/...): that mount would start serving other values.",
     input: { name: environment, new_name: z.string().min(1).max(100).describe('the new name') },
     run: (args, deps) => ask(deps, 'environmentRename', { from: String(args.name), to: String(args.new_name) }),
   },
