@@ -7,7 +7,7 @@
  * the default (ask each reader) and the deny rules until then. A confirmation is a pending request of Approvals,
  * answered only by `envmount approve ID` run in a terminal (never the desktop dialog, never an agent's request).
  */
-import { join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Confirmation, Method, Params, Results } from '../control/protocol.js';
 import type { Peer } from '../control/server.js';
@@ -46,6 +46,21 @@ export interface AgentDeps {
   readonly environments: ReturnType<typeof environmentMethods>;
   readonly validate: (reference: string) => string | undefined;
   readonly logger: Logger;
+}
+
+/**
+ * Where an agent may put a mount: a file named `.env` or `.env.SOMETHING` inside the directory it names. Any other
+ * name may be a file something runs or sources (`~/.profile` in `shell` format, `.envrc` for direnv).
+ */
+function checkAgentPath(path: string, dir: string): void {
+  const name = basename(path);
+  const inside = relative(dir, path);
+  const named = name === '.env' || name.startsWith('.env.');
+  if (named && inside !== '' && inside !== '..' && !inside.startsWith('../') && !isAbsolute(inside)) return;
+  throw new EnvmountError(
+    'PATH_NOT_ALLOWED',
+    `An agent may mount only a file named .env or .env.SOMETHING (such as .env.local) inside the directory it names; "${path}" is ${named ? `outside "${dir}"` : 'not such a name'}. Choose such a path, or ask the user to run \`envmount add\` with --path in a terminal.`,
+  );
 }
 
 type AgentMethod = 'add' | 'environmentCreate' | 'environmentRename' | 'environmentAppend';
@@ -149,6 +164,7 @@ export class AgentRequests {
 
   async #add(p: Params<'add'>, peer: Peer): Promise<Results['add']> {
     const path = resolve(p.path ?? join(p.dir, '.env'));
+    checkAgentPath(path, resolve(p.dir));
     const existing = this.#deps.mounts.list().find((m) => m.path === path);
     if (
       existing &&

@@ -134,7 +134,12 @@ export const TOOLS: Readonly<Record<string, ToolDefinition>> = {
       environment: environment.optional().describe('an environment of the store'),
       onepassword_environment: z.string().min(1).max(100).optional().describe('or a 1Password Environment ID'),
       directory: z.string().min(1).max(4096).describe('the project directory'),
-      path: z.string().min(1).max(4096).optional().describe('mount here instead of DIRECTORY/.env'),
+      path: z
+        .string()
+        .min(1)
+        .max(4096)
+        .optional()
+        .describe('mount here instead of DIRECTORY/.env: a file named .env or .env.SOMETHING inside DIRECTORY'),
       allow: rules.optional(),
       deny: rules.optional(),
       otherwise: z.enum(['ask', 'deny', 'allow']).optional().describe('what readers no rule matches get (default ask)'),
