@@ -7,7 +7,7 @@
  * the default (ask each reader) and the deny rules until then. A confirmation is a pending request of Approvals,
  * answered only by `envmount approve ID` run in a terminal (never the desktop dialog, never an agent's request).
  */
-import { join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Confirmation, Method, Params, Results } from '../control/protocol.js';
 import type { Peer } from '../control/server.js';
@@ -48,6 +48,21 @@ export interface AgentDeps {
   readonly logger: Logger;
 }
 
+/**
+ * Where an agent may put a mount: a file named `.env` or `.env.SOMETHING` inside the directory it names. Any other
+ * name may be a file something runs or sources (`~/.profile` in `shell` format, `.envrc` for direnv).
+ */
+function checkAgentPath(path: string, dir: string): void {
+  const name = basename(path);
+  const inside = relative(dir, path);
+  const named = name === '.env' || name.startsWith('.env.');
+  if (named && inside !== '' && inside !== '..' && !inside.startsWith('../') && !isAbsolute(inside)) return;
+  throw new EnvmountError(
+    'PATH_NOT_ALLOWED',
+    `An agent may mount only a file named .env or .env.SOMETHING (such as .env.local) inside the directory it names; "${path}" is ${named ? `outside "${dir}"` : 'not such a name'}. Choose such a path, or ask the user to run \`envmount add\` with --path in a terminal.`,
+  );
+}
+
 type AgentMethod = 'add' | 'environmentCreate' | 'environmentRename' | 'environmentAppend';
 
 export class AgentRequests {
@@ -85,10 +100,13 @@ export class AgentRequests {
     add: (p, peer) => this.#add(p, peer),
     environmentCreate: async (p) => {
       this.#checkNamespace(p.name);
+      this.#checkUnmounted(p.name, 'create', true);
       return this.#deps.environments.environmentCreate(p);
     },
     environmentRename: async (p) => {
       this.#checkNamespace(p.to);
+      this.#checkUnmounted(p.from, 'rename', false);
+      this.#checkUnmounted(p.to, 'rename', true);
       return this.#deps.environments.environmentRename(p);
     },
     environmentAppend: (p, peer) => this.#append(p, peer),
@@ -103,6 +121,20 @@ export class AgentRequests {
         `The store already holds values named ${prefix}…; an environment "${name}" made by an agent would reach them. Choose another name.`,
       );
     }
+  }
+
+  /**
+   * A name a mount uses (it serves that environment, or its template names `envmount://NAME/…`) is the user's: an
+   * agent's create or rename there would change what that mount serves. Refused outright (nothing waits). A mount
+   * serving the environment being renamed follows it (`served` false for the old name).
+   */
+  #checkUnmounted(name: string, verb: 'create' | 'rename', served: boolean): void {
+    const path = this.#deps.mounts.referencing(name, served);
+    if (path === undefined) return;
+    throw new EnvmountError(
+      'FORBIDDEN',
+      `Refused: the mount ${path} uses the environment name "${name}"; an agent's ${verb} there would change what that mount serves. Choose a name no mount's template uses; a user's mount keeps serving what it served.`,
+    );
   }
 
   async #append(p: Params<'environmentAppend'>, peer: Peer): Promise<Results['environmentAppend']> {
@@ -132,6 +164,7 @@ export class AgentRequests {
 
   async #add(p: Params<'add'>, peer: Peer): Promise<Results['add']> {
     const path = resolve(p.path ?? join(p.dir, '.env'));
+    checkAgentPath(path, resolve(p.dir));
     const existing = this.#deps.mounts.list().find((m) => m.path === path);
     if (
       existing &&

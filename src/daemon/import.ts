@@ -29,6 +29,14 @@ export interface ImportResult {
   merged: boolean;
 }
 
+function hardLinked(path: string, dir: string, links: number): EnvmountError {
+  const others = links - 1;
+  return new EnvmountError(
+    'FORBIDDEN',
+    `Cannot import "${path}": it has ${others} other hard link${others === 1 ? '' : 's'} (link count ${links}), and import overwrites its bytes, which would wipe ${others === 1 ? 'that file' : 'those files'} too. Nothing was changed. Find ${others === 1 ? 'it' : 'them'} with \`find / -samefile ${path}\`, then \`rm\` the other link or give .env bytes of its own (\`cp ${path} ${path}.copy && mv ${path}.copy ${path}\`), and run \`envmount import ${dir}\` again.`,
+  );
+}
+
 export async function importDotenv(
   dirInput: string,
   options: { readonly prefix?: string | undefined; readonly merge?: boolean | undefined },
@@ -42,6 +50,8 @@ export async function importDotenv(
   if (!info?.isFile()) {
     throw new EnvmountError('NOT_FOUND', `Nothing to import: "${path}" is not a regular file.`);
   }
+  // Its bytes are overwritten at the end: another hard link to them would be wiped too.
+  if (info.nlink > 1) throw hardLinked(path, dir, info.nlink);
   let existing: { path: string; text: string; keys: Set<string>; mode: number } | undefined;
   for (const name of TEMPLATE_NAMES) {
     const candidate = join(dir, name);
@@ -125,6 +135,10 @@ export async function importDotenv(
     await unlink(swap).catch(() => undefined);
     mkfifo(swap, 0o600);
     const now = await lstat(path);
+    if (now.nlink > 1) {
+      await unlink(swap).catch(() => undefined);
+      throw hardLinked(path, dir, now.nlink);
+    }
     if (now.ino !== info.ino || now.size !== info.size || now.mtimeMs !== info.mtimeMs) {
       await unlink(swap).catch(() => undefined);
       throw new EnvmountError(

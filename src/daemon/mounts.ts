@@ -11,7 +11,7 @@ import { exists, inspectPath, placementError } from './placement.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
 import type { MountRecord } from './registry.js';
 import { renderEntry, takeEnvironmentTemplate } from './render-mount.js';
-import { usesStoreName, validateOpReferences } from './template-references.js';
+import { usesNamespace, usesStoreName, validateOpReferences } from './template-references.js';
 import { type AddOptions, hasTemplateFile, mountSource, storeEnvironmentLabel } from './template-source.js';
 import { type LoadedTemplate, loadTemplate } from './templates.js';
 
@@ -148,6 +148,18 @@ export class MountService {
     }
     await this.#syncReferences();
     for (const entry of using) this.#refresh(entry);
+  }
+
+  /**
+   * The path of a mount whose template names a value under `name/`, or (`served`) that serves the environment
+   * `name` (such a mount follows a rename of it; a template does not).
+   */
+  referencing(name: string, served: boolean): string | undefined {
+    const entries = [...this.#entries.values()];
+    const serves = (e: Entry) => served && e.mount.record.storeEnvironment === name;
+    const names = (e: Entry) => e.mount.record.storeEnvironment === undefined && usesNamespace(e.template, name);
+    const found = entries.find((e) => serves(e) || names(e));
+    return found?.mount.path;
   }
 
   /** The FIFO path of the mount at `pathOrDir` (its path or its project dir). */

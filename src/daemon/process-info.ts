@@ -3,7 +3,7 @@
  * session leader. Reads are synchronous: procfs answers from memory, in microseconds. The start time guards
  * against pid reuse: a pid whose start time changed is another process.
  */
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 export interface ProcessInfo {
   readonly pid: number;
@@ -21,6 +21,9 @@ export interface ProcessInfo {
 
 const MAX_ANCESTORS = 32;
 
+/** What `exe` is when no thread of the process shows its executable: such a reader is refused, never matched. */
+export const UNKNOWN_EXE = '?';
+
 function read(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
@@ -33,7 +36,7 @@ function link(path: string): string {
   try {
     return readlinkSync(path);
   } catch {
-    return '?';
+    return UNKNOWN_EXE;
   }
 }
 
@@ -49,6 +52,23 @@ export function startTimeOf(pid: number): number | undefined {
   return fields ? Number(fields[19]) : undefined;
 }
 
+/**
+ * The /proc directory to describe a process from: its own, or, when its main thread has exited (a zombie
+ * thread-group leader, whose exe, cmdline and cwd read as nothing), that of a live thread of it.
+ */
+function liveTaskDir(pid: number): string {
+  const own = `/proc/${pid}`;
+  if (link(`${own}/exe`) !== UNKNOWN_EXE) return own;
+  let tids: string[];
+  try {
+    tids = readdirSync(`${own}/task`);
+  } catch {
+    return own;
+  }
+  const live = tids.find((tid) => tid !== String(pid) && link(`${own}/task/${tid}/exe`) !== UNKNOWN_EXE);
+  return live ? `${own}/task/${live}` : own;
+}
+
 export function describeProcess(pid: number): ProcessInfo | undefined {
   const fields = statFields(pid);
   if (!fields) return undefined;
@@ -58,13 +78,14 @@ export function describeProcess(pid: number): ProcessInfo | undefined {
   } catch {
     return undefined;
   }
-  const cmdline = read(`/proc/${pid}/cmdline`) ?? '';
+  const dir = liveTaskDir(pid);
+  const cmdline = read(`${dir}/cmdline`) ?? '';
   return {
     pid,
     uid,
-    exe: link(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''),
+    exe: link(`${dir}/exe`).replace(/ \(deleted\)$/, ''),
     argv: cmdline.split('\0').filter((arg, i, all) => arg !== '' || i < all.length - 1),
-    cwd: link(`/proc/${pid}/cwd`),
+    cwd: link(`${dir}/cwd`),
     // Fields after "(comm) ": state(0) ppid(1) pgrp(2) session(3) tty_nr(4) ... starttime(19).
     ppid: Number(fields[1]),
     sid: Number(fields[3]),

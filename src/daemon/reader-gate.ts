@@ -11,7 +11,7 @@ import { type MountEvent, ticketHolders } from '../native/index.js';
 import type { Approvals } from './approvals.js';
 import { type AuditDecision, type AuditLog, type AuditReader, auditReader } from './audit.js';
 import { type DecidedRead, DecidedReads } from './decided-reads.js';
-import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo } from './process-info.js';
+import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo, UNKNOWN_EXE } from './process-info.js';
 
 export interface GatedMount {
   readonly path: string;
@@ -95,6 +95,14 @@ function cancelled(
     : { why: `the mount ${mount.path} was removed before anyone answered`, fix: `\`envmount add ${mount.dir}\`` };
 }
 
+/** A reader whose executable no thread shows: no rule, `--otherwise` or grant can speak for it. */
+function unidentified(reader: ProcessInfo): { why: string; fix: string } {
+  return {
+    why: `the executable of pid ${reader.pid} cannot be read (/proc/${reader.pid}/exe), so no rule can judge it`,
+    fix: 'read it from a process whose executable can be read (one whose main thread has not exited)',
+  };
+}
+
 /** How long a reader's fd is looked for after its open() returned to the daemon's side. */
 const FD_WAIT_MS = 20;
 
@@ -146,6 +154,13 @@ export class ReaderGate {
       return;
     }
     const others = readers.slice(1).map((r) => auditReader(r.info));
+    const blind = readers.find((r) => r.info.exe === UNKNOWN_EXE);
+    if (blind) {
+      const { why, fix } = unidentified(blind.info);
+      const rest = readers.filter((r) => r !== blind).map((r) => auditReader(r.info));
+      this.#refuse(read, blind.info, 'unidentified', why, fix, rest);
+      return;
+    }
     // Readers sharing one pipe who may all read each get a copy of their own (native/share.c); otherwise the pipe
     // is refused as a whole, since what is written on it goes to whichever of them reads first.
     if (readers.length > 1 && !readers.every((r) => r.decision.verdict === 'allow')) mount.noteCollision();
@@ -198,6 +213,7 @@ export class ReaderGate {
     mount: Pick<GatedMount, 'path' | 'dir' | 'policy' | 'template'>,
     reader: ProcessInfo,
   ): Promise<Verdict> {
+    if (reader.exe === UNKNOWN_EXE) return { allowed: false, decision: 'unidentified', ...unidentified(reader) };
     const facts = factsOf(reader);
     const decision: Decision = this.#deps.approvals.granted(mount.path, reader.exe)
       ? { verdict: 'allow', rule: undefined }

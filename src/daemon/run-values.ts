@@ -31,7 +31,7 @@ export interface RunDeps {
 }
 
 interface Plan {
-  /** What the policy is checked against: the mount covering the directory, else the source itself with `ask`. */
+  /** What the policy is checked against: the mount's own template under its policy, else the named source with `ask`. */
   readonly target: { readonly path: string; readonly dir: string; readonly policy: Policy; readonly template?: string };
   readonly source: string;
   readonly entries: readonly TemplateEntry[];
@@ -83,7 +83,10 @@ async function plan(params: Params<'run'>, deps: RunDeps): Promise<Plan> {
     entries.push(...fileEntries);
   }
   const source = [...environments.map((id) => `1Password Environment ${id}`), ...envFiles].join(', ');
-  const target = mount
+  // A covering mount's policy speaks for the values of its own template only (`--env-file` naming that very
+  // file): values from any other file or an Environment are asked about, whatever mount the directory has.
+  const own = mount && environments.length === 0 && envFiles.every((file) => file === mount.mount.record.template);
+  const target = own
     ? { path: mount.mount.record.path, dir: mount.mount.record.dir, policy: mount.policy }
     : { path: source, dir: params.dir, policy: DEFAULT_POLICY };
   return { target, source, entries, environments };

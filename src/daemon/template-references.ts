@@ -43,3 +43,14 @@ export function usesStoreName(template: LoadedTemplate, name: string): boolean {
     )
   );
 }
+
+/** Whether a template uses a store name under `NAME/` (an environment's values, `envmount://NAME/VAR`). */
+export function usesNamespace(template: LoadedTemplate, name: string): boolean {
+  const prefix = `${name}/`;
+  return (
+    'entries' in template &&
+    template.entries.some((e) =>
+      e.parts.some((p) => p.kind === 'ref' && p.ref.scheme === 'envmount' && p.ref.name.startsWith(prefix)),
+    )
+  );
+}

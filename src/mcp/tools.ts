@@ -69,7 +69,8 @@ export const TOOLS: Readonly<Record<string, ToolDefinition>> = {
     run: (args, deps) => ask(deps, 'environmentCreate', { name: String(args.name) }),
   },
   rename_environment: {
-    description: 'Renames an environment; its values and the mounts that serve it follow.',
+    description:
+      "Renames an environment; its values and the mounts that serve it follow. Refused when a mount's template names values of either name (envmount://NAME/...): that mount would start serving other values.",
     input: { name: environment, new_name: z.string().min(1).max(100).describe('the new name') },
     run: (args, deps) => ask(deps, 'environmentRename', { from: String(args.name), to: String(args.new_name) }),
   },
@@ -133,7 +134,12 @@ export const TOOLS: Readonly<Record<string, ToolDefinition>> = {
       environment: environment.optional().describe('an environment of the store'),
       onepassword_environment: z.string().min(1).max(100).optional().describe('or a 1Password Environment ID'),
       directory: z.string().min(1).max(4096).describe('the project directory'),
-      path: z.string().min(1).max(4096).optional().describe('mount here instead of DIRECTORY/.env'),
+      path: z
+        .string()
+        .min(1)
+        .max(4096)
+        .optional()
+        .describe('mount here instead of DIRECTORY/.env: a file named .env or .env.SOMETHING inside DIRECTORY'),
       allow: rules.optional(),
       deny: rules.optional(),
       otherwise: z.enum(['ask', 'deny', 'allow']).optional().describe('what readers no rule matches get (default ask)'),

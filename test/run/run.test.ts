@@ -45,6 +45,28 @@ const SPLIT_PRINTER = [
 const cliIn = (cwd: string, args: string[], input?: string | Buffer) =>
   daemon.cli(args, { cwd, ...(input !== undefined ? { input } : {}) });
 
+/** A run of client-named env files: it is asked about (no mount's policy covers them); approved in a terminal. */
+async function cliApproved(cwd: string, args: string[]) {
+  const result = cliIn(cwd, args);
+  let done = false;
+  void result.finally(() => {
+    done = true;
+  });
+  const client = await daemon.client();
+  try {
+    const asked = await waitFor(async () => (done ? { id: 0 } : (await client.request('approvals', {}))[0]));
+    if (asked.id > 0) {
+      await run('script', ['-qec', `${process.execPath} ${CLI} approve ${asked.id}`, '/dev/null'], {
+        env: daemon.env,
+        input: 'y\n',
+      });
+    }
+  } finally {
+    client.close();
+  }
+  return result;
+}
+
 describe('in a terminal', () => {
   it('masks a value split across two writes 1 ms apart, and colours survive', async () => {
     const session = ptyCli(['run', '--', ...SPLIT_PRINTER], { env: daemon.env, cwd: dir });
@@ -119,11 +141,11 @@ describe('on pipes', () => {
     expect(Object.keys(only).sort()).toEqual(['PLAIN', 'PORT', 'TOKEN']);
   });
 
-  it('env files: repeatable, later wins, from any directory with --dir for the policy', async () => {
+  it('env files: repeatable, later wins, from any directory; named files are asked about, not covered by the mount', async () => {
     const elsewhere = daemon.project('files');
     writeFileSync(join(elsewhere, 'a.op'), 'X=envmount://TOKEN\nY=first\n');
     writeFileSync(join(elsewhere, 'b.op'), 'Y=envmount://OTHER\n');
-    const compare = await run(
+    const compare = run(
       CLI,
       [
         'run',
@@ -140,8 +162,20 @@ describe('on pipes', () => {
       ],
       { cwd: elsewhere, env: daemon.env },
     );
-    expect(compare.stderr).toBe('');
-    expect(compare.stdout).toBe(`${TOKEN} ${OTHER}\n`);
+    const client = await daemon.client();
+    try {
+      const source = `${join(elsewhere, 'a.op')}, ${join(elsewhere, 'b.op')}`;
+      const asked = await waitFor(async () => (await client.request('approvals', {})).find((a) => a.mount === source));
+      await run('script', ['-qec', `${process.execPath} ${CLI} approve ${asked.id}`, '/dev/null'], {
+        env: daemon.env,
+        input: 'y\n',
+      });
+    } finally {
+      client.close();
+    }
+    const result = await compare;
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(`${TOKEN} ${OTHER}\n`);
   });
 });
 
@@ -205,13 +239,13 @@ describe('bad input', () => {
 
   it('a dangerous name is refused unless allowed by name; no value is sent', async () => {
     writeFileSync(join(dir, 'danger.op'), 'NODE_OPTIONS=--require=/tmp/x.js\nTOKEN=envmount://TOKEN\n');
-    const refused = await cliIn(dir, ['run', '--env-file', 'danger.op', '--', 'node', '-e', 'console.log(1)']);
+    const refused = await cliApproved(dir, ['run', '--env-file', 'danger.op', '--', 'node', '-e', 'console.log(1)']);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toContain('Refusing to set NODE_OPTIONS from');
     expect(refused.stderr).toContain('--allow-dangerous NODE_OPTIONS');
     writeFileSync(join(dir, 'danger.op'), 'NODE_OPTIONS=--no-warnings\n');
-    const allowed = await cliIn(dir, [
+    const allowed = await cliApproved(dir, [
       'run',
       '--allow-dangerous',
       'NODE_OPTIONS',
@@ -236,7 +270,7 @@ describe('bad input', () => {
 
   it('a value that cannot be resolved stops the run and names the variable', async () => {
     writeFileSync(join(dir, 'gap.op'), 'GONE=envmount://NOT_SET\n');
-    const result = await cliIn(dir, ['run', '--env-file', 'gap.op', '--', 'true']);
+    const result = await cliApproved(dir, ['run', '--env-file', 'gap.op', '--', 'true']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Cannot run: 1 of 1 variables have no value: GONE:');
   });
