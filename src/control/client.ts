@@ -11,6 +11,8 @@ export class ControlClient {
   #nextId = 1;
   #buffer = '';
   readonly #waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
+  // Why the connection ended: a request after that fails with it at once (a reply would never come).
+  #ended: Error | undefined;
 
   private constructor(socket: Socket, origin: 'agent' | undefined) {
     this.#socket = socket;
@@ -18,11 +20,16 @@ export class ControlClient {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.#onData(chunk));
     const failAll = (error: Error) => {
+      this.#ended ??= error;
       for (const waiter of this.#waiting.values()) waiter.reject(error);
       this.#waiting.clear();
     };
-    socket.on('error', failAll);
-    socket.on('close', () => failAll(new EnvmountError('DAEMON_NOT_RUNNING', 'envmountd closed the connection.')));
+    const closed = (cause?: unknown) =>
+      new EnvmountError('DAEMON_NOT_RUNNING', 'envmountd closed the connection.', cause ? { cause } : {});
+    // A daemon that stops resets the connection: that is "not running" too, not an error of this request.
+    const lost = new Set(['ECONNRESET', 'EPIPE']);
+    socket.on('error', (error) => failAll(lost.has(errnoCode(error) ?? '') ? closed(error) : error));
+    socket.on('close', () => failAll(closed()));
   }
 
   /**
@@ -57,6 +64,10 @@ export class ControlClient {
   request<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
+      if (this.#ended) {
+        reject(this.#ended);
+        return;
+      }
       this.#waiting.set(id, { resolve: resolve as (r: unknown) => void, reject });
       const origin = this.#origin ? { origin: this.#origin } : {};
       this.#socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id, method, params, ...origin })}\n`);

@@ -128,6 +128,23 @@ export function describeRule(rule: Rule): string {
   return `${rule.effect} ${rule.kind}:${rule.pattern}`;
 }
 
+/** A word as a POSIX shell reads it back unchanged: bare when it holds no special character, else single-quoted. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** The `--allow` / `--deny` text that parses back to `rule` (a bare name only where it cannot mean anything else). */
+export function ruleText(rule: Rule): string {
+  const bare = rule.kind === 'exe' && rule.pattern !== 'any' && !/^(exe|argv|ancestor):/.test(rule.pattern);
+  return bare ? rule.pattern : `${rule.kind}:${rule.pattern}`;
+}
+
+/** Shell-quoted flags that, after `--reset`, rebuild `policy` exactly (DEFAULT_POLICY's fallback is ask). */
+export function policyFlags(policy: Policy): string[] {
+  const flags = policy.rules.map((rule) => `--${rule.effect} ${shellWord(ruleText(rule))}`);
+  return policy.fallback === 'ask' ? flags : [...flags, `--otherwise ${policy.fallback}`];
+}
+
 export function describePolicy(policy: Policy): string {
   if (needsNoDecision(policy) && policy.rules.length === 0) return 'any reader of this user (every read audited)';
   const rules = policy.rules.map(describeRule);

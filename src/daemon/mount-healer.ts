@@ -10,12 +10,15 @@
  *   and resumes once it is not (shared-dir.ts).
  * The daemon's own rotations swap inodes in microseconds: an inode that differs for two looks in a row is not one.
  */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { MountState } from '../control/protocol.js';
 import { lookAtMounts, MOUNT_LOOK } from '../native/index.js';
 import type { Entry } from './mount-entry.js';
 import { inspectPathSync, type PathState } from './placement.js';
 import { sharedDirectoryProblem } from './shared-dir.js';
+import { TEMPLATE_NAMES } from './templates.js';
 
 export type HealAction =
   | { readonly kind: 'none' }
@@ -65,9 +68,26 @@ export function directoryGoneReason(dir: string): string {
   return `the project directory ${dir} is gone; the mount comes back with it (or run \`envmount remove ${dir}\`).`;
 }
 
-/** What `status` says of a displaced mount: what is there, that it is untouched, and how to go on. */
-export function displacedReason(path: string, dir: string, what: string): string {
-  return `${what} was put at ${path}; envmount left it untouched and stepped aside. Move it away and the mount comes back by itself, or run \`envmount import ${dir}\` to move its values into the store.`;
+/**
+ * What `status` says of a displaced mount: what is there, that it is untouched, and how to go on. `import` takes
+ * only a regular DIR/.env, and needs `--merge` next to a template (`hasTemplate`), as doctor advises.
+ */
+export function displacedReason(path: string, dir: string, what: string, hasTemplate: boolean): string {
+  const back = `${what} was put at ${path}; envmount left it untouched and stepped aside. Move it away and the mount comes back by itself`;
+  if (what !== 'a regular file' || path !== join(dir, '.env')) return `${back}.`;
+  return `${back}, or run \`envmount import ${dir}${hasTemplate ? ' --merge' : ''}\` to move its values into the store.`;
+}
+
+async function hasTemplate(dir: string): Promise<boolean> {
+  for (const name of TEMPLATE_NAMES)
+    if (
+      await access(join(dir, name)).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+  return false;
 }
 
 export interface HealOps {
@@ -132,7 +152,7 @@ export async function heal(entry: Entry, action: HealAction, ops: HealOps): Prom
       mount.reason = action.reason ?? directoryGoneReason(mount.record.dir);
     } else {
       mount.state = 'displaced';
-      mount.reason = displacedReason(mount.path, mount.record.dir, action.what);
+      mount.reason = displacedReason(mount.path, mount.record.dir, action.what, await hasTemplate(mount.record.dir));
     }
   } catch (error) {
     mount.state = 'error';

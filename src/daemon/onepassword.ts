@@ -9,7 +9,7 @@ import { EnvmountError, errnoCode } from '../core/errors.js';
 import { RESERVED_PREFIX } from '../core/reference.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { type CacheStatus, SecretCache } from '../secrets/cache.js';
-import type { SecretProvider } from '../secrets/provider.js';
+import type { ProviderFailure, SecretProvider } from '../secrets/provider.js';
 import type { EmbeddedStore } from '../secrets/store.js';
 
 export type ProviderSpec =
@@ -67,13 +67,24 @@ export class OnePassword {
   }
 
   async login(spec: ProviderSpec): Promise<CacheStatus> {
+    // Nothing is saved for a source that cannot run (an op CLI that is not installed, say).
+    const provider = await this.#deps.factory(spec);
+    try {
+      await provider.check?.();
+    } catch (error) {
+      const failure = error as ProviderFailure;
+      const fix = failure.fix ? ` Fix: ${failure.fix}.` : '';
+      throw new EnvmountError('NOT_FOUND', `${provider.description} cannot be used: ${failure.message}.${fix}`, {
+        cause: error,
+      });
+    }
     if (spec.kind === 'token') {
       await this.#deps.store.setMany([{ name: TOKEN_NAME, value: Buffer.from(spec.token, 'utf8') }]);
     }
     const settings: Settings =
       spec.kind === 'account' ? { kind: 'account', account: spec.account } : { kind: spec.kind };
     await writeFileAtomic(this.#deps.settingsFile, `${JSON.stringify(settings)}\n`);
-    await this.#use(spec);
+    this.#install(provider);
     await this.#cache?.refresh();
     const status = this.status();
     if (!status) throw new EnvmountError('INTERNAL', '1Password was not configured.');
@@ -107,7 +118,10 @@ export class OnePassword {
   }
 
   async #use(spec: ProviderSpec): Promise<void> {
-    const provider = await this.#deps.factory(spec);
+    this.#install(await this.#deps.factory(spec));
+  }
+
+  #install(provider: SecretProvider): void {
     this.#cache?.close();
     const { logger, refreshMs, graceMs, backoffMs, onChange } = this.#deps;
     this.#cache = new SecretCache(provider, { logger, refreshMs, graceMs, backoffMs, onChange });

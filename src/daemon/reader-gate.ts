@@ -12,6 +12,7 @@ import type { Approvals } from './approvals.js';
 import { type AuditDecision, type AuditLog, type AuditReader, auditReader } from './audit.js';
 import { type DecidedRead, DecidedReads } from './decided-reads.js';
 import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo, UNKNOWN_EXE } from './process-info.js';
+import { approveAdvice, deniedAdvice } from './refusal-advice.js';
 
 export interface GatedMount {
   readonly path: string;
@@ -67,17 +68,13 @@ function clean(text: string, max = 160): string {
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 export function refusalText(mount: GatedMount, reader: ProcessInfo | undefined, why: string, fix: string): Buffer {
   const who = reader
     ? `pid ${reader.pid}, ${clean(reader.exe)} (${clean(reader.argv.join(' '))})`
     : 'a process envmount could not identify';
   return Buffer.from(
     [`# envmount refused this read of ${mount.path}`, `# reader: ${who}`, `# why: ${why}`, `# to allow it: ${fix}`, '']
-      .map((line) => clean(line, 400))
+      .map((line) => clean(line, 4000))
       .join('\n'),
   );
 }
@@ -169,7 +166,14 @@ export class ReaderGate {
       const rule = denied.decision.rule;
       const why = rule ? `the rule "${describeRule(rule)}" refuses it` : 'this mount refuses readers no rule allows';
       const decision: AuditDecision = readers.length > 1 ? 'collision' : 'denied';
-      this.#refuse(read, denied.info, decision, why, this.#allowCommand(mount, denied.info), others);
+      this.#refuse(
+        read,
+        denied.info,
+        decision,
+        why,
+        deniedAdvice(mount, locationOf(mount), denied.facts, denied.info, rule),
+        others,
+      );
       return;
     }
     if (readers.every((r) => r.decision.verdict === 'allow')) {
@@ -223,7 +227,12 @@ export class ReaderGate {
     if (decision.verdict === 'deny') {
       const rule = decision.rule;
       const why = rule ? `the rule "${describeRule(rule)}" refuses it` : 'this mount refuses readers no rule allows';
-      return { allowed: false, decision: 'denied', why, fix };
+      return {
+        allowed: false,
+        decision: 'denied',
+        why,
+        fix: deniedAdvice(mount, locationOf(mount), facts, reader, rule),
+      };
     }
     const { id, answer } = this.#deps.approvals.ask(mount.path, reader, facts.chain());
     this.#deps.logger.info({ id, path: mount.path, pid: reader.pid, exe: reader.exe }, 'run waits for approval');
@@ -237,7 +246,7 @@ export class ReaderGate {
   }
 
   #allowCommand(mount: Pick<GatedMount, 'dir'>, reader: ProcessInfo): string {
-    return `\`envmount policy ${mount.dir} --allow ${basename(reader.exe)}\`, or approve its next read with \`envmount approve\``;
+    return approveAdvice(mount.dir, reader);
   }
 
   /** The final event of a decided read a native thread finished: audited now. False when not a decided read's. */

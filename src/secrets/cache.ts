@@ -119,7 +119,8 @@ export class SecretCache {
       this.#environmentNames = names;
       wipe(this.#values);
       this.#values = resolved;
-      this.#lastSuccess = this.#now();
+      // Nothing asked of the source is no success of it: status keeps saying "empty" until it answered once.
+      if (references.length > 0 || this.#environments.length > 0) this.#lastSuccess = this.#now();
       this.#failure = undefined;
       this.#failures = 0;
       this.#schedule(this.#options.refreshMs);

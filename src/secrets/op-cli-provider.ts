@@ -36,9 +36,9 @@ interface RunResult {
 export const NO_NEW_PRIVILEGES_FIX =
   'envmountd runs with NoNewPrivileges (the systemd unit), so Linux ignores op\'s setgid "onepassword-cli" bit and the 1Password app refuses op, and `op signin` sessions of your shell are not seen: use `envmount login --service-account` or `envmount login --account NAME` (the SDK), or run `envmountd start` in your session';
 
-function runOp(options: OpCliOptions, input: string, timeoutMs: number): Promise<RunResult> {
+function runOp(options: OpCliOptions, input: string, timeoutMs: number, args = ['inject']): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(options.opPath, ['inject'], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(options.opPath, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let stderr = '';
     let settled = false;
@@ -116,6 +116,35 @@ function namedBy(message: string, pending: readonly string[]): string[] {
   });
 }
 
+/** How long `op --version` may take when login checks that op runs. */
+const CHECK_TIMEOUT_MS = 15_000;
+
+const INSTALL_FIX =
+  "install 1Password CLI (https://developer.1password.com/docs/cli/get-started/) where envmountd finds it on its PATH, or set ENVMOUNT_OP_PATH to its path in envmountd's environment (then restart envmountd)";
+
+/** `op --version`, bounded: that the executable exists and runs. Its output is a version, never a value. */
+async function checkOp(options: OpCliOptions): Promise<void> {
+  let result: RunResult;
+  try {
+    result = await runOp(options, '', CHECK_TIMEOUT_MS, ['--version']);
+  } catch (error) {
+    const missing = (error as { code?: string }).code === 'ENOENT';
+    throw new ProviderFailure(
+      'unavailable',
+      missing
+        ? `the op CLI was not found (${options.opPath})`
+        : `op could not be started (${options.opPath}: ${(error as Error).message})`,
+      INSTALL_FIX,
+      { cause: error },
+    );
+  }
+  result.stdout.fill(0);
+  if (result.timedOut || result.code !== 0) {
+    const how = result.timedOut ? `did not answer within ${CHECK_TIMEOUT_MS / 1000} s` : `exited with ${result.code}`;
+    throw new ProviderFailure('unavailable', `\`${options.opPath} --version\` ${how}`, INSTALL_FIX);
+  }
+}
+
 export function opCliProvider(options: OpCliOptions): SecretProvider {
   const seconds = Math.round(options.timeoutMs / 1000);
   const whole = (entry: ErrorEntry | undefined, message: string): ProviderFailure => {
@@ -161,6 +190,7 @@ export function opCliProvider(options: OpCliOptions): SecretProvider {
   };
   return {
     description: `op CLI (${options.opPath})`,
+    check: () => checkOp(options),
     async resolveAll(references) {
       const out = new Map<string, Resolved>();
       const deadline = Date.now() + options.timeoutMs;

@@ -13,6 +13,8 @@ export interface SecretProvider {
   readonly description: string;
   /** Resolves each reference; the Buffers are the caller's to keep and wipe. */
   resolveAll(references: readonly string[]): Promise<Map<string, Resolved>>;
+  /** Whether the source can run at all (the op CLI: its executable answers `op --version`); a throw says why. */
+  check?(): Promise<void>;
   /** A syntax problem with a reference, found without the network, or undefined. */
   validate(reference: string): string | undefined;
   /**

@@ -3,10 +3,10 @@
  * following the advice `add` and `import` print: each test runs the command the message names, word for word, until
  * the project serves. A name defined in both files stops `import --merge` before anything changes.
  */
-import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { run, type TestDaemon } from '../helpers/daemon.js';
+import { run, type TestDaemon, waitFor } from '../helpers/daemon.js';
 import { daemonSuite } from '../helpers/suite.js';
 
 const suite = daemonSuite({ SHARED: 'from-store' });
@@ -97,4 +97,26 @@ it('a template alone: add serves it at once', async () => {
   const dir = d.project('template-only', 'SHARED=envmount://SHARED\n');
   expect(await follow(d, dir)).toEqual([]);
   expect((await run('cat', [join(dir, '.env')])).stdout).toBe("SHARED='from-store'\n");
+});
+
+it('a regular file saved over a mount next to a template: status advises import --merge, and that works', async () => {
+  const d = suite();
+  const dir = d.project('displaced-merge', 'SHARED=envmount://SHARED\n');
+  expect((await d.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+  // An editor's save: a new file renamed over the pipe.
+  writeFileSync(join(dir, '.env.new'), 'SAVED=plain-5\n');
+  renameSync(join(dir, '.env.new'), join(dir, '.env'));
+  const reason = await waitFor(async () => {
+    const status = JSON.parse((await d.cli(['--json', 'status'])).stdout) as {
+      mounts: Array<{ dir: string; state: string; reason?: string }>;
+    };
+    const mount = status.mounts.find((m) => m.dir === dir);
+    return mount?.state === 'displaced' ? mount.reason : undefined;
+  });
+  expect(reason).toContain(`\`envmount import ${dir} --merge\``);
+  const merged = await d.cli(advised(reason ?? ''));
+  expect(merged.stderr).toBe('');
+  expect(merged.code).toBe(0);
+  await waitFor(() => (lstatSync(join(dir, '.env')).isFIFO() ? true : undefined));
+  expect((await run('cat', [join(dir, '.env')])).stdout).toBe("SHARED='from-store'\nSAVED='plain-5'\n");
 });
