@@ -5,11 +5,10 @@
  */
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CLI, killAll, TestDaemon } from '../helpers/daemon.js';
-import { callTool } from '../helpers/mcp.js';
+import { killAll, TestDaemon } from '../helpers/daemon.js';
+import { callTool, connectAgent } from '../helpers/mcp.js';
 
 let daemon: TestDaemon;
 let client: Client;
@@ -17,15 +16,7 @@ let client: Client;
 beforeAll(async () => {
   daemon = new TestDaemon();
   await daemon.start();
-  const transport = new StdioClientTransport({
-    command: CLI,
-    args: ['mcp'],
-    cwd: daemon.dirs.projects,
-    env: daemon.env as Record<string, string>,
-    stderr: 'pipe',
-  });
-  client = new Client({ name: 'agent', version: '1.0.0' });
-  await client.connect(transport);
+  client = await connectAgent(daemon);
   expect((await callTool(client, 'create_environment', { name: 'shellenv' })).error).toBe(false);
 });
 

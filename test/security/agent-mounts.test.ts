@@ -7,12 +7,11 @@
  * nor take a name whose store values exist, nor change a mount the user made.
  */
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ControlClient } from '../../src/control/client.js';
 import { CLI, killAll, run, TestDaemon } from '../helpers/daemon.js';
-import { callTool } from '../helpers/mcp.js';
+import { callTool, connectAgent } from '../helpers/mcp.js';
 
 const SECRET = 'user-secret-4b9d0e7a31c5';
 let daemon: TestDaemon;
@@ -24,15 +23,7 @@ beforeAll(async () => {
   await daemon.start({ ENVMOUNT_APPROVAL_TIMEOUT_MS: '1500' });
   expect((await daemon.cli(['set', 'SECRET'], { input: SECRET })).code).toBe(0);
   expect((await daemon.cli(['set', 'prod/DB_PASSWORD'], { input: SECRET })).code).toBe(0);
-  const transport = new StdioClientTransport({
-    command: CLI,
-    args: ['mcp'],
-    cwd: daemon.dirs.projects,
-    env: daemon.env as Record<string, string>,
-    stderr: 'pipe',
-  });
-  client = new Client({ name: 'agent', version: '1.0.0' });
-  await client.connect(transport);
+  client = await connectAgent(daemon);
 });
 
 afterAll(async () => {
