@@ -47,20 +47,30 @@ export function healAction(f: HealFacts): HealAction {
     // Waiting to come back: the directory is there and the path is free (or holds a leftover FIFO of ours).
     // A mount in error with its FIFO still there is not retried every look: `envmount add` retries it.
     const free = path.kind === 'absent' || (path.kind === 'fifo' && path.mine && f.state !== 'error');
-    return f.dirExists && free ? { kind: 'replace' } : { kind: 'none' };
+    if (f.dirExists && free) return { kind: 'replace' };
+    // A heal that lost the race with a file saved at the path (`rm .env; echo X > .env`) ends in error: what is
+    // there now is a displacement, and saying so is what brings the mount back once the path is free.
+    const occupied = path.kind !== 'absent' && !(path.kind === 'fifo' && path.mine);
+    return f.state === 'error' && f.dirExists && occupied
+      ? { kind: 'displace', what: occupant(path) }
+      : { kind: 'none' };
   }
   switch (path.kind) {
     case 'absent':
       return f.dirExists ? { kind: 'replace' } : { kind: 'pause' };
     case 'fifo':
-      if (!path.mine) return { kind: 'displace', what: 'a named pipe of another user' };
+      if (!path.mine) return { kind: 'displace', what: occupant(path) };
       if (f.inode === 0 || path.inode === f.inode || path.inode !== f.suspect) return { kind: 'none' };
       return { kind: 'replace' };
-    case 'regular':
-      return { kind: 'displace', what: 'a regular file' };
     default:
-      return { kind: 'displace', what: `a ${path.kind}` };
+      return { kind: 'displace', what: occupant(path) };
   }
+}
+
+/** What stands at a mount path that is not the mount's, in words. */
+function occupant(path: PathState): string {
+  if (path.kind === 'fifo') return 'a named pipe of another user';
+  return path.kind === 'regular' ? 'a regular file' : `a ${path.kind}`;
 }
 
 /** What `status` says of a mount whose project directory went away (the healer brings it back with it). */

@@ -29,6 +29,15 @@ describe('healAction', () => {
     expect(healAction(facts({ path: fifo(9, false) }))).toMatchObject({ kind: 'displace' });
   });
 
+  it('a mount whose heal lost the race with a file saved at the path is displaced by it, not stuck in error', () => {
+    expect(healAction(facts({ state: 'error', path: { kind: 'regular' } }))).toEqual({
+      kind: 'displace',
+      what: 'a regular file',
+    });
+    expect(healAction(facts({ state: 'error', path: fifo(9) }))).toEqual({ kind: 'none' });
+    expect(healAction(facts({ state: 'paused', path: { kind: 'regular' } }))).toEqual({ kind: 'none' });
+  });
+
   it('takes the path over from a foreign FIFO of ours only when two looks agree (its own rotations are fleeting)', () => {
     expect(healAction(facts({ path: fifo(9) }))).toEqual({ kind: 'none' });
     expect(healAction(facts({ path: fifo(9), suspect: 8 }))).toEqual({ kind: 'none' });
@@ -39,7 +48,8 @@ describe('healAction', () => {
     for (const state of ['paused', 'displaced', 'error'] as const) {
       expect(healAction(facts({ state, path: { kind: 'absent' } }))).toEqual({ kind: 'replace' });
       expect(healAction(facts({ state, path: { kind: 'absent' }, dirExists: false }))).toEqual({ kind: 'none' });
-      expect(healAction(facts({ state, path: { kind: 'regular' } }))).toEqual({ kind: 'none' });
+      // An error mount with a file at its path is displaced by it (below); the others already say why they wait.
+      if (state !== 'error') expect(healAction(facts({ state, path: { kind: 'regular' } }))).toEqual({ kind: 'none' });
     }
   });
 });
