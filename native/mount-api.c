@@ -210,7 +210,7 @@ napi_value em_mounts_look(napi_env env, napi_callback_info info) {
     NAPI_OK(napi_get_element(env, argv[0], i, &item));
     mount_t *m = get_mount(env, item);
     if (m == NULL) return NULL;
-    codes[i] = look(m);
+    codes[i] = look_strict(m);
   }
   NAPI_OK(napi_create_typedarray(env, napi_int32_array, n, buffer, 0, &result));
   return result;

@@ -172,8 +172,8 @@ void *mount_main(void *arg) {
 
 /* What is at the mount's path now, against the inode the thread waits on: 0 that FIFO, 1 nothing, 2 another FIFO
  * of ours (a rotation in flight, or someone's), 3 a FIFO of another user, 4 a regular file, 5 a symlink,
- * 6 a directory, 7 anything else, 8 that FIFO in a directory other users can write
- * (strict mounts only), -errno when lstat fails otherwise. */
+ * 6 a directory, 7 anything else (8, that FIFO in a directory other users can write: look_strict() only),
+ * -errno when lstat fails otherwise. */
 int look(mount_t *m) {
   struct stat st;
   /* Through the directory handle; if that directory was removed (or replaced) the name is gone from it: ENOENT, and
@@ -187,14 +187,21 @@ int look(mount_t *m) {
   pthread_mutex_unlock(&m->lock);
   if (st.st_uid != geteuid()) return LOOK_FOREIGN_FIFO;
   if ((uint64_t)st.st_ino != inode) return LOOK_OTHER_FIFO;
-  /* The directory became writable by another user (StrictModes): one fstat of the handle. */
+  return LOOK_SAME;
+}
+
+/* look(), and for strict mounts whether the directory became writable by another user (StrictModes): an fstat of
+ * the handle and a getxattr. Only the healer's looks (mountsLook) ask this, never the watcher's, which wakes at
+ * every read's own renames: a chmod is seen at the healer's next look. */
+int look_strict(mount_t *m) {
+  int code = look(m);
   struct stat dir;
-  if (m->strict_dir && m->dir_fd >= 0 && fstat(m->dir_fd, &dir) == 0) {
+  if (code == LOOK_SAME && m->strict_dir && m->dir_fd >= 0 && fstat(m->dir_fd, &dir) == 0) {
     char self[48];
     snprintf(self, sizeof self, "/proc/self/fd/%d", m->dir_fd);
     if (dir_is_shared(&dir) || dir_has_acl(self)) return LOOK_SHARED_DIR;
   }
-  return LOOK_SAME;
+  return code;
 }
 
 /* Worth telling JS: the path holds anything but the mount's FIFO, except another FIFO of ours (2), which is what

@@ -54,6 +54,8 @@ typedef struct mount {
 void *mount_main(void *arg);
 /* What is at the path against the inode the thread waits on (mount.c): see mountsLook. */
 int look(mount_t *m);
+/* look() plus the StrictModes check of the directory (mount.c): the healer's looks. */
+int look_strict(mount_t *m);
 
 /* Lifetime (mount-life.c): freed when both the JS handle and the thread-safe function let go; its thread joined
  * and its descriptors closed as soon as the thread has stopped, on the JS thread (mount_stopped). */
