@@ -122,21 +122,26 @@ const CHECK_TIMEOUT_MS = 15_000;
 const INSTALL_FIX =
   "install 1Password CLI (https://developer.1password.com/docs/cli/get-started/) where envmountd finds it on its PATH, or set ENVMOUNT_OP_PATH to its path in envmountd's environment (then restart envmountd)";
 
+/** op did not start (missing, not executable): the one failure both the check and a refresh report. */
+function notStarted(options: OpCliOptions, error: unknown): ProviderFailure {
+  const missing = (error as { code?: string }).code === 'ENOENT';
+  return new ProviderFailure(
+    'unavailable',
+    missing
+      ? `the op CLI was not found (${options.opPath})`
+      : `op could not be started (${options.opPath}: ${(error as Error).message})`,
+    INSTALL_FIX,
+    { cause: error },
+  );
+}
+
 /** `op --version`, bounded: that the executable exists and runs. Its output is a version, never a value. */
 async function checkOp(options: OpCliOptions): Promise<void> {
   let result: RunResult;
   try {
     result = await runOp(options, '', CHECK_TIMEOUT_MS, ['--version']);
   } catch (error) {
-    const missing = (error as { code?: string }).code === 'ENOENT';
-    throw new ProviderFailure(
-      'unavailable',
-      missing
-        ? `the op CLI was not found (${options.opPath})`
-        : `op could not be started (${options.opPath}: ${(error as Error).message})`,
-      INSTALL_FIX,
-      { cause: error },
-    );
+    throw notStarted(options, error);
   }
   result.stdout.fill(0);
   if (result.timedOut || result.code !== 0) {
@@ -162,15 +167,7 @@ export function opCliProvider(options: OpCliOptions): SecretProvider {
     try {
       result = await runOp(options, template, Math.max(1, deadline - Date.now()));
     } catch (error) {
-      const missing = (error as { code?: string }).code === 'ENOENT';
-      throw new ProviderFailure(
-        'unavailable',
-        missing
-          ? `the op CLI was not found (${options.opPath})`
-          : `op could not be started (${(error as Error).message})`,
-        missing ? 'install 1Password CLI, or set ENVMOUNT_OP_PATH' : undefined,
-        { cause: error },
-      );
+      throw notStarted(options, error);
     }
     try {
       if (result.timedOut) {
