@@ -1,25 +1,7 @@
 /* Module entry: the functions src/native/index.ts types and loads. */
+#include "api.h"
 #include "errors.h"
 #include "lifetime.h"
-#include "notify.h"
-
-napi_value em_mkfifo(napi_env env, napi_callback_info info);
-napi_value em_peer_credentials(napi_env env, napi_callback_info info);
-napi_value em_harden(napi_env env, napi_callback_info info);
-napi_value em_scrub_environment(napi_env env, napi_callback_info info);
-napi_value em_mount_start(napi_env env, napi_callback_info info);
-napi_value em_mount_set_content(napi_env env, napi_callback_info info);
-napi_value em_mount_stop(napi_env env, napi_callback_info info);
-napi_value em_mount_set_decide(napi_env env, napi_callback_info info);
-napi_value em_mounts_look(napi_env env, napi_callback_info info);
-napi_value em_mount_inode(napi_env env, napi_callback_info info);
-napi_value em_mount_locked(napi_env env, napi_callback_info info);
-napi_value em_watch_available(napi_env env, napi_callback_info info);
-napi_value em_ticket_finish(napi_env env, napi_callback_info info);
-napi_value em_fifo_holders(napi_env env, napi_callback_info info);
-napi_value em_ticket_holders(napi_env env, napi_callback_info info);
-napi_value em_mounts_set_private_group(napi_env env, napi_callback_info info);
-napi_value em_path_has_acl(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {

@@ -14,9 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "errors.h"
 #include "lifetime.h"
+#include "mount-life.h"
 #include "mount.h"
+#include "rotate.h"
 #include "serve.h"
 #include "watch.h"
 

@@ -4,13 +4,15 @@
  * end (lifetime.c) when that comes first.
  */
 #define _GNU_SOURCE
+#include "mount-life.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "lifetime.h"
-#include "mount.h"
 #include "serve.h"
 #include "watch.h"
 

@@ -20,16 +20,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "holders.h"
 #include "mount.h"
+#include "rotate.h"
 #include "serve.h"
+#include "share.h"
+#include "ticket.h"
 #include "watch.h"
 
 /* How long to wait for readers woken together from a queue to finish their open(). */
 #define SETTLE_DEADLINE_US 50000
-
-ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
-                     napi_threadsafe_function tsfn, life_t *life);
 
 /* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
  * first opened it (a pipe left by a daemon that died) share the pipe, and a thread gives each its own copy

@@ -1,5 +1,5 @@
-/* A mount: its state, shared by the mount thread (mount.c), the FIFO rotation (rotate.c) and its N-API surface
- * (mount-api.c). */
+/* A mount: its state, shared by the mount thread (mount.c), the FIFO rotation (rotate.c), its lifetime
+ * (mount-life.c) and its N-API surface (mount-api.c); and the thread itself (mount.c). */
 #ifndef ENVMOUNT_MOUNT_H
 #define ENVMOUNT_MOUNT_H
 #include <node_api.h>
@@ -56,31 +56,6 @@ void *mount_main(void *arg);
 int look(mount_t *m);
 /* look() plus the StrictModes check of the directory (mount.c): the healer's looks. */
 int look_strict(mount_t *m);
-
-/* Lifetime (mount-life.c): freed when both the JS handle and the thread-safe function let go; its thread joined
- * and its descriptors closed as soon as the thread has stopped, on the JS thread (mount_stopped). */
-void free_mount(mount_t *m);
-void mount_stopped(mount_t *m);
-/* Asks the thread to end (mountStop, the environment's end). Idempotent. */
-void mount_cancel(mount_t *m);
-/* The thread-safe function's call_js: lets go of the thread and descriptors at "stopped". */
-void mount_call_js(napi_env env, napi_value callback, void *context, void *data);
-void release_ref(mount_t *m);
-void tsfn_finalize(napi_env env, void *data, void *hint);
-void handle_finalize(napi_env env, void *data, void *hint);
-
-/* The FIFO rotation (rotate.c). */
-int open_handle(const char *path);
-int handle_stat(int handle, const char *path, struct stat *st);
-void pin_times(const mount_t *m, const char *path);
-int rotate(mount_t *m, const struct stat *served, int *exchanged);
-int rotation_check(mount_t *m, const struct stat *served, int next);
-int is_own_fifo(const struct stat *st);
-int dir_is_shared(const struct stat *st);
-/* An extended POSIX ACL on the directory at `path` (rotate.c): treated as shared, whatever its mode says. */
-int dir_has_acl(const char *path);
-/* The user's private group, or -1 (rotate.c); set by mountsSetPrivateGroup. */
-extern long private_gid;
 
 /* look()'s codes; see mountsLook. */
 enum { LOOK_SAME, LOOK_ABSENT, LOOK_OTHER_FIFO, LOOK_FOREIGN_FIFO, LOOK_REGULAR, LOOK_SYMLINK, LOOK_DIRECTORY, LOOK_OTHER,

@@ -2,8 +2,6 @@
  * one datagram on the unix socket named by $NOTIFY_SOCKET (a path, or "@name" in the abstract namespace). Node has
  * no unix datagram sockets, and the message must come from the main process itself (NotifyAccess=main): a helper
  * process such as systemd-notify may be gone before systemd reads whose it was. Never blocks (MSG_DONTWAIT). */
-#include "notify.h"
-
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -12,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "errors.h"
 
 #ifndef MSG_NOSIGNAL

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #endif
 
+#include "api.h"
 #include "errors.h"
 
 /* mkfifo(path: string, mode: number): void. Never replaces anything: EEXIST when the path is taken. */

@@ -3,6 +3,8 @@
  * mtime, swapped in with one atomic exchange, and afterwards the check that what came out was the pipe just served.
  */
 #define _GNU_SOURCE
+#include "rotate.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,6 +22,7 @@
 #include <sys/random.h>
 #endif
 
+#include "event.h"
 #include "mount.h"
 #include "serve.h"
 

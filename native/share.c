@@ -15,6 +15,8 @@
  * never a piece of a copy and never a second one. Readers on other platforms get the single copy of before.
  */
 #define _GNU_SOURCE
+#include "share.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "holders.h"
 #include "serve.h"
 

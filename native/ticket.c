@@ -7,15 +7,20 @@
  * comes first. Every ticket is listed in its environment's registry from ticket_new until it is freed.
  */
 #define _GNU_SOURCE
+#include "ticket.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "errors.h"
+#include "event.h"
 #include "holders.h"
 #include "lifetime.h"
 #include "serve.h"
+#include "share.h"
 
 struct ticket {
   life_node_t node; /* first: in the environment's list of tickets */
@@ -139,24 +144,6 @@ napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
   napi_get_boolean(env, err == EPIPE, &flag);
   napi_set_named_property(env, result, "closedEarly", flag);
   return result;
-}
-
-static napi_value holders_array(napi_env env, const holder_t *holders, int n) {
-  static const char *modes[] = {"r", "w", "rw"};
-  napi_value list;
-  if (napi_create_array_with_length(env, (size_t)n, &list) != napi_ok) return NULL;
-  for (int i = 0; i < n; i++) {
-    napi_value h, v;
-    napi_create_object(env, &h);
-    napi_create_int32(env, holders[i].pid, &v);
-    napi_set_named_property(env, h, "pid", v);
-    napi_create_int32(env, holders[i].fd, &v);
-    napi_set_named_property(env, h, "fd", v);
-    napi_create_string_utf8(env, modes[holders[i].mode], NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, h, "mode", v);
-    napi_set_element(env, list, (uint32_t)i, h);
-  }
-  return list;
 }
 
 /* ticketHolders(ticket): { holders, unreadable }: who holds the ticket's pipe now (a confirming scan before the
