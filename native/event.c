@@ -2,6 +2,7 @@
  * turned into JS objects on the JS thread (call_js). Every N-API marshalling of an event or a holder list is here. */
 #include "event.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "errors.h"
@@ -9,6 +10,7 @@
 
 static const char *EV_NAMES[] = {"served",    "closed-early", "timeout", "error",
                                  "displaced", "stopped",      "reader",  "drained", "look", "foreign"};
+/* Indexed by holder_t.mode (HOLD_*). */
 static const char *MODE_NAMES[] = {"r", "w", "rw"};
 
 void emit_event(napi_threadsafe_function tsfn, event_t *ev) {
@@ -23,7 +25,20 @@ void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall,
           double micros) {
   event_t *ev = calloc(1, sizeof *ev);
   if (ev == NULL) return;
-  *ev = (event_t){type, err, syscall, bytes, inode, micros, NULL, 0, NULL, 0, 0};
+  *ev = (event_t){.type = type, .err = err, .syscall = syscall, .bytes = bytes, .inode = inode, .micros = micros};
+  emit_event(tsfn, ev);
+}
+
+void emit_write(napi_threadsafe_function tsfn, int r, int done_type, uint64_t bytes, uint64_t inode, double micros,
+                int copies, int readers) {
+  int type = r == 0 || r == -EMSGSIZE ? done_type
+             : r == -EPIPE            ? EV_CLOSED_EARLY
+             : r == -ETIMEDOUT        ? EV_TIMEOUT
+                                      : EV_ERROR;
+  event_t *ev = calloc(1, sizeof *ev);
+  if (ev == NULL) return;
+  *ev = (event_t){.type = type, .err = r == -EPIPE ? 0 : -r, .syscall = "write", .bytes = bytes, .inode = inode,
+                  .micros = micros, .copies = copies, .readers = readers};
   emit_event(tsfn, ev);
 }
 
@@ -59,16 +74,8 @@ void call_js(napi_env env, napi_value callback, void *context, void *data) {
       set_string(env, obj, "syscall", ev->syscall);
     }
     if (ev->type == EV_READER) {
-      napi_create_array_with_length(env, (size_t)ev->nholders, &list);
-      for (int i = 0; i < ev->nholders; i++) {
-        napi_value h;
-        napi_create_object(env, &h);
-        set_number(env, h, "pid", ev->holders[i].pid);
-        set_number(env, h, "fd", ev->holders[i].fd);
-        set_string(env, h, "mode", MODE_NAMES[ev->holders[i].mode]);
-        napi_set_element(env, list, (uint32_t)i, h);
-      }
-      napi_set_named_property(env, obj, "holders", list);
+      list = holders_array(env, ev->holders, ev->nholders);
+      if (list != NULL) napi_set_named_property(env, obj, "holders", list);
       napi_set_named_property(env, obj, "ticket", ticket_external(env, ev->ticket));
     }
     napi_get_undefined(env, &undef);
@@ -82,7 +89,6 @@ void call_js(napi_env env, napi_value callback, void *context, void *data) {
 }
 
 napi_value holders_array(napi_env env, const holder_t *holders, int n) {
-  static const char *modes[] = {"r", "w", "rw"};
   napi_value list;
   if (napi_create_array_with_length(env, (size_t)n, &list) != napi_ok) return NULL;
   for (int i = 0; i < n; i++) {
@@ -92,7 +98,7 @@ napi_value holders_array(napi_env env, const holder_t *holders, int n) {
     napi_set_named_property(env, h, "pid", v);
     napi_create_int32(env, holders[i].fd, &v);
     napi_set_named_property(env, h, "fd", v);
-    napi_create_string_utf8(env, modes[holders[i].mode], NAPI_AUTO_LENGTH, &v);
+    napi_create_string_utf8(env, MODE_NAMES[holders[i].mode], NAPI_AUTO_LENGTH, &v);
     napi_set_named_property(env, h, "mode", v);
     napi_set_element(env, list, (uint32_t)i, h);
   }

@@ -100,13 +100,13 @@ static void check_fd(const char *name, void *ctx) {
   if (n <= 0 || target[0] != '/' || (n >= 5 && memcmp(target, "/dev/", 5) == 0)) return;
   struct stat st;
   if (fstatat(s->fds, name, &st, 0) != 0 || st.st_ino != s->ino || st.st_dev != s->dev) return;
-  s->out[s->count++] = (holder_t){s->pid, atoi(name), access_mode(s->pid, s->tid, name)};
+  s->out[s->count++] = (holder_t){.pid = s->pid, .fd = atoi(name), .mode = access_mode(s->pid, s->tid, name)};
 }
 
-/* Scans one fd directory (relative to `at`) of the process being scanned; 0, or -1 with errno. */
+/* Scans one fd directory (relative to `at`) of the process being scanned; 0, or -errno. */
 static int scan_fds(scan_t *s, int at, const char *path) {
   int fds = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fds < 0) return -1;
+  if (fds < 0) return -errno;
   s->fds = fds;
   s->denied = 0;
   each_entry(fds, check_fd, s);
@@ -140,7 +140,7 @@ static void check_task(const char *name, void *ctx) {
   }
   if (same < 0 && s->leader_fds >= 0 && fstatat(s->tasks, path, &fds, 0) == 0 && fds.st_size == s->leader_fds) return;
   s->tid = tid;
-  if (scan_fds(s, s->tasks, path) != 0 && errno == EACCES) s->unreadable++;
+  if (scan_fds(s, s->tasks, path) == -EACCES) s->unreadable++;
   s->tid = 0;
 }
 
@@ -162,8 +162,9 @@ static void check_process(const char *name, void *ctx) {
   /* Opened relative to /proc: no walk from the root. EACCES: a non-dumpable process of this user, which may hold
    * the pipe; counted as unknown (THREAT-MODEL.md). */
   snprintf(path, sizeof path, "%ld/fd", pid);
-  if (scan_fds(s, s->proc, path) != 0) {
-    if (errno == EACCES) s->unreadable++;
+  int r = scan_fds(s, s->proc, path);
+  if (r < 0) {
+    if (r == -EACCES) s->unreadable++;
     return;
   }
   if (task.st_nlink <= 3) return; /* one thread: its table is the leader's */
@@ -178,8 +179,9 @@ static void check_process(const char *name, void *ctx) {
 
 int fifo_holders_ex(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int *unreadable) {
   int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (proc < 0) return -1;
-  scan_t scan = {dev, ino, self, out, max, 0, 0, -1, 0, proc, -1, 0, 0, -1, geteuid()};
+  if (proc < 0) return -errno;
+  scan_t scan = {.dev = dev, .ino = ino, .self = self, .out = out, .max = max, .fds = -1, .proc = proc, .tasks = -1,
+                 .leader_fds = -1, .euid = geteuid()};
   each_entry(proc, check_process, &scan);
   close(proc);
   if (unreadable != NULL) *unreadable = scan.unreadable;
@@ -224,9 +226,9 @@ int fifo_holders_ex(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, in
 
 int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
   int bytes = proc_listpids(PROC_ALL_PIDS, 0, NULL, 0);
-  if (bytes <= 0) return -1;
+  if (bytes <= 0) return errno > 0 ? -errno : -EIO;
   pid_t *pids = malloc((size_t)bytes * 2);
-  if (pids == NULL) return -1;
+  if (pids == NULL) return -ENOMEM;
   int npids = proc_listpids(PROC_ALL_PIDS, 0, pids, bytes * 2) / (int)sizeof(pid_t);
   int count = 0;
   for (int i = 0; i < npids && count < max; i++) {
@@ -243,7 +245,7 @@ int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
       if ((dev_t)info.pvip.vip_vi.vi_stat.vst_dev != dev || (ino_t)info.pvip.vip_vi.vi_stat.vst_ino != ino) continue;
       int flags = info.pfi.fi_openflags;
       int mode = (flags & FREAD) && (flags & FWRITE) ? HOLD_READ_WRITE : (flags & FWRITE) ? HOLD_WRITE : HOLD_READ;
-      out[count++] = (holder_t){pids[i], fds[j].proc_fd, mode};
+      out[count++] = (holder_t){.pid = pids[i], .fd = fds[j].proc_fd, .mode = mode};
     }
     free(fds);
   }
@@ -253,8 +255,7 @@ int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
 #else
 int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max) {
   (void)dev, (void)ino, (void)self, (void)out, (void)max;
-  errno = ENOSYS;
-  return -1;
+  return -ENOSYS;
 }
 
 int fifo_holders_ex(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int *unreadable) {
@@ -264,7 +265,7 @@ int fifo_holders_ex(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, in
 #endif
 
 int fifo_holders_wait(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int deadline_us) {
-  struct timespec t0, now, pause = {0, 200 * 1000};
+  struct timespec t0, now, pause = {.tv_nsec = 200 * 1000};
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (;;) {
     int n = fifo_holders(dev, ino, self, out, max);
@@ -279,7 +280,7 @@ int fifo_holders_wait(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, 
 }
 
 int fifo_holders_settle(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max, int deadline_us) {
-  struct timespec t0, now, pause = {0, 500 * 1000};
+  struct timespec t0, now, pause = {.tv_nsec = 500 * 1000};
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int n = fifo_holders_wait(dev, ino, self, out, max, deadline_us);
 #ifdef __linux__

@@ -13,8 +13,8 @@ typedef struct {
   int mode; /* HOLD_* access mode of that fd */
 } holder_t;
 
-/* Every fd of every process (but `self`) open on the FIFO (dev, ino). Returns the count (at most `max`), or -1 with
- * errno when the platform cannot tell. */
+/* Every fd of every process (but `self`) open on the FIFO (dev, ino). Returns the count (at most `max`), or -errno
+ * (ENOSYS: the platform cannot tell). */
 int fifo_holders(dev_t dev, ino_t ino, pid_t self, holder_t *out, int max);
 
 /* fifo_holders, also scanning the fd tables of threads whose table is not their leader's, and counting in

@@ -156,13 +156,13 @@ static int spawn(void *(*fn)(void *), void *arg, pthread_t *thread) {
   pthread_attr_setdetachstate(&attr, thread ? PTHREAD_CREATE_JOINABLE : PTHREAD_CREATE_DETACHED);
   int r = pthread_create(thread ? thread : &detached, &attr, fn, arg);
   pthread_attr_destroy(&attr);
-  return r;
+  return -r;
 }
 
 int spawn_thread(void *(*fn)(void *), void *arg) {
   start_t *start = malloc(sizeof *start);
-  if (start == NULL) return ENOMEM;
-  *start = (start_t){fn, arg};
+  if (start == NULL) return -ENOMEM;
+  *start = (start_t){.fn = fn, .arg = arg};
   pthread_mutex_lock(&threads_lock);
   threads_running++;
   pthread_mutex_unlock(&threads_lock);

@@ -26,16 +26,16 @@ void life_add_ticket(life_t *l, life_node_t *node);
 void life_remove_ticket(life_t *l, life_node_t *node);
 
 /* A detached writer or share thread, counted: the cleanup hook waits for every one to return (they cut their
- * deadline short when life_cancel_fd() becomes readable). 0 or an errno. */
+ * deadline short when life_cancel_fd() becomes readable). 0, or -errno. */
 int spawn_thread(void *(*fn)(void *), void *arg);
 /* A thread the count does not wait for: joinable into *thread when given (mount threads, joined by their owner),
- * detached otherwise (the watcher, which holds nothing of an environment once no mount is watched). */
+ * detached otherwise (the watcher, which holds nothing of an environment once no mount is watched). 0, or -errno. */
 int spawn_service(void *(*fn)(void *), void *arg, pthread_t *thread);
 /* Readable while an environment is ending: writer and share threads poll it beside their pipe and give up. -1 if
  * unavailable (poll ignores it). */
 int life_cancel_fd(void);
 
-/* Implemented by the owners (mount-api.c, ticket.c), called by the cleanup hook on the JS thread. */
+/* Implemented by the owners (mount-life.c, ticket.c), called by the cleanup hook on the JS thread. */
 void mount_cancel_node(life_node_t *node); /* ask the thread to end (mountStop) */
 void mount_join_node(life_node_t *node);   /* join it, unwatch, close the mount's descriptors */
 void ticket_settle_node(life_node_t *node); /* close the write end (the reader gets EOF); no call into JS */

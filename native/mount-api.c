@@ -24,7 +24,7 @@
 #include "watch.h"
 
 /* Marks a mount's handle: any other external (a ticket) passed as a handle is refused, not read as a mount. */
-static const napi_type_tag MOUNT_TAG = {0x656e766d6f756e74ULL, 0x2d6d6f756e742d31ULL};
+static const napi_type_tag MOUNT_TAG = {.lower = 0x656e766d6f756e74ULL, .upper = 0x2d6d6f756e742d31ULL};
 
 static mount_t *get_mount(napi_env env, napi_value value) {
   void *data = NULL;
@@ -126,10 +126,10 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
   }
   int r = spawn_service(mount_main, m, &m->thread);
   m->thread_live = r == 0;
-  if (r != 0) {
+  if (r < 0) {
     watch_remove(m);
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
-    return throw_errno(env, r, "pthread_create", m->path);
+    return throw_errno(env, -r, "pthread_create", m->path);
   }
   return handle;
 }

@@ -47,7 +47,8 @@ void mount_cancel(mount_t *m) {
   if (!m->cancelled) {
     m->cancelled = 1;
     /* The thread closes this fd as it exits. */
-    if (m->wait_fd >= 0) m->cancel_fd = open_inode(m->wait_fd, m->path, O_RDONLY | O_NONBLOCK);
+    int fd = m->wait_fd >= 0 ? open_inode(m->wait_fd, m->path, O_RDONLY | O_NONBLOCK) : -1;
+    m->cancel_fd = fd >= 0 ? fd : -1;
   }
   pthread_mutex_unlock(&m->lock);
 }

@@ -37,19 +37,19 @@
  * (share.c); later, a reader already waiting when the thread comes back to open() is simply the next reader. */
 static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
                   int queued) {
+  reader_pipe_t pipe = {.fd = wfd, .probe_fd = old_handle, .timeout_ms = m->write_timeout_ms, .dev = served->st_dev,
+                        .inode = (uint64_t)served->st_ino, .start = *t0, .tsfn = m->tsfn};
   pthread_mutex_lock(&m->lock);
-  uint64_t inode = m->inode;
-  size_t written = 0;
-  int err = 0;
-  if (queued && share_spawn(wfd, served->st_dev, served->st_ino, m->content, m->content_len, 0, old_handle, m->tsfn,
-                            m->write_timeout_ms, EV_SERVED, t0) == 0) {
+  if (queued && share_spawn(&pipe, m->content, m->content_len, 0, EV_SERVED) == 0) {
     pthread_mutex_unlock(&m->lock);
     return;
   }
-  int type = write_or_hand_over(wfd, m->content, m->content_len, old_handle, m->tsfn, m->write_timeout_ms, EV_SERVED,
-                                inode, t0, &written, &err);
+  /* A single reader's serve reports the FIFO now at the path (the rotation recorded it), as the healer expects. */
+  pipe.inode = m->inode;
+  size_t written = 0;
+  int r = write_or_hand_over(&pipe, m->content, m->content_len, EV_SERVED, &written);
   pthread_mutex_unlock(&m->lock);
-  if (type != -1) emit(m->tsfn, type, err == EPIPE ? 0 : err, "write", written, inode, micros_since(t0));
+  if (r != 1) emit_write(m->tsfn, r, EV_SERVED, written, pipe.inode, micros_since(t0), 0, 0);
 }
 
 /* Policy needs a decision: identify who holds the served pipe, hand the open write end to JS as a ticket. */
@@ -57,18 +57,24 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
                      int queued) {
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
-  int probe = ev && holders && old_handle >= 0 ? fcntl(old_handle, F_DUPFD_CLOEXEC, 0) : -1;
-  ticket_t *ticket = ev && holders ? ticket_new(wfd, probe, m->write_timeout_ms, (uint64_t)served->st_ino,
-                                                served->st_dev, t0, m->tsfn, m->life)
-                                   : NULL;
-  if (ticket == NULL) {
+  reader_pipe_t pipe = {.fd = wfd, .probe_fd = -1, .timeout_ms = m->write_timeout_ms, .dev = served->st_dev,
+                        .inode = (uint64_t)served->st_ino, .start = *t0, .tsfn = m->tsfn};
+  int r = ev != NULL && holders != NULL ? 0 : -ENOMEM;
+  /* The ticket's own handle on the old inode: it releases the late readers there when it is finished. */
+  if (r == 0 && old_handle >= 0) {
+    pipe.probe_fd = fcntl(old_handle, F_DUPFD_CLOEXEC, 0);
+    if (pipe.probe_fd < 0) r = -errno;
+  }
+  ticket_t *ticket = r == 0 ? ticket_new(&pipe, m->life) : NULL;
+  if (r == 0 && ticket == NULL) r = -ENOMEM;
+  if (r < 0) {
     /* The reader is let go (EOF); no ticket will probe the old inode, so its late readers are let go here. */
-    if (probe >= 0) close(probe);
+    if (pipe.probe_fd >= 0) close(pipe.probe_fd);
     free(ev);
     free(holders);
     close(wfd);
     if (old_handle >= 0) release_late_readers(old_handle, NULL);
-    emit(m->tsfn, EV_ERROR, ENOMEM, "malloc", 0, (uint64_t)served->st_ino, micros_since(t0));
+    emit(m->tsfn, EV_ERROR, -r, r == -ENOMEM ? "malloc" : "fcntl", 0, (uint64_t)served->st_ino, micros_since(t0));
     return;
   }
   /* One reader at a fresh FIFO: no scan here. JS scans once when it takes the ticket (ticketHolders), later than
@@ -77,8 +83,8 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
    * together: they are waited for and listed here. */
   int n = queued ? fifo_holders_settle(served->st_dev, served->st_ino, getpid(), holders, HOLDERS_MAX, SETTLE_DEADLINE_US)
                  : 0;
-  *ev = (event_t){EV_READER, n < 0 ? errno : 0, "fifo_holders", 0, (uint64_t)served->st_ino, micros_since(t0),
-                  holders, n < 0 ? 0 : n, ticket, 0, 0};
+  *ev = (event_t){.type = EV_READER, .err = n < 0 ? -n : 0, .syscall = "fifo_holders", .inode = (uint64_t)served->st_ino,
+                  .micros = micros_since(t0), .holders = holders, .nholders = n < 0 ? 0 : n, .ticket = ticket};
   emit_event(m->tsfn, ev);
 }
 
@@ -86,8 +92,8 @@ void *mount_main(void *arg) {
   mount_t *m = arg;
   struct stat st;
   int handle = open_handle(m->path);
-  if (handle < 0 || handle_stat(handle, m->path, &st) != 0 || !is_own_fifo(&st)) {
-    int e = handle < 0 ? errno : EEXIST;
+  if (handle < 0 || handle_stat(handle, m->path, &st) < 0 || !is_own_fifo(&st)) {
+    int e = handle < 0 ? -handle : EEXIST;
     emit(m->tsfn, handle < 0 ? EV_ERROR : EV_DISPLACED, e, "open", 0, 0, 0);
     if (handle >= 0) close(handle);
     handle = -1;
@@ -113,8 +119,7 @@ void *mount_main(void *arg) {
      * comes. */
     int wfd = open_inode(handle, m->path, O_WRONLY | O_NONBLOCK);
     int queued = wfd >= 0;
-    if (wfd < 0 && errno == ENXIO) wfd = open_inode(handle, m->path, O_WRONLY);
-    int open_err = errno;
+    if (wfd == -ENXIO) wfd = open_inode(handle, m->path, O_WRONLY);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_mutex_lock(&m->lock);
@@ -122,8 +127,8 @@ void *mount_main(void *arg) {
     cancelled = m->cancelled;
     pthread_mutex_unlock(&m->lock);
     if (wfd < 0) {
-      if (open_err == EINTR && !cancelled) continue;
-      if (!cancelled) emit(m->tsfn, EV_ERROR, open_err, "open", 0, 0, 0);
+      if (wfd == -EINTR && !cancelled) continue;
+      if (!cancelled) emit(m->tsfn, EV_ERROR, -wfd, "open", 0, 0, 0);
       break;
     }
     if (cancelled) {
@@ -138,7 +143,6 @@ void *mount_main(void *arg) {
     }
     int exchanged = 0;
     int next = rotate(m, &st, &exchanged);
-    int rotate_err = errno;
     pthread_mutex_lock(&m->lock);
     int decide = m->decide;
     pthread_mutex_unlock(&m->lock);
@@ -147,17 +151,20 @@ void *mount_main(void *arg) {
     else
       serve(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued && first);
     first = 0;
-    if (exchanged && rotation_check(m, &st, next) != 0) next = -1, rotate_err = EEXIST;
+    if (exchanged) {
+      int checked = rotation_check(m, &st, next);
+      if (checked < 0) next = checked;
+    }
     if (next < 0) {
       /* The served inode stays at the path (or the path is gone): stop rather than serve one pipe twice. */
-      emit(m->tsfn, rotate_err == EEXIST ? EV_DISPLACED : EV_ERROR, rotate_err, "rename", 0, 0, 0);
+      emit(m->tsfn, next == -EEXIST ? EV_DISPLACED : EV_ERROR, -next, "rename", 0, 0, 0);
       break;
     }
     /* A ticket still holds the write end: it probes the old inode itself when it is finished. */
     if (!decide) release_late_readers(handle, m->path);
     close(handle);
     handle = next;
-    if (handle_stat(handle, m->path, &waited) != 0) memset(&waited, 0, sizeof waited);
+    if (handle_stat(handle, m->path, &waited) < 0) memset(&waited, 0, sizeof waited);
   }
   pthread_mutex_lock(&m->lock);
   if (m->cancel_fd >= 0) close(m->cancel_fd);

@@ -86,7 +86,7 @@ napi_value em_peer_credentials(napi_env env, napi_callback_info info) {
  * ptrace it or read /proc/PID/mem. Returns { dumpable, coreLimit } as they are afterwards. */
 napi_value em_harden(napi_env env, napi_callback_info info) {
   (void)info;
-  struct rlimit none = {0, 0};
+  struct rlimit none = {.rlim_cur = 0, .rlim_max = 0};
   if (setrlimit(RLIMIT_CORE, &none) != 0) return throw_errno(env, errno, "setrlimit", NULL);
   int dumpable = 0;
 #ifdef __linux__

@@ -33,27 +33,29 @@
  * placeholder and the path is used instead; handle_stat() tells what it refers to either way. */
 int open_handle(const char *path) {
 #ifdef O_PATH
-  return open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 #else
   struct stat st;
-  if (lstat(path, &st) != 0) return -1;
-  return open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (lstat(path, &st) != 0) return -errno;
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 #endif
+  return fd >= 0 ? fd : -errno;
 }
 
 int handle_stat(int handle, const char *path, struct stat *st) {
 #ifdef O_PATH
   (void)path;
-  return fstat(handle, st);
+  int r = fstat(handle, st);
 #else
   (void)handle;
-  return lstat(path, st);
+  int r = lstat(path, st);
 #endif
+  return r == 0 ? 0 : -errno;
 }
 
 /* Gives the FIFO at `path` the mount's pinned mtime and atime now (best effort: a watcher may see a change). */
 void pin_times(const mount_t *m, const char *path) {
-  struct timespec times[2] = {{0, UTIME_NOW}, m->mtime};
+  struct timespec times[2] = {{.tv_nsec = UTIME_NOW}, m->mtime};
   utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
 }
 
@@ -111,8 +113,8 @@ static void restore_inode(mount_t *m, uint64_t inode) {
   pthread_mutex_unlock(&m->lock);
 }
 
-/* Puts a fresh FIFO at the path in one atomic exchange and returns an O_PATH handle on the new inode, or -1 with
- * errno (EEXIST: the path holds something that is not ours). What came out of the exchange is left at the rotation
+/* Puts a fresh FIFO at the path in one atomic exchange and returns an O_PATH handle on the new inode, or -errno
+ * (EEXIST: the path holds something that is not ours). What came out of the exchange is left at the rotation
  * name for rotation_check(), after the write: the reader waiting for its bytes does not wait for that check.
  * Sets *exchanged when a check is due. */
 int rotate(mount_t *m, const struct stat *served, int *exchanged) {
@@ -123,17 +125,16 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
    * else (another user exchanged a FIFO of theirs in under the name) is never opened for writing: that name is left
    * to its owner, reported, and another name tried. */
   for (int attempt = 0; fd < 0; attempt++) {
-    if (attempt == ROTATE_ATTEMPTS) return errno = EEXIST, -1;
+    if (attempt == ROTATE_ATTEMPTS) return -EEXIST;
     next_temp(m);
     if (mkfifo(m->temp_now, 0600) != 0) {
       if (errno == EEXIST) continue;
-      return -1;
+      return -errno;
     }
     fd = open_handle(m->temp_now);
-    if (fd < 0 && errno != ENOENT) {
-      int e = errno;
+    if (fd < 0 && fd != -ENOENT) {
       unlink(m->temp_now);
-      return errno = e, -1;
+      return fd;
     }
     if (fd >= 0 && handle_stat(fd, m->temp_now, &st) == 0 && is_own_fifo(&st)) break;
     if (fd >= 0) close(fd);
@@ -163,7 +164,7 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
       restore_inode(m, before);
       unlink(m->temp_now);
       close(fd);
-      return errno = e, -1;
+      return -e;
     }
 #ifdef RENAME_EXCHANGE
   } else {
@@ -171,7 +172,7 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
     restore_inode(m, before);
     unlink(m->temp_now);
     close(fd);
-    return errno = e, -1;
+    return -e;
   }
 #endif
   return fd;
@@ -179,7 +180,7 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
 
 /* After an exchange: what came out must be the inode just served (then it goes), never a file the user put there
  * in the meantime: that is swapped straight back, untouched, and readers who reached the new FIFO in that moment
- * are let go with EOF. 0, or EEXIST with `next` closed. */
+ * are let go with EOF. 0, or -EEXIST with `next` closed. */
 int rotation_check(mount_t *m, const struct stat *served, int next) {
   struct stat out, at, made;
   if (lstat(m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
@@ -199,6 +200,6 @@ int rotation_check(mount_t *m, const struct stat *served, int next) {
   release_late_readers(next, m->temp_now);
   unlink(m->temp_now);
   close(next);
-  return EEXIST;
+  return -EEXIST;
 }
 

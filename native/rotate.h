@@ -5,10 +5,14 @@
 
 #include "mount.h"
 
+/* A handle on the inode at a path that neither reads nor writes it (O_PATH): an fd, or -errno. */
 int open_handle(const char *path);
+/* What a handle refers to: 0, or -errno. */
 int handle_stat(int handle, const char *path, struct stat *st);
 void pin_times(const mount_t *m, const char *path);
+/* A fresh FIFO swapped in at the path: a handle on it, or -errno (EEXIST: the path holds something not ours). */
 int rotate(mount_t *m, const struct stat *served, int *exchanged);
+/* After an exchange, that what came out is the inode served: 0, or -EEXIST with `next` closed. */
 int rotation_check(mount_t *m, const struct stat *served, int next);
 int is_own_fifo(const struct stat *st);
 int dir_is_shared(const struct stat *st);

@@ -13,8 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "errors.h"
 #include "event.h"
+#include "lifetime.h"
 
 void wipe(void *p, size_t n) {
   volatile unsigned char *v = p;
@@ -49,11 +49,12 @@ int open_inode(int handle, const char *path, int flags) {
   char proc[48];
   (void)path;
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", handle);
-  return open(proc, flags | O_CLOEXEC);
+  int fd = open(proc, flags | O_CLOEXEC);
 #else
   (void)handle;
-  return open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+  int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
 #endif
+  return fd >= 0 ? fd : -errno;
 }
 
 /* A reader that resolved the path to the old inode just before the swap, and reached open() after we closed, would
@@ -65,92 +66,94 @@ void release_late_readers(int old_handle, const char *path) {
 }
 
 typedef struct {
-  napi_threadsafe_function tsfn;
-  int fd, probe_fd, timeout_ms, locked, done_type;
+  reader_pipe_t pipe;
+  int locked, done_type;
   unsigned char *buf;
   size_t len, already;
-  uint64_t inode;
-  struct timespec start;
 } slow_t;
 
 static void *slow_main(void *arg) {
   slow_t *s = arg;
   size_t off = 0;
-  int err = 0;
+  int r = 0;
   while (off < s->len) {
-    int left = s->timeout_ms - (int)(micros_since(&s->start) / 1000);
+    int left = s->pipe.timeout_ms - (int)(micros_since(&s->pipe.start) / 1000);
     if (left <= 0) {
-      err = ETIMEDOUT;
+      r = -ETIMEDOUT;
       break;
     }
     /* The environment's end (lifetime.c) cuts the deadline short. */
-    struct pollfd p[2] = {{s->fd, POLLOUT, 0}, {life_cancel_fd(), POLLIN, 0}};
-    int r = poll(p, 2, left);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0 || p[1].revents) {
-      err = r == 0 || p[1].revents ? ETIMEDOUT : errno;
+    struct pollfd p[2] = {{.fd = s->pipe.fd, .events = POLLOUT}, {.fd = life_cancel_fd(), .events = POLLIN}};
+    int ready = poll(p, 2, left);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0 || p[1].revents) {
+      r = ready == 0 || p[1].revents ? -ETIMEDOUT : -errno;
       break;
     }
-    ssize_t n = write(s->fd, s->buf + off, s->len - off);
+    ssize_t n = write(s->pipe.fd, s->buf + off, s->len - off);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
-      err = errno;
+      r = -errno;
       break;
     }
     off += (size_t)n;
   }
   free_secret(s->buf, s->len, s->locked);
-  writer_done(s->tsfn, s->fd, s->probe_fd, err, s->done_type, s->already + off, s->inode, &s->start, 0, 0);
+  writer_done(&s->pipe, r, s->done_type, s->already + off, 0, 0);
   free(s);
   return NULL;
 }
 
-void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, int done_type, uint64_t bytes,
-                 uint64_t inode, const struct timespec *start, int copies, int readers) {
-  close(fd);
-  if (probe_fd >= 0) {
-    release_late_readers(probe_fd, NULL);
-    close(probe_fd);
+void writer_done(const reader_pipe_t *pipe, int r, int done_type, uint64_t bytes, int copies, int readers) {
+  close(pipe->fd);
+  if (pipe->probe_fd >= 0) {
+    release_late_readers(pipe->probe_fd, NULL);
+    close(pipe->probe_fd);
   }
-  /* EMSGSIZE: copies withheld from a shared pipe (share.c); reported as done, with the code. */
-  int type = err == 0 || err == EMSGSIZE ? done_type
-             : err == EPIPE             ? EV_CLOSED_EARLY
-             : err == ETIMEDOUT         ? EV_TIMEOUT
-                                        : EV_ERROR;
-  event_t *ev = calloc(1, sizeof *ev);
-  if (ev != NULL) {
-    *ev = (event_t){type, err == EPIPE ? 0 : err, "write", bytes, inode, micros_since(start), NULL, 0, NULL, copies,
-                    readers};
-    emit_event(tsfn, ev);
-  }
-  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  emit_write(pipe->tsfn, r, done_type, bytes, pipe->inode, micros_since(&pipe->start), copies, readers);
+  napi_release_threadsafe_function(pipe->tsfn, napi_tsfn_release);
 }
 
-int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_fd, napi_threadsafe_function tsfn,
-                       int timeout_ms, int done_type, uint64_t inode, const struct timespec *start, size_t *written,
-                       int *err) {
-  fcntl(fd, F_SETFL, O_NONBLOCK); /* F_SETFL ignores the access mode; the fd has no other status flags */
-  ssize_t n = len > 0 ? write(fd, buf, len) : 0;
-  *err = n < 0 ? errno : 0;
-  if (n < 0 && *err == EAGAIN) n = 0, *err = 0;
-  *written = n > 0 ? (size_t)n : 0;
-  if (*err == 0 && (size_t)n < len) {
-    slow_t *s = calloc(1, sizeof *s);
-    if (s != NULL) {
-      *s = (slow_t){tsfn, fd, -1, timeout_ms, 0, done_type, NULL, len - (size_t)n, (size_t)n, inode, *start};
-      s->buf = copy_secret(buf + n, s->len, &s->locked);
-      if (s->buf != NULL) {
-        s->probe_fd = probe_fd >= 0 ? fcntl(probe_fd, F_DUPFD_CLOEXEC, 0) : -1;
-        napi_acquire_threadsafe_function(tsfn);
-        if (spawn_thread(slow_main, s) == 0) return -1;
-        napi_release_threadsafe_function(tsfn, napi_tsfn_release);
-        if (s->probe_fd >= 0) close(s->probe_fd);
-      }
-      free_secret(s->buf, s->len, s->locked);
-      free(s);
-    }
-    *err = ENOMEM;
+/* A writer thread takes over the write end and the `len` bytes left (`already` went out): 0, or -errno with
+ * nothing taken over. */
+static int hand_over(const reader_pipe_t *pipe, const unsigned char *rest, size_t len, size_t already, int done_type) {
+  slow_t *s = calloc(1, sizeof *s);
+  if (s == NULL) return -ENOMEM;
+  *s = (slow_t){.pipe = *pipe, .done_type = done_type, .len = len, .already = already};
+  s->pipe.probe_fd = -1;
+  s->buf = copy_secret(rest, len, &s->locked);
+  int r = s->buf != NULL ? 0 : -ENOMEM;
+  if (r == 0 && pipe->probe_fd >= 0) {
+    s->pipe.probe_fd = fcntl(pipe->probe_fd, F_DUPFD_CLOEXEC, 0);
+    if (s->pipe.probe_fd < 0) r = -errno;
   }
-  close(fd);
-  return *err == 0 ? EV_SERVED : *err == EPIPE ? EV_CLOSED_EARLY : EV_ERROR;
+  if (r == 0) {
+    napi_acquire_threadsafe_function(pipe->tsfn);
+    r = spawn_thread(slow_main, s);
+    if (r == 0) return 0;
+    napi_release_threadsafe_function(pipe->tsfn, napi_tsfn_release);
+  }
+  if (s->pipe.probe_fd >= 0) close(s->pipe.probe_fd);
+  free_secret(s->buf, s->len, s->locked);
+  free(s);
+  return r;
+}
+
+int write_or_hand_over(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, int done_type,
+                       size_t *written) {
+  *written = 0;
+  /* Never a blocking write: a reader that does not read would hold this thread. F_SETFL ignores the access mode;
+   * the fd has no other status flags. */
+  int r = fcntl(pipe->fd, F_SETFL, O_NONBLOCK) == 0 ? 0 : -errno;
+  if (r == 0 && len > 0) {
+    ssize_t n = write(pipe->fd, buf, len);
+    if (n < 0 && errno != EAGAIN) r = -errno;
+    *written = n > 0 ? (size_t)n : 0;
+  }
+  if (r == 0 && *written < len) {
+    r = hand_over(pipe, buf + *written, len - *written, *written, done_type);
+    if (r == 0) return 1;
+  }
+  close(pipe->fd);
+  return r;
 }

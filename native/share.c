@@ -26,8 +26,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "event.h"
 #include "holders.h"
+#include "lifetime.h"
 #include "serve.h"
 
 #ifdef __linux__
@@ -37,12 +37,15 @@
 #define SETTLE_US 500000
 #define STEP_US 500
 
-/* Reads a small /proc file into buf (NUL-terminated); the length, or -1. */
+/* Reads a small /proc file into buf (NUL-terminated); the length, or -errno. */
 static ssize_t read_small(const char *path, char *buf, size_t size) {
   int f = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = f >= 0 ? read(f, buf, size - 1) : -1;
-  if (f >= 0) close(f);
-  if (n >= 0) buf[n] = 0;
+  if (f < 0) return -errno;
+  ssize_t n = read(f, buf, size - 1);
+  int err = errno;
+  close(f);
+  if (n < 0) return -err;
+  buf[n] = 0;
   return n;
 }
 
@@ -84,7 +87,7 @@ static int asleep_in_read(int pid, int fd, size_t len) {
   return asleep;
 }
 
-/* The processes reading the pipe now (one entry per pid), or -1. */
+/* The processes reading the pipe now (one entry per pid), or -errno. */
 static int readers_now(dev_t dev, ino_t ino, holder_t *out) {
   holder_t all[HOLDERS_MAX];
   int n = fifo_holders(dev, ino, getpid(), all, HOLDERS_MAX), k = 0;
@@ -94,7 +97,7 @@ static int readers_now(dev_t dev, ino_t ino, holder_t *out) {
     for (int j = 0; j < k; j++) seen |= out[j].pid == all[i].pid;
     if (!seen) out[k++] = all[i];
   }
-  return n < 0 ? -1 : k;
+  return n < 0 ? n : k;
 }
 
 /* Waits until the pipe is empty and every reader sleeps in read() with room for a whole copy: 1 when so, 0 at the
@@ -102,7 +105,7 @@ static int readers_now(dev_t dev, ino_t ino, holder_t *out) {
  * room than a copy (or room that cannot be told). Readers woken from open() may not have installed their fd yet:
  * none seen before the first copy is waited for. */
 static int settle(int wfd, dev_t dev, ino_t ino, size_t len, int served, int *readers) {
-  struct timespec t0, pause = {0, STEP_US * 1000};
+  struct timespec t0, pause = {.tv_nsec = STEP_US * 1000};
   clock_gettime(CLOCK_MONOTONIC, &t0);
   holder_t r[HOLDERS_MAX];
   for (;;) {
@@ -117,30 +120,39 @@ static int settle(int wfd, dev_t dev, ino_t ino, size_t len, int served, int *re
   }
 }
 
-/* Writes one whole copy (the pipe is empty, so up to its capacity goes at once), waiting at most timeout_ms. */
+/* Writes one whole copy (the pipe is empty, so up to its capacity goes at once), waiting at most timeout_ms: 0, or
+ * -errno. *written grows by what went out. */
 static int write_copy(int wfd, const unsigned char *buf, size_t len, int timeout_ms, size_t *written) {
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   size_t off = 0;
-  while (off < len) {
+  int r = 0;
+  while (off < len && r == 0) {
     ssize_t n = write(wfd, buf + off, len - off);
     if (n > 0) {
       off += (size_t)n;
       continue;
     }
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return *written += off, errno;
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      r = -errno;
+      break;
+    }
     int left = timeout_ms - (int)(micros_since(&t0) / 1000);
-    struct pollfd p[2] = {{wfd, POLLOUT, 0}, {life_cancel_fd(), POLLIN, 0}}; /* the environment's end gives up */
-    if (left <= 0 || poll(p, 2, left) == 0 || p[1].revents) return *written += off, ETIMEDOUT;
+    /* The environment's end gives up. */
+    struct pollfd p[2] = {{.fd = wfd, .events = POLLOUT}, {.fd = life_cancel_fd(), .events = POLLIN}};
+    if (left <= 0 || poll(p, 2, left) == 0 || p[1].revents) r = -ETIMEDOUT;
   }
   *written += off;
-  return 0;
+  return r;
 }
 
-static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int timeout_ms,
-                        int max_copies, size_t *written, int *copies, int *seen) {
-  fcntl(wfd, F_SETFL, O_NONBLOCK);
-  int readers = 0, err = 0;
+/* The copies, on a write end already non-blocking: 0, or -errno (EMSGSIZE: withheld, see below). */
+static int share_copies(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, int max_copies,
+                        size_t *written, int *copies, int *seen) {
+  int wfd = pipe->fd;
+  dev_t dev = pipe->dev;
+  ino_t ino = (ino_t)pipe->inode;
+  int readers = 0, r = 0;
   *seen = 0;
   *copies = 0;
   *written = 0;
@@ -157,72 +169,72 @@ static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf,
     int settled = settle(wfd, dev, ino, len, served, &readers);
     if (readers > *seen) *seen = readers;
     if (settled <= 0 && !(served == 0 && readers <= 1)) {
-      if (served == 0) err = EMSGSIZE;
+      if (served == 0) r = -EMSGSIZE;
       break;
     }
-    err = write_copy(wfd, buf, len, timeout_ms, written);
-    if (err != 0) break;
+    r = write_copy(wfd, buf, len, pipe->timeout_ms, written);
+    if (r != 0) break;
     (*copies)++;
   }
   /* The close wakes every reader at once, and whichever runs first would take a copy still in the pipe: the last
    * copy is left to be read before the close. */
-  struct timespec t0, pause = {0, STEP_US * 1000};
+  struct timespec t0, pause = {.tv_nsec = STEP_US * 1000};
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (int queued = 1; err == 0 && micros_since(&t0) < SETTLE_US; nanosleep(&pause, NULL))
+  for (int queued = 1; r == 0 && micros_since(&t0) < SETTLE_US; nanosleep(&pause, NULL))
     if (ioctl(wfd, FIONREAD, &queued) != 0 || queued == 0) break;
-  return err;
+  return r;
 }
 #else
-static int share_copies(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int timeout_ms,
-                        int max_copies, size_t *written, int *copies, int *seen) {
-  (void)dev, (void)ino, (void)timeout_ms, (void)max_copies;
+static int share_copies(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, int max_copies,
+                        size_t *written, int *copies, int *seen) {
+  (void)max_copies;
   *seen = 0;
-  fcntl(wfd, F_SETFL, O_NONBLOCK);
-  ssize_t n = write(wfd, buf, len);
+  ssize_t n = write(pipe->fd, buf, len);
   *written = n > 0 ? (size_t)n : 0;
   *copies = n > 0;
-  return n < 0 ? errno : 0;
+  return n < 0 ? -errno : 0;
 }
 #endif
 
 typedef struct {
-  napi_threadsafe_function tsfn;
-  int wfd, probe_fd, timeout_ms, locked, done_type, max_copies;
+  reader_pipe_t pipe;
+  int locked, done_type, max_copies;
   unsigned char *buf;
   size_t len;
-  dev_t dev;
-  ino_t ino;
-  struct timespec start;
 } share_t;
 
 static void *share_main(void *arg) {
   share_t *s = arg;
   size_t written = 0;
   int copies = 0, seen = 0;
-  int err =
-      share_copies(s->wfd, s->dev, s->ino, s->buf, s->len, s->timeout_ms, s->max_copies, &written, &copies, &seen);
+  int r = share_copies(&s->pipe, s->buf, s->len, s->max_copies, &written, &copies, &seen);
   free_secret(s->buf, s->len, s->locked);
-  writer_done(s->tsfn, s->wfd, s->probe_fd, err, s->done_type, written, (uint64_t)s->ino, &s->start, copies, seen);
+  writer_done(&s->pipe, r, s->done_type, written, copies, seen);
   free(s);
   return NULL;
 }
 
-int share_spawn(int wfd, dev_t dev, ino_t ino, const unsigned char *buf, size_t len, int max_copies, int probe_fd,
-                napi_threadsafe_function tsfn, int timeout_ms, int done_type, const struct timespec *start) {
+int share_spawn(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, int max_copies, int done_type) {
+  /* Non-blocking before anything is taken over: a reader that never reads must not hold the thread past its
+   * deadline. F_SETFL ignores the access mode; the fd has no other status flags. */
+  if (fcntl(pipe->fd, F_SETFL, O_NONBLOCK) != 0) return -errno;
   share_t *s = calloc(1, sizeof *s);
-  if (s == NULL) return ENOMEM;
-  *s = (share_t){tsfn, wfd, -1, timeout_ms, 0, done_type, max_copies, NULL, len, dev, ino, *start};
+  if (s == NULL) return -ENOMEM;
+  *s = (share_t){.pipe = *pipe, .done_type = done_type, .max_copies = max_copies, .len = len};
+  s->pipe.probe_fd = -1;
   s->buf = copy_secret(buf, len, &s->locked);
-  if (len > 0 && s->buf == NULL) {
-    free(s);
-    return ENOMEM;
+  int r = len > 0 && s->buf == NULL ? -ENOMEM : 0;
+  if (r == 0 && pipe->probe_fd >= 0) {
+    s->pipe.probe_fd = fcntl(pipe->probe_fd, F_DUPFD_CLOEXEC, 0);
+    if (s->pipe.probe_fd < 0) r = -errno;
   }
-  s->probe_fd = probe_fd >= 0 ? fcntl(probe_fd, F_DUPFD_CLOEXEC, 0) : -1;
-  napi_acquire_threadsafe_function(tsfn);
-  int r = spawn_thread(share_main, s);
-  if (r == 0) return 0;
-  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
-  if (s->probe_fd >= 0) close(s->probe_fd);
+  if (r == 0) {
+    napi_acquire_threadsafe_function(pipe->tsfn);
+    r = spawn_thread(share_main, s);
+    if (r == 0) return 0;
+    napi_release_threadsafe_function(pipe->tsfn, napi_tsfn_release);
+  }
+  if (s->pipe.probe_fd >= 0) close(s->pipe.probe_fd);
   free_secret(s->buf, s->len, s->locked);
   free(s);
   return r;

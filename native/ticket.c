@@ -25,20 +25,15 @@
 struct ticket {
   life_node_t node; /* first: in the environment's list of tickets */
   life_t *life;
-  int wfd, probe_fd, timeout_ms, done;
-  uint64_t inode;
-  dev_t dev;
-  struct timespec start;
-  napi_threadsafe_function tsfn; /* the ticket holds one reference until it is finished or dropped */
+  reader_pipe_t pipe; /* its thread-safe function reference held until the ticket is finished or dropped */
+  int done;
 };
 
-/* A ticket owning `wfd` and `probe_fd`, or NULL (ENOMEM) with both still the caller's. */
-ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
-                     napi_threadsafe_function tsfn, life_t *life) {
+ticket_t *ticket_new(const reader_pipe_t *pipe, life_t *life) {
   ticket_t *t = calloc(1, sizeof *t);
   if (t == NULL) return NULL;
-  *t = (ticket_t){{NULL, NULL}, life, wfd, probe_fd, timeout_ms, 0, inode, dev, *start, tsfn};
-  napi_acquire_threadsafe_function(tsfn);
+  *t = (ticket_t){.life = life, .pipe = *pipe};
+  napi_acquire_threadsafe_function(t->pipe.tsfn);
   if (life) life_add_ticket(life, &t->node);
   return t;
 }
@@ -48,12 +43,12 @@ ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_
 static void ticket_drop(ticket_t *t, int release) {
   if (t->done) return;
   t->done = 1;
-  close(t->wfd);
-  if (t->probe_fd >= 0) {
-    release_late_readers(t->probe_fd, NULL);
-    close(t->probe_fd);
+  close(t->pipe.fd);
+  if (t->pipe.probe_fd >= 0) {
+    release_late_readers(t->pipe.probe_fd, NULL);
+    close(t->pipe.probe_fd);
   }
-  if (release) napi_release_threadsafe_function(t->tsfn, napi_tsfn_release);
+  if (release) napi_release_threadsafe_function(t->pipe.tsfn, napi_tsfn_release);
 }
 
 static void ticket_free(ticket_t *t) {
@@ -80,7 +75,7 @@ static void ticket_finalize(napi_env env, void *data, void *hint) {
 }
 
 /* Marks a ticket: any other external (a mount handle) passed as a ticket is refused, not read as one. */
-static const napi_type_tag TICKET_TAG = {0x656e766d6f756e74ULL, 0x2d7469636b65742dULL};
+static const napi_type_tag TICKET_TAG = {.lower = 0x656e766d6f756e74ULL, .upper = 0x2d7469636b65742dULL};
 
 static bool is_ticket(napi_env env, napi_value value) {
   bool tagged = false;
@@ -120,28 +115,26 @@ napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
   if (t->done) return throw_errno(env, EINVAL, "ticketFinish", NULL);
   t->done = 1;
   size_t written = 0;
-  int err = 0;
-  int outcome = readers > 1 && share_spawn(t->wfd, t->dev, (ino_t)t->inode, buf, len, readers, t->probe_fd, t->tsfn,
-                                           t->timeout_ms, EV_DRAINED, &t->start) == 0
-                    ? -1
-                    : write_or_hand_over(t->wfd, buf, len, t->probe_fd, t->tsfn, t->timeout_ms, EV_DRAINED, t->inode,
-                                         &t->start, &written, &err);
-  if (t->probe_fd >= 0) {
-    if (outcome != -1) release_late_readers(t->probe_fd, NULL);
-    close(t->probe_fd);
+  /* 1: a share or writer thread finishes it (and releases the late readers through its own probe). */
+  int r = readers > 1 && share_spawn(&t->pipe, buf, len, readers, EV_DRAINED) == 0
+              ? 1
+              : write_or_hand_over(&t->pipe, buf, len, EV_DRAINED, &written);
+  if (t->pipe.probe_fd >= 0) {
+    if (r != 1) release_late_readers(t->pipe.probe_fd, NULL);
+    close(t->pipe.probe_fd);
   }
-  napi_release_threadsafe_function(t->tsfn, napi_tsfn_release);
+  napi_release_threadsafe_function(t->pipe.tsfn, napi_tsfn_release);
   NAPI_OK(napi_create_object(env, &result));
   napi_value v;
   napi_create_double(env, (double)written, &v);
   napi_set_named_property(env, result, "bytes", v);
-  napi_get_boolean(env, outcome == -1, &flag);
+  napi_get_boolean(env, r == 1, &flag);
   napi_set_named_property(env, result, "pending", flag);
-  if (err != 0 && err != EPIPE) {
-    napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &v);
+  if (r < 0 && r != -EPIPE) {
+    napi_create_string_utf8(env, errno_name(-r), NAPI_AUTO_LENGTH, &v);
     napi_set_named_property(env, result, "code", v);
   }
-  napi_get_boolean(env, err == EPIPE, &flag);
+  napi_get_boolean(env, r == -EPIPE, &flag);
   napi_set_named_property(env, result, "closedEarly", flag);
   return result;
 }
@@ -162,8 +155,8 @@ napi_value em_ticket_holders(napi_env env, napi_callback_info info) {
   if (t->done) return throw_errno(env, EINVAL, "ticketHolders", NULL);
   holder_t holders[HOLDERS_MAX];
   int unreadable = 0;
-  int n = fifo_holders_ex(t->dev, (ino_t)t->inode, getpid(), holders, HOLDERS_MAX, &unreadable);
-  if (n < 0) return throw_errno(env, errno, "fifo_holders", NULL);
+  int n = fifo_holders_ex(t->pipe.dev, (ino_t)t->pipe.inode, getpid(), holders, HOLDERS_MAX, &unreadable);
+  if (n < 0) return throw_errno(env, -n, "fifo_holders", NULL);
   napi_value result, list = holders_array(env, holders, n), count;
   if (list == NULL) return NULL;
   NAPI_OK(napi_create_object(env, &result));
@@ -191,6 +184,6 @@ napi_value em_fifo_holders(napi_env env, napi_callback_info info) {
   free(path);
   holder_t holders[HOLDERS_MAX];
   int n = fifo_holders(st.st_dev, st.st_ino, getpid(), holders, HOLDERS_MAX);
-  if (n < 0) return throw_errno(env, errno, "fifo_holders", NULL);
+  if (n < 0) return throw_errno(env, -n, "fifo_holders", NULL);
   return holders_array(env, holders, n);
 }

@@ -2,17 +2,15 @@
 #ifndef ENVMOUNT_TICKET_H
 #define ENVMOUNT_TICKET_H
 #include <node_api.h>
-#include <stdint.h>
-#include <sys/types.h>
-#include <time.h>
 
 #include "lifetime.h"
+#include "serve.h"
 
 typedef struct ticket ticket_t;
 
-/* A ticket owning `wfd` and `probe_fd`, or NULL (ENOMEM) with both still the caller's. */
-ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
-                     napi_threadsafe_function tsfn, life_t *life);
+/* A ticket owning the pipe's write end and probe (and a reference on its thread-safe function), or NULL (ENOMEM)
+ * with both still the caller's. */
+ticket_t *ticket_new(const reader_pipe_t *pipe, life_t *life);
 /* Settles and frees a ticket whose event never reached JS; `release`: let go of its thread-safe function (not while
  * that is being destroyed). */
 void ticket_discard(ticket_t *ticket, int release);

@@ -63,7 +63,7 @@ static int note(seen_t *seen, int *n, int wd, const char *name, int gone) {
   for (int i = 0; i < *n; i++)
     if (seen[i].wd == wd && seen[i].gone == gone && (gone || strcmp(seen[i].name, name) == 0)) return 1;
   if (*n == DISTINCT_MAX) return 0;
-  seen[(*n)++] = (seen_t){wd, gone, name};
+  seen[(*n)++] = (seen_t){.wd = wd, .gone = gone, .name = name};
   return 1;
 }
 
@@ -88,7 +88,7 @@ static void *watch_main(void *arg) {
     else
       for (int i = 0; i < distinct; i++) dispatch(seen[i].wd, seen[i].name, seen[i].gone);
     pthread_mutex_unlock(&lock);
-    struct timespec rest = {0, REST_NS};
+    struct timespec rest = {.tv_nsec = REST_NS};
     nanosleep(&rest, NULL);
   }
 }
@@ -98,18 +98,18 @@ int watch_add(const char *dir, const char *base, void *mount) {
   int err = 0;
   if (ifd < 0) {
     ifd = inotify_init1(IN_CLOEXEC);
-    err = ifd < 0 ? errno : spawn_service(watch_main, NULL, NULL);
+    err = ifd < 0 ? -errno : spawn_service(watch_main, NULL, NULL);
     if (err != 0 && ifd >= 0) close(ifd), ifd = -1;
   }
   int wd = err == 0 ? inotify_add_watch(ifd, dir, EVENTS | IN_ONLYDIR) : -1;
-  if (err == 0 && wd < 0) err = errno;
+  if (err == 0 && wd < 0) err = -errno;
   if (err == 0 && count == capacity) {
     int grown = capacity ? capacity * 2 : 64;
     watched_t *bigger = realloc(list, sizeof *list * (size_t)grown);
-    if (bigger == NULL) err = ENOMEM;
+    if (bigger == NULL) err = -ENOMEM;
     else list = bigger, capacity = grown;
   }
-  if (err == 0) list[count++] = (watched_t){wd, base, mount};
+  if (err == 0) list[count++] = (watched_t){.wd = wd, .base = base, .mount = mount};
   pthread_mutex_unlock(&lock);
   return err;
 }
@@ -134,7 +134,7 @@ int watch_available(void) {
 #else
 int watch_add(const char *dir, const char *base, void *mount) {
   (void)dir, (void)base, (void)mount;
-  return ENOSYS;
+  return -ENOSYS;
 }
 
 void watch_remove(void *mount) {

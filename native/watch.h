@@ -3,7 +3,7 @@
 #define ENVMOUNT_WATCH_H
 
 /* Watches `dir` for changes of the entry `base` on behalf of `mount` (both strings owned by the mount, alive until
- * watch_remove). 0, or an errno (ENOSYS where there is no inotify). */
+ * watch_remove). 0, or -errno (ENOSYS where there is no inotify). */
 int watch_add(const char *dir, const char *base, void *mount);
 /* Stops watching for `mount`; when it returns the watcher no longer uses it. Idempotent. */
 void watch_remove(void *mount);
