@@ -83,8 +83,9 @@ static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *ser
    * together: they are waited for and listed here. */
   int n = queued ? fifo_holders_settle(served->st_dev, served->st_ino, getpid(), holders, HOLDERS_MAX, SETTLE_DEADLINE_US)
                  : 0;
-  *ev = (event_t){.type = EV_READER, .err = n < 0 ? -n : 0, .syscall = "fifo_holders", .inode = (uint64_t)served->st_ino,
-                  .micros = micros_since(t0), .holders = holders, .nholders = n < 0 ? 0 : n, .ticket = ticket};
+  *ev = (event_t){.type = EV_READER, .err = n < 0 ? -n : 0, .syscall = "fifo_holders",
+                  .inode = (uint64_t)served->st_ino, .micros = micros_since(t0), .holders = holders,
+                  .nholders = n < 0 ? 0 : n, .ticket = ticket};
   emit_event(m->tsfn, ev);
 }
 

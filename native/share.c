@@ -50,7 +50,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size) {
 }
 
 /* Whether `pid` waits in read() on `fd` for a whole copy of `len` bytes: 1 when a thread sleeps there with room for
- * `len` bytes at once; 0 when none sleeps there; -1 when one sleeps there with less room (a reader that takes
+ * `len` bytes at once; 0 when none sleeps there; -EMSGSIZE when one sleeps there with less room (a reader that takes
  * the content in pieces would take the next reader's copy too, spliced), or with a count that cannot be told
  * (readv, or /proc/PID/task/TID/syscall closed to us and only wchan says "pipe_read"). Sleeping: state S (a thread
  * preempted inside read() after taking its copy is R, and would take the next copy too). */
@@ -77,11 +77,11 @@ static int asleep_in_read(int pid, int fd, size_t len) {
       strtoul(p, &p, 16);
       unsigned long count = strtoul(p, &p, 16);
       if (arg1 != (unsigned long)fd) continue;
-      asleep = nr == SYS_read && count >= len ? 1 : -1;
+      asleep = nr == SYS_read && count >= len ? 1 : -EMSGSIZE;
       continue;
     }
     snprintf(path, sizeof path, "/proc/%d/task/%.16s/wchan", pid, e->d_name);
-    if (read_small(path, buf, sizeof buf) > 0 && strstr(buf, "pipe_read") != NULL) asleep = -1;
+    if (read_small(path, buf, sizeof buf) > 0 && strstr(buf, "pipe_read") != NULL) asleep = -EMSGSIZE;
   }
   closedir(dir);
   return asleep;
@@ -101,8 +101,8 @@ static int readers_now(dev_t dev, ino_t ino, holder_t *out) {
 }
 
 /* Waits until the pipe is empty and every reader sleeps in read() with room for a whole copy: 1 when so, 0 at the
- * deadline or, once some copy went out (`served`), when no reader is left; -1 at once when a reader waits with less
- * room than a copy (or room that cannot be told). Readers woken from open() may not have installed their fd yet:
+ * deadline or, once some copy went out (`served`), when no reader is left; -EMSGSIZE at once when a reader waits
+ * with less room than a copy (or room that cannot be told). Readers woken from open() may not have installed their fd yet:
  * none seen before the first copy is waited for. */
 static int settle(int wfd, dev_t dev, ino_t ino, size_t len, int served, int *readers) {
   struct timespec t0, pause = {.tv_nsec = STEP_US * 1000};
@@ -113,7 +113,7 @@ static int settle(int wfd, dev_t dev, ino_t ino, size_t len, int served, int *re
     if (ioctl(wfd, FIONREAD, &queued) != 0) queued = 0;
     for (int i = 0; all > 0 && i < n; i++) all = asleep_in_read(r[i].pid, r[i].fd, len);
     *readers = n;
-    if (all < 0) return -1;
+    if (all < 0) return all;
     if (queued == 0 && all) return 1;
     if (n < 0 || (n == 0 && served > 0) || micros_since(&t0) >= SETTLE_US) return 0;
     nanosleep(&pause, NULL);
