@@ -96,6 +96,9 @@ void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     m->mtime = ST_MTIM(st);
     pin_times(m, m->path);
+    /* The first rotation's FIFO, made now rather than when the first reader waits (it is made again then if this
+     * fails). */
+    rotate_prepare(m);
   }
   struct stat waited = st; /* what `handle` refers to: checked to be ours when the handle was made */
   /* Only the first open can find readers that waited for a daemon to come back (a reclaimed FIFO). */
@@ -157,7 +160,10 @@ void *mount_main(void *arg) {
     close(handle);
     handle = next;
     if (handle_stat(handle, m->path, &waited) != 0) memset(&waited, 0, sizeof waited);
+    /* The next rotation's FIFO, made after this read's write and checks: off the reader's clock. */
+    rotate_prepare(m);
   }
+  rotate_discard(m);
   pthread_mutex_lock(&m->lock);
   if (m->cancel_fd >= 0) close(m->cancel_fd);
   m->cancel_fd = -1;
