@@ -29,17 +29,22 @@ void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall,
   emit_event(tsfn, ev);
 }
 
-void emit_write(napi_threadsafe_function tsfn, int r, int done_type, uint64_t bytes, uint64_t inode, double micros,
-                int copies, int readers) {
+event_t *write_event(int r, int done_type, uint64_t bytes, uint64_t inode, double micros, int copies, int readers) {
   int type = r == 0 || r == -EMSGSIZE ? done_type
              : r == -EPIPE            ? EV_CLOSED_EARLY
              : r == -ETIMEDOUT        ? EV_TIMEOUT
                                       : EV_ERROR;
   event_t *ev = calloc(1, sizeof *ev);
-  if (ev == NULL) return;
+  if (ev == NULL) return NULL;
   *ev = (event_t){.type = type, .err = r == -EPIPE ? 0 : -r, .syscall = "write", .bytes = bytes, .inode = inode,
                   .micros = micros, .copies = copies, .readers = readers};
-  emit_event(tsfn, ev);
+  return ev;
+}
+
+void emit_write(napi_threadsafe_function tsfn, int r, int done_type, uint64_t bytes, uint64_t inode, double micros,
+                int copies, int readers) {
+  event_t *ev = write_event(r, done_type, bytes, inode, micros, copies, readers);
+  if (ev != NULL) emit_event(tsfn, ev);
 }
 
 static void set_number(napi_env env, napi_value obj, const char *name, double value) {

@@ -29,9 +29,11 @@ typedef struct {
 void emit_event(napi_threadsafe_function tsfn, event_t *ev);
 void emit(napi_threadsafe_function tsfn, int type, int err, const char *syscall, uint64_t bytes, uint64_t inode,
           double micros);
-/* How a write ended, `r` 0 or -errno: `done_type` (EV_SERVED, EV_DRAINED) when all went out, and for EMSGSIZE
- * (copies withheld from a shared pipe: done, with the code); EV_CLOSED_EARLY for EPIPE (no code); EV_TIMEOUT for
- * ETIMEDOUT; EV_ERROR otherwise. */
+/* The event of how a write ended, `r` 0 or -errno: `done_type` (EV_SERVED, EV_DRAINED) when all went out, and for
+ * EMSGSIZE (copies withheld from a shared pipe: done, with the code); EV_CLOSED_EARLY for EPIPE (no code);
+ * EV_TIMEOUT for ETIMEDOUT; EV_ERROR otherwise. NULL when out of memory. */
+event_t *write_event(int r, int done_type, uint64_t bytes, uint64_t inode, double micros, int copies, int readers);
+/* write_event(), queued for JS. */
 void emit_write(napi_threadsafe_function tsfn, int r, int done_type, uint64_t bytes, uint64_t inode, double micros,
                 int copies, int readers);
 /* The thread-safe function's call_js: turns an event into a JS object. */

@@ -32,6 +32,24 @@
 /* How long to wait for readers woken together from a queue to finish their open(). */
 #define SETTLE_DEADLINE_US 50000
 
+/* At most this many served events, or this old, wait for the thread's next idle moment (see mount_t.batch). */
+#define MOUNT_BATCH (int)(sizeof ((mount_t *)0)->batch / sizeof(void *))
+#define MOUNT_BATCH_MS 20
+
+/* Hands the held served events to JS, in order, with one wake-up of its thread. */
+static void flush_batch(mount_t *m) {
+  for (int i = 0; i < m->batched; i++) emit_event(m->tsfn, m->batch[i]);
+  m->batched = 0;
+}
+
+/* A served event (write_event(): NULL is dropped), held for the next flush. */
+static void hold(mount_t *m, event_t *ev) {
+  if (ev == NULL) return;
+  if (m->batched == 0) clock_gettime(CLOCK_MONOTONIC, &m->batch_since);
+  m->batch[m->batched++] = ev;
+  if (m->batched == MOUNT_BATCH || micros_since(&m->batch_since) >= MOUNT_BATCH_MS * 1000.0) flush_batch(m);
+}
+
 /* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
  * first opened it (a pipe left by a daemon that died) share the pipe, and a thread gives each its own copy
  * (share.c); later, a reader already waiting when the thread comes back to open() is simply the next reader. */
@@ -49,12 +67,13 @@ static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served
   size_t written = 0;
   int r = write_or_hand_over(&pipe, m->content, m->content_len, EV_SERVED, &written);
   pthread_mutex_unlock(&m->lock);
-  if (r != 1) emit_write(m->tsfn, r, EV_SERVED, written, pipe.inode, micros_since(t0), 0, 0);
+  if (r != 1) hold(m, write_event(r, EV_SERVED, written, pipe.inode, micros_since(t0), 0, 0));
 }
 
 /* Policy needs a decision: identify who holds the served pipe, hand the open write end to JS as a ticket. */
 static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
                      int queued) {
+  flush_batch(m); /* served reads before a policy change come first */
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
   reader_pipe_t pipe = {.fd = wfd, .probe_fd = -1, .timeout_ms = m->write_timeout_ms, .dev = served->st_dev,
@@ -104,6 +123,9 @@ void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     m->mtime = ST_MTIM(st);
     pin_times(m, m->path);
+    /* The first rotation's FIFO, made now rather than when the first reader waits (it is made again then if this
+     * fails). */
+    rotate_prepare(m);
   }
   struct stat waited = st; /* what `handle` refers to: checked to be ours when the handle was made */
   /* Only the first open can find readers that waited for a daemon to come back (a reclaimed FIFO). */
@@ -120,7 +142,10 @@ void *mount_main(void *arg) {
      * comes. */
     int wfd = open_inode(handle, m->path, O_WRONLY | O_NONBLOCK);
     int queued = wfd >= 0;
-    if (wfd == -ENXIO) wfd = open_inode(handle, m->path, O_WRONLY);
+    if (wfd == -ENXIO) {
+      flush_batch(m); /* no reader waits: JS may run now */
+      wfd = open_inode(handle, m->path, O_WRONLY);
+    }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_mutex_lock(&m->lock);
@@ -129,6 +154,7 @@ void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     if (wfd < 0) {
       if (wfd == -EINTR && !cancelled) continue;
+      flush_batch(m); /* the reads before this first */
       if (!cancelled) emit(m->tsfn, EV_ERROR, -wfd, "open", 0, 0, 0);
       break;
     }
@@ -139,6 +165,7 @@ void *mount_main(void *arg) {
     /* Through the descriptor: the pipe opened must be the inode the handle was made on, still ours. */
     if (fstat(wfd, &st) != 0 || !is_own_fifo(&st) || st.st_ino != waited.st_ino || st.st_dev != waited.st_dev) {
       close(wfd);
+      flush_batch(m); /* the reads before this first */
       emit(m->tsfn, EV_DISPLACED, EEXIST, "fstat", 0, 0, 0);
       break;
     }
@@ -158,6 +185,7 @@ void *mount_main(void *arg) {
     }
     if (next < 0) {
       /* The served inode stays at the path (or the path is gone): stop rather than serve one pipe twice. */
+      flush_batch(m); /* the reads before this first */
       emit(m->tsfn, next == -EEXIST ? EV_DISPLACED : EV_ERROR, -next, "rename", 0, 0, 0);
       break;
     }
@@ -166,7 +194,11 @@ void *mount_main(void *arg) {
     close(handle);
     handle = next;
     if (handle_stat(handle, m->path, &waited) < 0) memset(&waited, 0, sizeof waited);
+    /* The next rotation's FIFO, made after this read's write and checks: off the reader's clock. */
+    rotate_prepare(m);
   }
+  rotate_discard(m);
+  flush_batch(m);
   pthread_mutex_lock(&m->lock);
   if (m->cancel_fd >= 0) close(m->cancel_fd);
   m->cancel_fd = -1;

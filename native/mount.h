@@ -12,8 +12,10 @@
 
 #ifdef __APPLE__
 #define ST_MTIM(st) ((st).st_mtimespec)
+#define ST_CTIM(st) ((st).st_ctimespec)
 #else
 #define ST_MTIM(st) ((st).st_mtim)
+#define ST_CTIM(st) ((st).st_ctim)
 #endif
 
 typedef struct mount {
@@ -25,6 +27,16 @@ typedef struct mount {
   char *temp;      /* the prefix of the rotation names beside the path */
   char *temp_now;  /* this rotation's name: the prefix and a random suffix; this mount's thread alone */
   size_t temp_size;
+  /* The next rotation's FIFO, made at temp_now in advance while no reader waits (rotate_prepare): an O_PATH handle
+   * (-1: none) and what it was once made and checked, compared again right before the exchange. Thread alone. */
+  int spare;
+  struct stat spare_st;
+  /* Served events not yet handed to JS (thread alone): sent together when the thread next waits with no reader
+   * there, or when MOUNT_BATCH are held or the oldest is MOUNT_BATCH_MS old, so a burst of reads wakes the JS
+   * thread (and its audit write) a few times rather than once per read, while the reader's CPU is needed. */
+  void *batch[32];
+  int batched;
+  struct timespec batch_since;
   int strict_dir;  /* 1: look() reports a directory other users can write (LOOK_SHARED_DIR) */
   /* An O_PATH handle on the directory and the file's name in it: the healer's look resolves one name, not the whole
    * path (several times cheaper on overlay filesystems). Used by the JS thread and the watcher (until the mount

@@ -113,17 +113,16 @@ static void restore_inode(mount_t *m, uint64_t inode) {
   pthread_mutex_unlock(&m->lock);
 }
 
-/* Puts a fresh FIFO at the path in one atomic exchange and returns an O_PATH handle on the new inode, or -errno
- * (EEXIST: the path holds something that is not ours). What came out of the exchange is left at the rotation
- * name for rotation_check(), after the write: the reader waiting for its bytes does not wait for that check.
- * Sets *exchanged when a check is due. */
-int rotate(mount_t *m, const struct stat *served, int *exchanged) {
-  *exchanged = 0;
+/* Makes the next rotation's FIFO in advance, while no reader waits, so that a read costs only the exchange: a fresh
+ * name each time, and what the O_PATH handle reached must be the FIFO just made (ours, one link). Anything else
+ * (another user exchanged a FIFO of theirs in under the name) is never opened for writing: that name is left to
+ * its owner, reported, and another name tried. The mount's pinned mtime is given by name (cheaper than through
+ * /proc; if the name was exchanged meanwhile this touches someone else's pipe's times at most, never content), and
+ * what the handle refers to is recorded after it, ctime included, for the check right before use. 0, or -errno. */
+int rotate_prepare(mount_t *m) {
   struct stat st;
   int fd = -1;
-  /* A fresh name each time; what the O_PATH handle reached must be the FIFO just made (ours, one link). Anything
-   * else (another user exchanged a FIFO of theirs in under the name) is never opened for writing: that name is left
-   * to its owner, reported, and another name tried. */
+  rotate_discard(m);
   for (int attempt = 0; fd < 0; attempt++) {
     if (attempt == ROTATE_ATTEMPTS) return -EEXIST;
     next_temp(m);
@@ -136,14 +135,59 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
       unlink(m->temp_now);
       return fd;
     }
+    if (fd >= 0) pin_times(m, m->temp_now);
     if (fd >= 0 && handle_stat(fd, m->temp_now, &st) == 0 && is_own_fifo(&st)) break;
     if (fd >= 0) close(fd);
     fd = -1;
     emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
   }
-  /* By name (cheaper than through /proc): if the name was exchanged since the check, this touches someone else's
-   * pipe's times at most, and only where we may (never content). */
-  pin_times(m, m->temp_now);
+  m->spare = fd;
+  m->spare_st = st;
+  return 0;
+}
+
+static int same_time(struct timespec a, struct timespec b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* Right before use, one fstat of the handle: still a FIFO of ours with one link, and its ctime unchanged (a rename,
+ * an exchange, a link or a chmod of it since it was made moves the ctime: the name may hold another pipe now). */
+static int spare_intact(const mount_t *m) {
+  struct stat now;
+  return m->spare >= 0 && handle_stat(m->spare, m->temp_now, &now) == 0 && is_own_fifo(&now) &&
+         now.st_ino == m->spare_st.st_ino && now.st_dev == m->spare_st.st_dev &&
+         same_time(ST_CTIM(now), ST_CTIM(m->spare_st));
+}
+
+/* Lets go of the FIFO made in advance: its name is removed only while it still holds that inode. Idempotent. */
+void rotate_discard(mount_t *m) {
+  if (m->spare < 0) return;
+  struct stat at;
+  if (lstat(m->temp_now, &at) == 0 && at.st_ino == m->spare_st.st_ino && at.st_dev == m->spare_st.st_dev)
+    unlink(m->temp_now);
+  close(m->spare);
+  m->spare = -1;
+}
+
+/* Puts the FIFO made in advance (checked again now; made afresh if anything changed) at the path in one atomic
+ * exchange and returns its O_PATH handle, or -errno (EEXIST: the path holds something that is not ours).
+ * What came out of the exchange is left at the rotation name for rotation_check(), after the write: the reader
+ * waiting for its bytes does not wait for that check. Sets *exchanged when a check is due. */
+int rotate(mount_t *m, const struct stat *served, int *exchanged) {
+  *exchanged = 0;
+  if (!spare_intact(m)) {
+    /* Another inode at its name now: someone exchanged theirs in (reported, never written to). Gone (removed by a
+     * `git clean`, say): simply made again. */
+    struct stat at;
+    if (m->spare >= 0 && lstat(m->temp_now, &at) == 0 &&
+        (at.st_ino != m->spare_st.st_ino || at.st_dev != m->spare_st.st_dev))
+      emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
+    int r = rotate_prepare(m);
+    if (r < 0) return r;
+  }
+  int fd = m->spare;
+  struct stat st = m->spare_st;
+  m->spare = -1;
   /* The new inode is recorded before it reaches the path: the watcher's look at the rename then finds what it
    * expects, and a read wakes nothing in JS. Put back if the exchange fails. */
   pthread_mutex_lock(&m->lock);

@@ -10,6 +10,10 @@ int open_handle(const char *path);
 /* What a handle refers to: 0, or -errno. */
 int handle_stat(int handle, const char *path, struct stat *st);
 void pin_times(const mount_t *m, const char *path);
+/* The next rotation's FIFO, made in advance while no reader waits (mount_t.spare): 0, or -errno. */
+int rotate_prepare(mount_t *m);
+/* Lets go of the FIFO made in advance. Idempotent. */
+void rotate_discard(mount_t *m);
 /* A fresh FIFO swapped in at the path: a handle on it, or -errno (EEXIST: the path holds something not ours). */
 int rotate(mount_t *m, const struct stat *served, int *exchanged);
 /* After an exchange, that what came out is the inode served: 0, or -EEXIST with `next` closed. */
