@@ -2,8 +2,8 @@
 import type { MountInfo, MountStatus } from '../../control/protocol.js';
 import { describePolicy } from '../../core/policy.js';
 import type { AuditLog } from '../readers/audit.js';
-import { directoryGoneReason } from './heal/mount-healer.js';
 import type { Entry } from './mount-entry.js';
+import { directoryGoneReason } from './mount-reasons.js';
 import { exists } from './placement.js';
 import { sharedDirectoryProblem } from './shared-dir.js';
 

@@ -5,9 +5,9 @@ import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions
 import { usesNamespace, usesStoreName, validateOpReferences } from '../templates/template-references.js';
 import { type LoadedTemplate, loadTemplate } from '../templates/templates.js';
 import { HealSchedule } from './heal/heal-schedule.js';
-import { directoryGoneReason } from './heal/mount-healer.js';
 import type { MountServiceDeps } from './mount-deps.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
+import { directoryGoneReason } from './mount-reasons.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';

@@ -17,6 +17,7 @@ import type { MountState } from '../../../control/protocol.js';
 import { lookAtMounts, MOUNT_LOOK } from '../../../native/index.js';
 import { TEMPLATE_NAMES } from '../../templates/templates.js';
 import type { Entry } from '../mount-entry.js';
+import { directoryGoneReason, displacedReason } from '../mount-reasons.js';
 import { inspectPathSync, type PathState } from '../placement.js';
 import { sharedDirectoryProblem } from '../shared-dir.js';
 
@@ -71,21 +72,6 @@ export function healAction(f: HealFacts): HealAction {
 function occupant(path: PathState): string {
   if (path.kind === 'fifo') return 'a named pipe of another user';
   return path.kind === 'regular' ? 'a regular file' : `a ${path.kind}`;
-}
-
-/** What `status` says of a mount whose project directory went away (the healer brings it back with it). */
-export function directoryGoneReason(dir: string): string {
-  return `the project directory ${dir} is gone; the mount comes back with it (or run \`envmount remove ${dir}\`).`;
-}
-
-/**
- * What `status` says of a displaced mount: what is there, that it is untouched, and how to go on. `import` takes
- * only a regular DIR/.env, and needs `--merge` next to a template (`hasTemplate`), as doctor advises.
- */
-export function displacedReason(path: string, dir: string, what: string, hasTemplate: boolean): string {
-  const back = `${what} was put at ${path}; envmount left it untouched and stepped aside. Move it away and the mount comes back by itself`;
-  if (what !== 'a regular file' || path !== join(dir, '.env')) return `${back}.`;
-  return `${back}, or run \`envmount import ${dir}${hasTemplate ? ' --merge' : ''}\` to move its values into the store.`;
 }
 
 async function hasTemplate(dir: string): Promise<boolean> {
