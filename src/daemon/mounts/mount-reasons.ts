@@ -19,3 +19,23 @@ export function displacedReason(path: string, dir: string, what: string, hasTemp
   if (what !== 'a regular file' || path !== join(dir, '.env')) return `${back}.`;
   return `${back}, or run \`envmount import ${dir}${hasTemplate ? ' --merge' : ''}\` to move its values into the store.`;
 }
+
+/** What `status` says when the mount thread saw its pipe replaced by something envmount did not make. */
+export function replacedReason(path: string, dir: string): string {
+  return `something envmount did not make replaced the pipe at ${path}; it was left untouched. Move it away, then run \`envmount add ${dir}\`.`;
+}
+
+/** What `status` says when the mount thread found its path or directory gone (the healer brings it back). */
+export function pathGoneReason(path: string, dir: string): string {
+  return `${path} or its directory is gone; the mount comes back when they are (or run \`envmount remove ${dir}\`).`;
+}
+
+/** What `status` says when a system call of the mount thread failed (errno names only). */
+export function servingFailedReason(syscall: string | undefined, code: string | undefined): string {
+  return `serving failed: ${syscall ?? 'system call'} returned ${code ?? 'an error'}.`;
+}
+
+/** What `status` says of a serving mount whose pipe it finds gone (the healer puts it back). */
+export function pipeRemovedReason(path: string): string {
+  return `the pipe at ${path} was removed; it is put back within a second.`;
+}

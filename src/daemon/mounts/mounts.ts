@@ -42,8 +42,9 @@ export class MountService {
           await this.#start(entry);
         } catch (error) {
           const gone = !(await exists(record.dir));
-          entry.mount.state = gone || errnoCode(error) === 'SHARED_DIRECTORY' ? 'paused' : 'error';
-          entry.mount.reason = gone ? directoryGoneReason(record.dir) : (error as Error).message;
+          if (gone) entry.mount.pause(directoryGoneReason(record.dir));
+          else if (errnoCode(error) === 'SHARED_DIRECTORY') entry.mount.pause((error as Error).message);
+          else entry.mount.fail((error as Error).message);
           this.#deps.logger.warn({ path: record.path, err: error }, 'could not restore mount');
         }
       }),

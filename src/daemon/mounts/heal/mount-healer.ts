@@ -17,7 +17,7 @@ import type { MountState } from '../../../control/protocol.js';
 import { lookAtMounts, MOUNT_LOOK } from '../../../native/index.js';
 import { TEMPLATE_NAMES } from '../../templates/templates.js';
 import type { Entry } from '../mount-entry.js';
-import { directoryGoneReason, displacedReason } from '../mount-reasons.js';
+import { directoryGoneReason } from '../mount-reasons.js';
 import { inspectPathSync, type PathState } from '../placement.js';
 import { sharedDirectoryProblem } from '../shared-dir.js';
 
@@ -143,16 +143,10 @@ export async function heal(entry: Entry, action: HealAction, ops: HealOps): Prom
       return;
     }
     await mount.stop(false);
-    if (action.kind === 'pause') {
-      mount.state = 'paused';
-      mount.reason = action.reason ?? directoryGoneReason(mount.record.dir);
-    } else {
-      mount.state = 'displaced';
-      mount.reason = displacedReason(mount.path, mount.record.dir, action.what, await hasTemplate(mount.record.dir));
-    }
+    if (action.kind === 'pause') mount.pause(action.reason ?? directoryGoneReason(mount.record.dir));
+    else mount.displace(action.what, await hasTemplate(mount.record.dir));
   } catch (error) {
-    mount.state = 'error';
-    mount.reason = (error as Error).message;
+    mount.fail((error as Error).message);
     ops.logger.warn({ path: mount.path, err: error }, 'healing failed');
   }
 }
