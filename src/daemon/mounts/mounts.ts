@@ -246,7 +246,7 @@ export class MountService {
       // A decided read: the content only; status fields are recomputed at each refresh, not at each read.
       render: (e) => this.#render(e, false),
       // A template edit re-reads the template and resolves its references again; the next reader gets the result.
-      look: () => this.#heals.lookSoon(),
+      look: (e) => this.#heals.lookSoon(e),
       templateChanged: () => {
         if (this.#entries.get(record.path) !== entry) return;
         this.reload(record.path).catch((error: unknown) =>

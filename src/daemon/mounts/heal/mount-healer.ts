@@ -92,18 +92,23 @@ export interface HealOps {
   readonly logger: Logger;
 }
 
-/** The mounts whose path may need healing: every one but those whose path holds their thread's FIFO (one native
- * call looks at all of those: the common case costs one lstat in C per mount and no allocation). */
-export function needingALook(entries: readonly Entry[]): Entry[] {
+/** The mounts whose path holds their thread's FIFO, so need no look (one native call looks at all of them: the
+ * common case costs one lstat in C per mount and no allocation). */
+export function healthyMounts(entries: readonly Entry[]): Set<Entry> {
   const serving = entries.flatMap((e) => (e.mount.state === 'serving' && e.mount.handle ? [e] : []));
   const codes = lookAtMounts(serving.flatMap((e) => (e.mount.handle ? [e.mount.handle] : [])));
-  const healthy = new Set(serving.filter((_, i) => codes[i] === MOUNT_LOOK.same));
-  for (const entry of healthy) entry.suspect = undefined;
-  return entries.filter((e) => !healthy.has(e));
+  return new Set(serving.filter((_, i) => codes[i] === MOUNT_LOOK.same));
 }
 
-/** One look at one mount (synchronous: one or two lstat calls); what should follow from it. */
-export function lookAt(entry: Entry, uid: number): HealAction {
+/**
+ * One look at one mount (synchronous: one or two lstat calls): what should follow from it, and the foreign inode
+ * to remember for the next look (`suspect`: the one seen at the last look, if any).
+ */
+export function lookAt(
+  entry: Entry,
+  uid: number,
+  suspect: number | undefined,
+): { action: HealAction; suspect: number | undefined } {
   const { mount } = entry;
   const { path: fifo, dir, allowSharedDir } = mount.record;
   let sharedDir: string | undefined;
@@ -116,7 +121,8 @@ export function lookAt(entry: Entry, uid: number): HealAction {
   try {
     path = inspectPathSync(mount.path, uid);
   } catch {
-    return { kind: 'none' }; // EACCES and the like: nothing to decide from; the next look may tell more.
+    // EACCES and the like: nothing to decide from; the next look may tell more.
+    return { action: { kind: 'none' }, suspect };
   }
   // The directory matters only when the path is free (or the mount waits for it): one lstat less per healthy look.
   const needDir = path.kind === 'absent' || mount.state !== 'serving';
@@ -125,11 +131,10 @@ export function lookAt(entry: Entry, uid: number): HealAction {
     path,
     dirExists: needDir && inspectPathSync(mount.record.dir, uid).kind === 'directory',
     inode: mount.inode,
-    suspect: entry.suspect,
+    suspect,
     sharedDir,
   });
-  entry.suspect = path.kind === 'fifo' && path.inode !== mount.inode ? path.inode : undefined;
-  return action;
+  return { action, suspect: path.kind === 'fifo' && path.inode !== mount.inode ? path.inode : undefined };
 }
 
 /** Carries out what a look decided. Failures are reported in the mount's state, never thrown. */
