@@ -19,7 +19,7 @@ export class MountService {
   readonly #deps: MountServiceDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #leases = new ReferenceLeases();
-  readonly #heals: HealSchedule;
+  readonly #heals: HealSchedule<Entry>;
 
   constructor(deps: MountServiceDeps) {
     this.#deps = deps;

@@ -4,8 +4,7 @@
  * entries and lends them here.
  */
 import type { Logger } from 'pino';
-import type { Entry } from '../mount-entry.js';
-import { heal, healthyMounts, lookAt } from './mount-healer.js';
+import { type Healable, heal, healthyMounts, lookAt } from './mount-healer.js';
 
 const HEAL_MS = 500;
 /** Where paths are watched, every mount is looked at every this many ticks (10: every 5 s), as a safety net. */
@@ -15,15 +14,15 @@ const FULL_LOOK_TICKS = 10;
  * first; `rm .env; echo X > .env`), and the look should see the end of them. */
 const LOOK_DELAY_MS = 150;
 
-export interface HealScheduleDeps {
-  readonly entries: () => Iterable<Entry>;
-  readonly restart: (entry: Entry) => Promise<void>;
+export interface HealScheduleDeps<E extends Healable> {
+  readonly entries: () => Iterable<E>;
+  readonly restart: (entry: E) => Promise<void>;
   readonly uid: number;
   readonly logger: Logger;
 }
 
-export class HealSchedule {
-  readonly #deps: HealScheduleDeps;
+export class HealSchedule<E extends Healable> {
+  readonly #deps: HealScheduleDeps<E>;
   /** The heal in progress (or done): heals run one after another. */
   #healing: Promise<void> = Promise.resolve();
   #lookTimer: NodeJS.Timeout | undefined;
@@ -33,11 +32,11 @@ export class HealSchedule {
   #closed = false;
   // The healer's memory of each mount, owned here (entries that are removed drop out with them):
   /** A foreign inode seen at the path at the last look (mount-healer.ts takes the path over if it stays). */
-  readonly #suspects = new WeakMap<Entry, number>();
+  readonly #suspects = new WeakMap<E, number>();
   /** The watcher reported a change at the path since the last look. */
-  readonly #requested = new WeakSet<Entry>();
+  readonly #requested = new WeakSet<E>();
 
-  constructor(deps: HealScheduleDeps) {
+  constructor(deps: HealScheduleDeps<E>) {
     this.#deps = deps;
   }
 
@@ -73,7 +72,7 @@ export class HealSchedule {
   }
 
   /** The watcher saw the path of `entry` change: look at it soon rather than at the next tick. */
-  lookSoon(entry: Entry): void {
+  lookSoon(entry: E): void {
     this.#requested.add(entry);
     if (this.#lookTimer || this.#closed) return;
     this.#lookTimer = setTimeout(() => {

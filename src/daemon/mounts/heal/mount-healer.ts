@@ -16,10 +16,15 @@ import type { Logger } from 'pino';
 import type { MountState } from '../../../control/protocol.js';
 import { lookAtMounts, MOUNT_LOOK } from '../../../native/index.js';
 import { TEMPLATE_NAMES } from '../../templates/templates.js';
-import type { Entry } from '../mount-entry.js';
+import type { Mount } from '../mount.js';
 import { directoryGoneReason } from '../mount-reasons.js';
 import { inspectPathSync, type PathState } from '../placement.js';
 import { sharedDirectoryProblem } from '../shared-dir.js';
+
+/** What the healer looks after: a mount (the MountService's entries are these, and more). */
+export interface Healable {
+  readonly mount: Mount;
+}
 
 export type HealAction =
   | { readonly kind: 'none' }
@@ -86,15 +91,15 @@ async function hasTemplate(dir: string): Promise<boolean> {
   return false;
 }
 
-export interface HealOps {
+export interface HealOps<E extends Healable> {
   /** Stops the thread (the FIFO stays) and places the mount again, template re-read. */
-  readonly restart: (entry: Entry) => Promise<void>;
+  readonly restart: (entry: E) => Promise<void>;
   readonly logger: Logger;
 }
 
 /** The mounts whose path holds their thread's FIFO, so need no look (one native call looks at all of them: the
  * common case costs one lstat in C per mount and no allocation). */
-export function healthyMounts(entries: readonly Entry[]): Set<Entry> {
+export function healthyMounts<E extends Healable>(entries: readonly E[]): Set<E> {
   const serving = entries.flatMap((e) => (e.mount.state === 'serving' && e.mount.handle ? [e] : []));
   const codes = lookAtMounts(serving.flatMap((e) => (e.mount.handle ? [e.mount.handle] : [])));
   return new Set(serving.filter((_, i) => codes[i] === MOUNT_LOOK.same));
@@ -105,7 +110,7 @@ export function healthyMounts(entries: readonly Entry[]): Set<Entry> {
  * to remember for the next look (`suspect`: the one seen at the last look, if any).
  */
 export function lookAt(
-  entry: Entry,
+  entry: Healable,
   uid: number,
   suspect: number | undefined,
 ): { action: HealAction; suspect: number | undefined } {
@@ -138,7 +143,7 @@ export function lookAt(
 }
 
 /** Carries out what a look decided. Failures are reported in the mount's state, never thrown. */
-export async function heal(entry: Entry, action: HealAction, ops: HealOps): Promise<void> {
+export async function heal<E extends Healable>(entry: E, action: HealAction, ops: HealOps<E>): Promise<void> {
   const { mount } = entry;
   if (action.kind === 'none') return;
   ops.logger.info({ path: mount.path, action: action.kind, state: mount.state }, 'healing mount');
