@@ -136,9 +136,8 @@ void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     m->mtime = ST_MTIM(st);
     pin_times(m, m->path);
-    /* The first rotation's FIFO, made now rather than when the first reader waits (it is made again then if this
-     * fails). */
-    rotate_prepare(m);
+    /* No FIFO is made in advance for the first read: a mount never read (most of a thousand) keeps none beside it
+     * and starts as fast as before; the first read makes its own, as every read did. */
   }
   struct stat waited = st; /* what `handle` refers to: checked to be ours when the handle was made */
   /* Only the first open can find readers that waited for a daemon to come back (a reclaimed FIFO). */
