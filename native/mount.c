@@ -36,10 +36,29 @@
 #define MOUNT_BATCH (int)(sizeof ((mount_t *)0)->batch / sizeof(void *))
 #define MOUNT_BATCH_MS 20
 
-/* Hands the held served events to JS, in order, with one wake-up of its thread. */
+/* Hands the held served events to JS, in order, with one wake-up of its thread, and releases the late readers of
+ * the inodes served meanwhile. */
 static void flush_batch(mount_t *m) {
   for (int i = 0; i < m->batched; i++) emit_event(m->tsfn, m->batch[i]);
   m->batched = 0;
+  for (int i = 0; i < m->nlate; i++) {
+    release_late_readers(m->late[i], NULL);
+    close(m->late[i]);
+  }
+  m->nlate = 0;
+}
+
+/* A served inode's handle, released at the next flush: a reader that resolved the path to it just before the swap
+ * and reached open() after the write waits for that (at most MOUNT_BATCH_MS in a burst of reads, otherwise until
+ * the thread next waits, at once). Without O_PATH the release goes by path, so it happens now. */
+static void hold_late(mount_t *m, int handle) {
+#ifdef O_PATH
+  if (m->nlate == MOUNT_BATCH) flush_batch(m);
+  m->late[m->nlate++] = handle;
+#else
+  release_late_readers(handle, m->path);
+  close(handle);
+#endif
 }
 
 /* A served event (write_event(): NULL is dropped), held for the next flush. */
@@ -123,9 +142,8 @@ void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     m->mtime = ST_MTIM(st);
     pin_times(m, m->path);
-    /* The first rotation's FIFO, made now rather than when the first reader waits (it is made again then if this
-     * fails). */
-    rotate_prepare(m);
+    /* No FIFO is made in advance for the first read: a mount never read (most of a thousand) keeps none beside it
+     * and starts as fast as before; the first read makes its own, as every read did. */
   }
   struct stat waited = st; /* what `handle` refers to: checked to be ours when the handle was made */
   /* Only the first open can find readers that waited for a daemon to come back (a reclaimed FIFO). */
@@ -190,10 +208,12 @@ void *mount_main(void *arg) {
       break;
     }
     /* A ticket still holds the write end: it probes the old inode itself when it is finished. */
-    if (!decide) release_late_readers(handle, m->path);
-    close(handle);
+    if (!decide)
+      hold_late(m, handle);
+    else
+      close(handle);
     handle = next;
-    if (handle_stat(handle, m->path, &waited) < 0) memset(&waited, 0, sizeof waited);
+    waited = m->spare_st; /* what rotate() put at the path, checked then */
     /* The next rotation's FIFO, made after this read's write and checks: off the reader's clock. */
     rotate_prepare(m);
   }

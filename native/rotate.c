@@ -59,10 +59,18 @@ void pin_times(const mount_t *m, const char *path) {
   utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
 }
 
+/* The daemon's euid, asked once (it never changes): is_own_fifo() runs three times a read. */
+static uid_t own_euid(void) {
+  static _Atomic long cached = -1;
+  long id = cached;
+  if (id < 0) cached = id = (long)geteuid();
+  return (uid_t)id;
+}
+
 /* Whether what a handle or an opened fd refers to is a FIFO this daemon made and nobody else can reach by another
  * name: a FIFO, owned by our euid (another user cannot make one), one link (no hard link planted elsewhere). */
 int is_own_fifo(const struct stat *st) {
-  return S_ISFIFO(st->st_mode) && st->st_uid == geteuid() && st->st_nlink == 1;
+  return S_ISFIFO(st->st_mode) && st->st_uid == own_euid() && st->st_nlink == 1;
 }
 
 /* Whether the directory at `path` has an extended POSIX access ACL (named users or groups: its group bits are then
@@ -97,7 +105,13 @@ int dir_is_shared(const struct stat *st) {
 static void next_temp(mount_t *m) {
   uint64_t r = 0;
 #ifdef __linux__
-  if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+  /* Eight names' worth per getrandom call; this mount's thread alone. */
+  if (m->random_left == 0 && getrandom(m->random, sizeof m->random, GRND_NONBLOCK) == (ssize_t)sizeof m->random)
+    m->random_left = (int)(sizeof m->random / sizeof m->random[0]);
+  if (m->random_left > 0) {
+    r = m->random[--m->random_left];
+    m->random[m->random_left] = 0;
+  } else
 #endif
   {
     struct timespec t;
@@ -226,14 +240,14 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
  * in the meantime: that is swapped straight back, untouched, and readers who reached the new FIFO in that moment
  * are let go with EOF. 0, or -EEXIST with `next` closed. */
 int rotation_check(mount_t *m, const struct stat *served, int next) {
-  struct stat out, at, made;
+  struct stat out, at;
+  const struct stat *made = &m->spare_st; /* what rotate() put at the path: `next` */
   if (lstat(m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
     unlink(m->temp_now);
     /* Someone may have exchanged a pipe of theirs in under the rotation name between our check of it and the
      * exchange: the path then holds theirs (readers meet their pipe; ours, which they cannot open, is elsewhere).
      * Reported; the healer finds a foreign pipe at the path and steps aside. Nothing of ours is written to it. */
-    if (lstat(m->path, &at) == 0 && handle_stat(next, m->path, &made) == 0 &&
-        (at.st_ino != made.st_ino || at.st_dev != made.st_dev))
+    if (lstat(m->path, &at) == 0 && (at.st_ino != made->st_ino || at.st_dev != made->st_dev))
       emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
     return 0;
   }

@@ -142,9 +142,10 @@ static int hand_over(const reader_pipe_t *pipe, const unsigned char *rest, size_
 int write_or_hand_over(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, int done_type,
                        size_t *written) {
   *written = 0;
-  /* Never a blocking write: a reader that does not read would hold this thread. F_SETFL ignores the access mode;
-   * the fd has no other status flags. */
-  int r = fcntl(pipe->fd, F_SETFL, O_NONBLOCK) == 0 ? 0 : -errno;
+  /* Content that fits a fresh pipe's smallest buffer (one page, even for a user over pipe-user-pages-soft) cannot
+   * block in its first write: one fcntl a read saved. Larger content is never written blocking: a reader that does
+   * not read would hold this thread. F_SETFL ignores the access mode; the fd has no other status flags. */
+  int r = len <= 4096 || fcntl(pipe->fd, F_SETFL, O_NONBLOCK) == 0 ? 0 : -errno;
   if (r == 0 && len > 0) {
     ssize_t n = write(pipe->fd, buf, len);
     if (n < 0 && errno != EAGAIN) r = -errno;
