@@ -175,6 +175,11 @@ napi_value em_fuse_unmount(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   fuse_mount_t *m = fuse_call(env, info, 1, argv, "fuseUnmount(handle) takes one argument");
   if (m == NULL) return NULL;
+  pthread_mutex_lock(&m->lock);
+  int first = !m->cancelled;
+  pthread_mutex_unlock(&m->lock);
+  /* The process stays up until `stopped` is delivered: a caller awaits it to remove the placeholder. */
+  if (first && m->thread_live) napi_ref_threadsafe_function(env, m->tsfn);
   fuse_cancel_node(&m->node);
   return NULL;
 }
