@@ -44,11 +44,11 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
   int any = m->handles.next != &m->handles;
   pthread_mutex_unlock(&m->lock);
   /* fstat() does not say which handle it is about: a process with a handle open sees its latest handle's size. */
-  int tgid = any ? caller_tgid(fuse_req_ctx(req)->pid) : 0;
+  int pid = (int)fuse_req_ctx(req)->pid, tgid = any ? caller_tgid(pid) : 0;
   pthread_mutex_lock(&m->lock);
   st.st_size = (off_t)blob_len(m->content);
   for (handle_t *h = m->handles.next; any && h != &m->handles; h = h->next) {
-    if (h->opener_tgid == tgid) {
+    if (h->opener_pid == pid || h->opener_tgid == tgid) {
       st.st_size = (off_t)blob_len(h->blob);
       break;
     }
