@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,15 +79,15 @@ napi_value em_fuse_mount(napi_env env, napi_callback_info info) {
   fuse_mount_t *m = calloc(1, sizeof *m);
   if (m == NULL) return free(abs), throw_errno(env, ENOMEM, "calloc", NULL);
   *m = (fuse_mount_t){.path = abs, .uid = geteuid(), .gid = getegid(), .decide = decide,
-                      .cancel_pipe = {-1, -1}, .refs = 1};
+                      .cancel_fd = -1, .refs = 1};
   m->handles.next = m->handles.prev = &m->handles;
   pthread_mutex_init(&m->lock, NULL);
   m->life = life_get(env);
   if (m->life) life_add_fuse(m->life, &m->node);
-  if (pipe2(m->cancel_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+  if ((m->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
     r = errno;
     fuse_release_ref(m);
-    return throw_errno(env, r, "pipe2", NULL);
+    return throw_errno(env, r, "eventfd", NULL);
   }
   napi_create_string_utf8(env, "envmount-fuse", NAPI_AUTO_LENGTH, &name);
   if (napi_create_external(env, m, fuse_handle_finalize, NULL, &handle) != napi_ok) {

@@ -40,7 +40,7 @@ typedef struct fuse_mount {
   char *path;
   pthread_t thread;
   int thread_live;
-  int cancel_pipe[2]; /* the JS thread writes a byte to end the session loop */
+  int cancel_fd; /* an eventfd: the JS thread signals it to end the session loop (one descriptor per mount) */
   uid_t uid;
   gid_t gid;
   /* `lock` guards the fields below: JS replaces content, mode and answers tickets; the session thread reads. */
@@ -84,7 +84,7 @@ handle_t *handle_new(fuse_mount_t *m, blob_t *blob, int pid, int tgid);
 void handle_free(fuse_mount_t *m, handle_t *h);
 
 /* Lifetime: freed when both the JS handle and the thread-safe function let go (refs). fuse_stopped joins the
- * session thread and closes the cancel pipe: JS thread, idempotent. */
+ * session thread and closes the cancel eventfd: JS thread, idempotent. */
 void fuse_stopped(fuse_mount_t *m);
 void fuse_release_ref(fuse_mount_t *m);
 void fuse_tsfn_finalize(napi_env env, void *data, void *hint);

@@ -6,7 +6,7 @@
  * read reaches this thread (so it is checked against the opener) and no page cache is shared between handles
  * whose content differs. The kernel caches no attribute (timeout 0): size and mtime are asked at every stat.
  *
- * The loop is ours rather than fuse_session_loop(): it polls the device and a cancel pipe, so a stop ends it at
+ * The loop is ours rather than fuse_session_loop(): it polls the device and a cancel eventfd, so a stop ends it at
  * once without an unmount from another thread racing a read on the device.
  */
 #define _GNU_SOURCE
@@ -153,7 +153,7 @@ static void *session_main(void *arg) {
   fuse_mount_t *m = arg;
   struct fuse_buf buf = {.mem = NULL};
   struct pollfd fds[2] = {{.fd = fuse_session_fd(m->se), .events = POLLIN},
-                          {.fd = m->cancel_pipe[0], .events = POLLIN}};
+                          {.fd = m->cancel_fd, .events = POLLIN}};
   int external = 0;
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
