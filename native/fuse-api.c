@@ -67,11 +67,12 @@ napi_value em_fuse_mount(napi_env env, napi_callback_info info) {
   if (r == 0 && lstat(abs, &st) != 0) r = -errno;
   if (r == 0 && !S_ISREG(st.st_mode)) r = -EINVAL;
   if (r == 0 && fuse_host_mounted(abs) == 1) r = -EBUSY;
-  const char *missing = r == 0 ? fuse_host_missing() : NULL;
-  if (r < 0 || missing != NULL) {
+  int err = 0;
+  const char *syscall = "lstat";
+  if (r == 0 && fuse_host_missing(&err, &syscall) != NULL) r = -err;
+  if (r < 0) {
     free(abs);
-    throw_errno(env, r < 0 ? -r : strncmp(missing, "/dev/fuse", 9) == 0 ? EACCES : ENOENT,
-                r < 0 ? "lstat" : missing[0] == '/' && missing[1] == 'd' ? "open" : "fusermount3", path);
+    throw_errno(env, -r, r == -EBUSY ? "mount" : syscall, path);
     free(path);
     return NULL;
   }
