@@ -66,7 +66,15 @@ napi_value em_fuse_mount(napi_env env, napi_callback_info info) {
   int r = fuse_host_resolve(path, &abs);
   if (r == 0 && lstat(abs, &st) != 0) r = -errno;
   if (r == 0 && !S_ISREG(st.st_mode)) r = -EINVAL;
-  if (r == 0 && fuse_host_mounted(abs) == 1) r = -EBUSY;
+  /* Something mounted on the file already (ours, live): it is on another device than its directory. One stat, not a
+   * read of mountinfo, which grows with every mount. */
+  struct stat dir;
+  char *slash = r == 0 ? strrchr(abs, '/') : NULL;
+  if (slash != NULL) {
+    *slash = '\0';
+    if (stat(slash == abs ? "/" : abs, &dir) == 0 && dir.st_dev != st.st_dev) r = -EBUSY;
+    *slash = '/';
+  }
   int err = 0;
   const char *syscall = "lstat";
   if (r == 0 && fuse_host_missing(&err, &syscall) != NULL) r = -err;

@@ -17,6 +17,8 @@ import {
 const support = fuseSupport();
 /** Why the FUSE tests are skipped here, or undefined when they run. */
 export const FUSE_SKIP = support.available ? undefined : `FUSE unavailable: ${support.reason}`;
+/** A describe title that states why it is skipped, when it is. */
+export const fuseTitle = (title: string, skip = FUSE_SKIP): string => (skip ? `${title} (skipped: ${skip})` : title);
 
 export interface Mounted {
   readonly path: string;

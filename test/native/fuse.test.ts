@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as native from '../../src/native/index.js';
 import { fuseFinishOpen, fuseSetContent } from '../../src/native/index.js';
 import { killAll, run, startReader } from '../helpers/daemon.js';
-import { cleanupFuse, FUSE_SKIP, fuseMounted, mountAt, placeholder, unmount } from '../helpers/fuse.js';
+import { cleanupFuse, FUSE_SKIP, fuseMounted, fuseTitle, mountAt, placeholder, unmount } from '../helpers/fuse.js';
 
 afterEach(async () => {
   await killAll();
@@ -17,7 +17,7 @@ afterEach(async () => {
 
 const CONTENT = Buffer.from(Array.from({ length: 200 }, (_, i) => `KEY_${i}=value-${i}-${'x'.repeat(20)}\n`).join(''));
 
-describe.skipIf(FUSE_SKIP)('FUSE mount', () => {
+describe.skipIf(FUSE_SKIP)(fuseTitle('FUSE mount'), () => {
   it('is a regular file of this user, mode 0600, with the content’s size and the given mtime', async () => {
     const path = placeholder();
     const m = mountAt(path, false);
