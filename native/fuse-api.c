@@ -51,13 +51,17 @@ napi_value em_fuse_mount(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], name, handle, flag;
   napi_valuetype type;
-  bool decide = false;
+  bool decide = false, background = false;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3) return throw_arg(env, "fuseMount(path, options, onEvent) takes three arguments");
   if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_object ||
       napi_get_named_property(env, argv[1], "decide", &flag) != napi_ok ||
       napi_get_value_bool(env, flag, &decide) != napi_ok)
     return throw_arg(env, "options.decide must be a boolean");
+  if (napi_get_named_property(env, argv[1], "background", &flag) != napi_ok ||
+      (napi_typeof(env, flag, &type) == napi_ok && type != napi_undefined &&
+       napi_get_value_bool(env, flag, &background) != napi_ok))
+    return throw_arg(env, "options.background must be a boolean when given");
   if (napi_typeof(env, argv[2], &type) != napi_ok || type != napi_function)
     return throw_arg(env, "onEvent must be a function");
   char *path = arg_string(env, argv[0], "path"), *abs = NULL;
@@ -87,7 +91,7 @@ napi_value em_fuse_mount(napi_env env, napi_callback_info info) {
   free(path);
   fuse_mount_t *m = calloc(1, sizeof *m);
   if (m == NULL) return free(abs), throw_errno(env, ENOMEM, "calloc", NULL);
-  *m = (fuse_mount_t){.path = abs, .uid = geteuid(), .gid = getegid(), .decide = decide,
+  *m = (fuse_mount_t){.path = abs, .uid = geteuid(), .gid = getegid(), .decide = decide, .background = background,
                       .cancel_fd = -1, .refs = 1};
   m->handles.next = m->handles.prev = &m->handles;
   pthread_mutex_init(&m->lock, NULL);
@@ -199,7 +203,7 @@ static void set_number(napi_env env, napi_value obj, const char *name, double va
   if (napi_create_double(env, value, &v) == napi_ok) napi_set_named_property(env, obj, name, v);
 }
 
-static const char *const NAMES[] = {"open", "served", "refused", "foreign-read", "released", "stopped"};
+static const char *const NAMES[] = {"open", "served", "refused", "foreign-read", "released", "stopped", "mounted"};
 
 void fuse_call_js(napi_env env, napi_value callback, void *context, void *data) {
   fuse_event_t *ev = data;
@@ -216,7 +220,7 @@ void fuse_call_js(napi_env env, napi_value callback, void *context, void *data) 
   if (ev->type == FEV_OPEN) set_number(env, obj, "ticket", ev->ticket);
   if (ev->type == FEV_OPEN || ev->type == FEV_SERVED || ev->type == FEV_REFUSED || ev->type == FEV_FOREIGN_READ)
     set_number(env, obj, "pid", ev->pid);
-  if (ev->type != FEV_STOPPED) set_number(env, obj, "tgid", ev->tgid);
+  if (ev->type != FEV_STOPPED && ev->type != FEV_MOUNTED) set_number(env, obj, "tgid", ev->tgid);
   if (ev->type == FEV_OPEN || ev->type == FEV_SERVED || ev->type == FEV_REFUSED) {
     set_number(env, obj, "uid", ev->uid);
     set_number(env, obj, "gid", ev->gid);
@@ -231,6 +235,10 @@ void fuse_call_js(napi_env env, napi_value callback, void *context, void *data) 
   if (ev->err != 0) {
     napi_create_string_utf8(env, errno_name(ev->err), NAPI_AUTO_LENGTH, &value);
     napi_set_named_property(env, obj, "code", value);
+  }
+  if (ev->type == FEV_STOPPED && ev->err != 0) {
+    napi_create_string_utf8(env, "mount", NAPI_AUTO_LENGTH, &value);
+    napi_set_named_property(env, obj, "syscall", value);
   }
   free(ev);
   napi_get_undefined(env, &undef);

@@ -40,6 +40,7 @@ typedef struct fuse_mount {
   char *path;
   pthread_t thread;
   int thread_live;
+  int background; /* 1: the session thread mounts (a `mounted` or a failed `stopped` event says how it went) */
   int cancel_fd; /* an eventfd: the JS thread signals it to end the session loop (one descriptor per mount) */
   uid_t uid;
   gid_t gid;
@@ -56,7 +57,7 @@ typedef struct fuse_mount {
   int refs; /* JS thread only: the JS handle and the thread-safe function each hold one */
 } fuse_mount_t;
 
-enum { FEV_OPEN, FEV_SERVED, FEV_REFUSED, FEV_FOREIGN_READ, FEV_RELEASED, FEV_STOPPED };
+enum { FEV_OPEN, FEV_SERVED, FEV_REFUSED, FEV_FOREIGN_READ, FEV_RELEASED, FEV_STOPPED, FEV_MOUNTED };
 
 typedef struct fuse_event {
   int type;

@@ -43,10 +43,10 @@ export function placeholder(): string {
   return path;
 }
 
-export function mountAt(path: string, decide: boolean, onEvent?: (e: FuseEvent) => void): Mounted {
+export function mountAt(path: string, decide: boolean, onEvent?: (e: FuseEvent) => void, background = false): Mounted {
   const events: FuseEvent[] = [];
   const waiters: Array<{ test: (e: FuseEvent) => boolean; resolve: (e: FuseEvent) => void }> = [];
-  const mount = fuseMount(path, { decide }, (e) => {
+  const mount = fuseMount(path, { decide, background }, (e) => {
     events.push(e);
     onEvent?.(e);
     for (const w of [...waiters]) {

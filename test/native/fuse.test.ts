@@ -192,4 +192,18 @@ fd=os.open(sys.argv[2],os.O_RDONLY); socket.send_fds(s,[b'x'],[fd]); print(os.ge
     fuseSetContent(m.mount, Buffer.from('A=1\n'), 0);
     expect(readFileSync(path, 'utf8')).toBe('A=1\n');
   });
+
+  it('mounts in the background: `mounted`, then served; and a stop before the mount lands leaves nothing', async () => {
+    const path = placeholder();
+    const m = mountAt(path, false, undefined, true);
+    fuseSetContent(m.mount, Buffer.from('B=1\n'), 0);
+    await m.next('mounted');
+    expect(readFileSync(path, 'utf8')).toBe('B=1\n');
+    await unmount(m);
+    expect(fuseMounted(path)).toBe(false);
+    const early = mountAt(path, false, undefined, true);
+    await unmount(early); // fuseUnmount at once: the thread mounts, sees the stop, unmounts
+    expect(fuseMounted(path)).toBe(false);
+    expect(statSync(path).size).toBe(0);
+  });
 });
