@@ -112,7 +112,8 @@ napi_value em_fuse_mount(napi_env env, napi_callback_info info) {
                                       &m->tsfn) != napi_ok)
     return NULL;
   m->refs = 2;
-  napi_unref_threadsafe_function(env, m->tsfn); /* idle mounts do not keep the process alive */
+  /* Idle mounts do not keep the process alive; a background mount does until it is `mounted` (fuse_call_js). */
+  if (!background) napi_unref_threadsafe_function(env, m->tsfn);
   r = fuse_session_begin(m);
   if (r < 0) {
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
@@ -210,6 +211,13 @@ void fuse_call_js(napi_env env, napi_value callback, void *context, void *data) 
   napi_value obj, value, undef;
   /* `stopped` is the thread's last event: join it before JS hears (also when dropped at the environment's end). */
   if (ev->type == FEV_STOPPED) fuse_stopped(context);
+  fuse_mount_t *m = context;
+  if (ev->type == FEV_MOUNTED && env != NULL) {
+    pthread_mutex_lock(&m->lock);
+    int cancelled = m->cancelled; /* fuseUnmount asked for the process to wait for `stopped` */
+    pthread_mutex_unlock(&m->lock);
+    if (!cancelled) napi_unref_threadsafe_function(env, m->tsfn);
+  }
   if (env == NULL || callback == NULL || napi_create_object(env, &obj) != napi_ok) {
     if (ev->type == FEV_OPEN) fuse_ticket_answer(ev->ticket, NULL);
     free(ev);
