@@ -51,7 +51,7 @@ typedef struct fuse_mount {
   struct timespec mtime;
   int decide;
   int cancelled;
-  int closed; /* the session is gone (unmounted): tickets are answered no more */
+  int closed; /* under fuse-ticket.c's lock, not this one: the session is ending, no ticket is taken or answered */
   handle_t handles; /* list head of open handles */
   napi_threadsafe_function tsfn;
   int refs; /* JS thread only: the JS handle and the thread-safe function each hold one */
