@@ -206,4 +206,13 @@ fd=os.open(sys.argv[2],os.O_RDONLY); socket.send_fds(s,[b'x'],[fd]); print(os.ge
     expect(fuseMounted(path)).toBe(false);
     expect(statSync(path).size).toBe(0);
   });
+
+  it('reports `stopped` with external when someone else unmounts it', async () => {
+    const path = placeholder();
+    const m = mountAt(path, false);
+    const r = await run('umount', [path]);
+    expect(r.code).toBe(0);
+    expect(await m.next('stopped')).toMatchObject({ type: 'stopped', external: true });
+    expect(fuseMounted(path)).toBe(false);
+  });
 });
