@@ -90,6 +90,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   fi->fh = (uintptr_t)h;
   fi->direct_io = 1;
   fi->keep_cache = 0;
+  fi->noflush = 1; /* close(2) sends no FLUSH: nothing to flush on a read-only handle */
   if (fuse_reply_open(req, fi) != 0) return handle_free(m, h); /* the opener was interrupted: no release comes */
   ev.type = FEV_SERVED;
   fuse_emit(m, &ev);
