@@ -113,7 +113,11 @@ describe.skipIf(skip !== undefined)(
 
     it('under the sandbox: a rule tells readers apart (their /proc/PID/exe and fds, with /proc limited to PIDs)', async () => {
       const daemonPid = Number((await show('MainPID')).MainPID);
-      expect(readFileSync(`/proc/${daemonPid}/mountinfo`, 'utf8')).toMatch(/ \/proc .*subset=pid/);
+      // The root manager applies the /proc settings (an unprivileged one skips them): the daemon works under them.
+      const mounts = readFileSync(`/proc/${daemonPid}/mountinfo`, 'utf8');
+      expect(mounts).toMatch(/ \/proc .* - proc .*hidepid=invisible/);
+      expect(mounts).toMatch(/ \/proc .* - proc .*subset=pid/);
+      expect(mounts).toMatch(/ \/sys ro[ ,]/);
       const dir = d.project('rules', 'A=envmount://A\n');
       expect((await cli(['add', dir, '--allow', 'node', '--deny', 'cat', '--otherwise', 'deny'])).code).toBe(0);
       const file = join(dir, '.env');
