@@ -44,6 +44,35 @@ describe.skipIf(skip !== undefined)(
       );
     };
     const unitDir = join(d.dirs.config, 'systemd/user');
+    /** The installed unit's [Service] sandbox as `systemd-run -p` arguments, for a transient unit that runs a probe. */
+    const sandbox = () => {
+      const unit = readFileSync(join(unitDir, 'envmountd.service'), 'utf8');
+      return unit
+        .slice(unit.indexOf('[Service]'), unit.indexOf('[Install]'))
+        .split('\n')
+        .filter((l) => /^[A-Z]\w+=/.test(l) && !/^(Type|NotifyAccess|Exec\w+|Restart\w*|Kill\w+|Timeout\w+)=/.test(l))
+        .flatMap((l) => ['-p', l]);
+    };
+    /** An X server on a free display (a fixed one may be taken, or locked by a killed Xvfb), stopped at the end. */
+    const startXvfb = async () => {
+      const x = track(
+        spawn('Xvfb', ['-displayfd', '3', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }),
+      );
+      cleanups.push(() => x.kill('SIGTERM')); // SIGTERM lets it remove its lock file
+      const display = await new Promise<string>((resolve, reject) => {
+        let said = '';
+        x.stdio[3]?.on('data', (b: Buffer) => {
+          said += b.toString();
+          if (said.includes('\n')) resolve(`:${said.trim()}`);
+        });
+        x.once('exit', (code) => reject(new Error(`Xvfb exited ${code}`)));
+      });
+      const xenv = { ...process.env, DISPLAY: display };
+      await waitFor(() => spawnSync('xdotool', ['getmouselocation'], { env: xenv }).status === 0 || undefined, 20_000);
+      const shows = (title: string) =>
+        spawnSync('xdotool', ['search', '--name', `^${title}`], { env: xenv }).status === 0;
+      return { display, shows };
+    };
 
     beforeAll(async () => {
       manager = track(
@@ -176,13 +205,7 @@ describe.skipIf(skip !== undefined)(
     }, 60_000);
 
     it('the sandbox lets Node reach the network (1Password) and start programs (op, the dialog)', async () => {
-      // The unit's own [Service] directives, applied to a transient unit that runs a probe instead of the daemon.
-      const unit = readFileSync(join(unitDir, 'envmountd.service'), 'utf8');
-      const service = unit.slice(unit.indexOf('[Service]'), unit.indexOf('[Install]'));
-      const props = service
-        .split('\n')
-        .filter((l) => /^[A-Z]\w+=/.test(l) && !/^(Type|NotifyAccess|Exec\w+|Restart\w*|Kill\w+|Timeout\w+)=/.test(l))
-        .flatMap((l) => ['-p', l]);
+      const props = sandbox();
       const probe = `
       const dns = require('node:dns'); const net = require('node:net'); const cp = require('node:child_process');
       cp.execFileSync('/bin/sh', ['-c', 'true']);
@@ -208,28 +231,30 @@ describe.skipIf(skip !== undefined)(
       }
     }, 60_000);
 
+    it.runIf(has('Xvfb') && has('xdotool') && (has('zenity') || has('kdialog')))(
+      'the dialog programs the daemon may start (zenity, kdialog) show their window under the sandbox',
+      async () => {
+        const { display, shows } = await startXvfb();
+        const programs = [
+          { title: 'sandboxed-zenity', argv: ['zenity', '--info', '--title', 'sandboxed-zenity', '--text', 'x'] },
+          { title: 'sandboxed-kdialog', argv: ['kdialog', '--title', 'sandboxed-kdialog', '--msgbox', 'x'] },
+        ].filter((p) => has(p.argv[0] ?? ''));
+        for (const [i, { title, argv }] of programs.entries()) {
+          const unit = `envmount-dialog-probe-${i}.service`;
+          cleanups.push(() => spawnSync('systemctl', ['--user', 'stop', unit], { env: d.env }));
+          const args = ['--user', '--quiet', '--unit', unit, '-E', `DISPLAY=${display}`, ...sandbox(), ...argv];
+          expect((await run('systemd-run', args, { env: d.env })).code).toBe(0);
+          await waitFor(() => shows(title) || undefined, 30_000);
+          expect((await systemctl('stop', unit)).code).toBe(0);
+        }
+      },
+      90_000,
+    );
+
     it.runIf(has('Xvfb') && has('zenity') && has('xdotool'))(
       'approvals on a desktop: the daemon in the sandbox opens the dialog on the display',
       async () => {
-        // Xvfb picks a free display and says which on fd 3 (a fixed one may be taken, or locked by a killed Xvfb);
-        // SIGTERM lets it remove its lock file.
-        const x = track(
-          spawn('Xvfb', ['-displayfd', '3', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }),
-        );
-        cleanups.push(() => x.kill('SIGTERM'));
-        const display = await new Promise<string>((resolve, reject) => {
-          let said = '';
-          x.stdio[3]?.on('data', (b: Buffer) => {
-            said += b.toString();
-            if (said.includes('\n')) resolve(`:${said.trim()}`);
-          });
-          x.once('exit', (code) => reject(new Error(`Xvfb exited ${code}`)));
-        });
-        const xenv = { ...process.env, DISPLAY: display };
-        await waitFor(
-          () => spawnSync('xdotool', ['getmouselocation'], { env: xenv }).status === 0 || undefined,
-          20_000,
-        );
+        const { display, shows } = await startXvfb();
         expect((await systemctl('set-environment', `DISPLAY=${display}`)).code).toBe(0);
         cleanups.push(() => spawnSync('systemctl', ['--user', 'unset-environment', 'DISPLAY'], { env: d.env }));
         expect((await systemctl('restart', 'envmountd.service')).code).toBe(0);
@@ -239,12 +264,7 @@ describe.skipIf(skip !== undefined)(
         const timer = setTimeout(() => reader.child.kill('SIGKILL'), 40_000);
         try {
           // zenity, started by the daemon inside the sandbox, shows its window on the X server.
-          await waitFor(
-            () =>
-              spawnSync('xdotool', ['search', '--name', '^envmount: allow this read'], { env: xenv }).status === 0 ||
-              undefined,
-            30_000,
-          );
+          await waitFor(() => shows('envmount: allow this read') || undefined, 30_000);
           const pending = JSON.parse((await cli(['--json', 'approvals'])).stdout) as Array<{ id: number }>;
           expect(pending).toHaveLength(1);
           // Approving needs a terminal: `script` gives the CLI one, and "y" answers its confirmation.
@@ -259,12 +279,7 @@ describe.skipIf(skip !== undefined)(
           expect(approved.stdout).toContain('Approved /usr/bin/cat');
           expect(await reader.done).toContain('first-value');
           // Answered elsewhere, the dialog is closed by the daemon.
-          await waitFor(
-            () =>
-              spawnSync('xdotool', ['search', '--name', '^envmount: allow this read'], { env: xenv }).status !== 0 ||
-              undefined,
-            20_000,
-          );
+          await waitFor(() => !shows('envmount: allow this read') || undefined, 20_000);
         } finally {
           clearTimeout(timer);
         }
