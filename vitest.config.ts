@@ -6,10 +6,10 @@ import { defineConfig } from 'vitest/config';
  */
 const UNIT = [
   'test/core/**/*.test.ts',
-  'test/daemon/approvals.test.ts',
-  'test/daemon/audit.test.ts',
-  'test/daemon/mount-healer.test.ts',
-  'test/daemon/reference-leases.test.ts',
+  'test/daemon/readers/approvals.test.ts',
+  'test/daemon/readers/audit.test.ts',
+  'test/daemon/mounts/heal/mount-healer.test.ts',
+  'test/daemon/mounts/reference-leases.test.ts',
   'test/native/**/*.test.ts',
   'test/run/locate.test.ts',
   'test/run/masked-output.test.ts',

@@ -1,7 +1,7 @@
 /** Wiring of the 1Password sources: the SDK (loaded only when used) or the op CLI. */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
-import type { ProviderFactory } from '../daemon/onepassword.js';
+import type { ProviderFactory } from '../secrets/onepassword.js';
 import { opCliProvider } from '../secrets/op-cli-provider.js';
 import { createSdkProvider } from '../secrets/sdk-client.js';
 

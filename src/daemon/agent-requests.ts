@@ -14,10 +14,10 @@ import type { Peer } from '../control/server.js';
 import { EnvmountError } from '../core/errors.js';
 import { parseReference } from '../core/reference.js';
 import type { EmbeddedStore } from '../secrets/store.js';
-import type { Approvals } from './approvals.js';
-import type { environmentMethods } from './environment-methods.js';
-import type { MountService } from './mounts.js';
-import { describeProcess } from './process-info.js';
+import type { environmentMethods } from './environments/environment-methods.js';
+import type { MountService } from './mounts/mounts.js';
+import type { Approvals } from './readers/approvals.js';
+import { describeProcess } from './readers/process-info.js';
 
 /** The methods the MCP tools send; an agent's request for any other is refused. */
 export const AGENT_METHODS: ReadonlySet<string> = new Set<Method>([

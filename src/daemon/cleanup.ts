@@ -11,8 +11,8 @@ import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { probe } from '../control/server.js';
 import { errnoCode } from '../core/errors.js';
-import { inspectPath, removeStaleTemp } from './placement.js';
-import { Registry } from './registry.js';
+import { inspectPath, removeStaleTemp } from './mounts/placement.js';
+import { Registry } from './mounts/registry.js';
 
 export interface CleanupResult {
   readonly daemonRunning: boolean;

@@ -7,16 +7,16 @@ import { type DaemonStatus, type Method, type Params, paramSchemas, type Results
 import type { Handler, Peer } from '../control/server.js';
 import { EnvmountError } from '../core/errors.js';
 import { isReservedName, RESERVED_PREFIX, storeNameProblem } from '../core/reference.js';
+import type { OnePassword } from '../secrets/onepassword.js';
 import type { EmbeddedStore } from '../secrets/store.js';
 import type { AgentRequests } from './agent-requests.js';
-import type { Approvals } from './approvals.js';
-import type { AuditLog } from './audit.js';
-import type { environmentMethods } from './environment-methods.js';
+import type { environmentMethods } from './environments/environment-methods.js';
+import type { ValueWaiters } from './environments/value-waiters.js';
 import { importDotenv } from './import.js';
-import type { MountService } from './mounts.js';
-import type { OnePassword } from './onepassword.js';
-import { describeProcess } from './process-info.js';
-import type { ValueWaiters } from './value-waiters.js';
+import type { MountService } from './mounts/mounts.js';
+import type { Approvals } from './readers/approvals.js';
+import type { AuditLog } from './readers/audit.js';
+import { describeProcess } from './readers/process-info.js';
 
 export interface HandlerDeps {
   readonly mounts: MountService;

@@ -17,9 +17,9 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { CLIENT_FILE_MAX_BYTES, openClientFile, readClientFile, readOpened } from '../io/client-file.js';
 import { mkfifo } from '../native/index.js';
 import type { EmbeddedStore } from '../secrets/store.js';
-import type { MountService } from './mounts.js';
-import { exists } from './placement.js';
-import { readTemplate, TEMPLATE_NAMES } from './templates.js';
+import type { MountService } from './mounts/mounts.js';
+import { exists } from './mounts/placement.js';
+import { readTemplate, TEMPLATE_NAMES } from './templates/templates.js';
 
 export interface ImportResult {
   path: string;

@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { ControlClient } from '../../src/control/client.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import type { ProviderFactory } from '../../src/daemon/onepassword.js';
 import { socketPeer } from '../../src/daemon/peer.js';
+import type { ProviderFactory } from '../../src/secrets/onepassword.js';
 import type { TestDaemon } from './daemon.js';
 
 export async function startInProcess(

@@ -1,0 +1,172 @@
+/**
+ * Mounts that heal themselves. A look at a mount's path (one lstat) decides what to do; when to look is
+ * heal-schedule.ts's (soon after native/watch.c reports a change, and on a timer as a safety net):
+ * - the FIFO deleted (`rm .env`, `git clean`): a new one is placed;
+ * - something else put there (an editor saving a regular file over it): the mount steps aside, `displaced`, the
+ *   file untouched, and comes back by itself once the path is free again;
+ * - the project directory gone: the mount is `paused`, and resumes when the directory is back;
+ * - another FIFO of ours at the path while the thread waits on a deleted one: the path is taken over again;
+ * - the directory became writable by other users (and the mount did not opt in): the mount is `paused`, saying so,
+ *   and resumes once it is not (shared-dir.ts).
+ * The daemon's own rotations swap inodes in microseconds: an inode that differs for two looks in a row is not one.
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { MountState } from '../../../control/protocol.js';
+import { lookAtMounts, MOUNT_LOOK } from '../../../native/index.js';
+import { TEMPLATE_NAMES } from '../../templates/templates.js';
+import type { Entry } from '../mount-entry.js';
+import { inspectPathSync, type PathState } from '../placement.js';
+import { sharedDirectoryProblem } from '../shared-dir.js';
+
+export type HealAction =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'replace' }
+  | { readonly kind: 'pause'; readonly reason?: string }
+  | { readonly kind: 'displace'; readonly what: string };
+
+export interface HealFacts {
+  readonly state: MountState;
+  readonly path: PathState;
+  readonly dirExists: boolean;
+  /** The inode the mount thread serves (0 before the first report). */
+  readonly inode: number;
+  /** The foreign inode seen at the last look, if any. */
+  readonly suspect: number | undefined;
+  /** Why the directory is not safe to serve from (other users can write it), if so. */
+  readonly sharedDir?: string | undefined;
+}
+
+export function healAction(f: HealFacts): HealAction {
+  const { path } = f;
+  if (f.state === 'stopped') return { kind: 'none' };
+  if (f.sharedDir !== undefined)
+    return f.state === 'serving' ? { kind: 'pause', reason: f.sharedDir } : { kind: 'none' };
+  if (f.state !== 'serving') {
+    // Waiting to come back: the directory is there and the path is free (or holds a leftover FIFO of ours).
+    // A mount in error with its FIFO still there is not retried every look: `envmount add` retries it.
+    const free = path.kind === 'absent' || (path.kind === 'fifo' && path.mine && f.state !== 'error');
+    if (f.dirExists && free) return { kind: 'replace' };
+    // A heal that lost the race with a file saved at the path (`rm .env; echo X > .env`) ends in error: what is
+    // there now is a displacement, and saying so is what brings the mount back once the path is free.
+    const occupied = path.kind !== 'absent' && !(path.kind === 'fifo' && path.mine);
+    return f.state === 'error' && f.dirExists && occupied
+      ? { kind: 'displace', what: occupant(path) }
+      : { kind: 'none' };
+  }
+  switch (path.kind) {
+    case 'absent':
+      return f.dirExists ? { kind: 'replace' } : { kind: 'pause' };
+    case 'fifo':
+      if (!path.mine) return { kind: 'displace', what: occupant(path) };
+      if (f.inode === 0 || path.inode === f.inode || path.inode !== f.suspect) return { kind: 'none' };
+      return { kind: 'replace' };
+    default:
+      return { kind: 'displace', what: occupant(path) };
+  }
+}
+
+/** What stands at a mount path that is not the mount's, in words. */
+function occupant(path: PathState): string {
+  if (path.kind === 'fifo') return 'a named pipe of another user';
+  return path.kind === 'regular' ? 'a regular file' : `a ${path.kind}`;
+}
+
+/** What `status` says of a mount whose project directory went away (the healer brings it back with it). */
+export function directoryGoneReason(dir: string): string {
+  return `the project directory ${dir} is gone; the mount comes back with it (or run \`envmount remove ${dir}\`).`;
+}
+
+/**
+ * What `status` says of a displaced mount: what is there, that it is untouched, and how to go on. `import` takes
+ * only a regular DIR/.env, and needs `--merge` next to a template (`hasTemplate`), as doctor advises.
+ */
+export function displacedReason(path: string, dir: string, what: string, hasTemplate: boolean): string {
+  const back = `${what} was put at ${path}; envmount left it untouched and stepped aside. Move it away and the mount comes back by itself`;
+  if (what !== 'a regular file' || path !== join(dir, '.env')) return `${back}.`;
+  return `${back}, or run \`envmount import ${dir}${hasTemplate ? ' --merge' : ''}\` to move its values into the store.`;
+}
+
+async function hasTemplate(dir: string): Promise<boolean> {
+  for (const name of TEMPLATE_NAMES)
+    if (
+      await access(join(dir, name)).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+  return false;
+}
+
+export interface HealOps {
+  /** Stops the thread (the FIFO stays) and places the mount again, template re-read. */
+  readonly restart: (entry: Entry) => Promise<void>;
+  readonly logger: Logger;
+}
+
+/** The mounts whose path may need healing: every one but those whose path holds their thread's FIFO (one native
+ * call looks at all of those: the common case costs one lstat in C per mount and no allocation). */
+export function needingALook(entries: readonly Entry[]): Entry[] {
+  const serving = entries.flatMap((e) => (e.mount.state === 'serving' && e.mount.handle ? [e] : []));
+  const codes = lookAtMounts(serving.flatMap((e) => (e.mount.handle ? [e.mount.handle] : [])));
+  const healthy = new Set(serving.filter((_, i) => codes[i] === MOUNT_LOOK.same));
+  for (const entry of healthy) entry.suspect = undefined;
+  return entries.filter((e) => !healthy.has(e));
+}
+
+/** One look at one mount (synchronous: one or two lstat calls); what should follow from it. */
+export function lookAt(entry: Entry, uid: number): HealAction {
+  const { mount } = entry;
+  const { path: fifo, dir, allowSharedDir } = mount.record;
+  let sharedDir: string | undefined;
+  try {
+    sharedDir = sharedDirectoryProblem(fifo, dir, uid, allowSharedDir === true);
+  } catch {
+    sharedDir = undefined; // EACCES and the like: the other looks decide.
+  }
+  let path: PathState;
+  try {
+    path = inspectPathSync(mount.path, uid);
+  } catch {
+    return { kind: 'none' }; // EACCES and the like: nothing to decide from; the next look may tell more.
+  }
+  // The directory matters only when the path is free (or the mount waits for it): one lstat less per healthy look.
+  const needDir = path.kind === 'absent' || mount.state !== 'serving';
+  const action = healAction({
+    state: mount.state,
+    path,
+    dirExists: needDir && inspectPathSync(mount.record.dir, uid).kind === 'directory',
+    inode: mount.inode,
+    suspect: entry.suspect,
+    sharedDir,
+  });
+  entry.suspect = path.kind === 'fifo' && path.inode !== mount.inode ? path.inode : undefined;
+  return action;
+}
+
+/** Carries out what a look decided. Failures are reported in the mount's state, never thrown. */
+export async function heal(entry: Entry, action: HealAction, ops: HealOps): Promise<void> {
+  const { mount } = entry;
+  if (action.kind === 'none') return;
+  ops.logger.info({ path: mount.path, action: action.kind, state: mount.state }, 'healing mount');
+  try {
+    if (action.kind === 'replace') {
+      await ops.restart(entry);
+      return;
+    }
+    await mount.stop(false);
+    if (action.kind === 'pause') {
+      mount.state = 'paused';
+      mount.reason = action.reason ?? directoryGoneReason(mount.record.dir);
+    } else {
+      mount.state = 'displaced';
+      mount.reason = displacedReason(mount.path, mount.record.dir, action.what, await hasTemplate(mount.record.dir));
+    }
+  } catch (error) {
+    mount.state = 'error';
+    mount.reason = (error as Error).message;
+    ops.logger.warn({ path: mount.path, err: error }, 'healing failed');
+  }
+}

@@ -1,0 +1,82 @@
+/** What `list` and `status` say about a mount: state, reads, problems, policy, recent readers. Names, never values. */
+import type { MountInfo, MountStatus } from '../../control/protocol.js';
+import { describePolicy } from '../../core/policy.js';
+import type { AuditLog } from '../readers/audit.js';
+import { directoryGoneReason } from './heal/mount-healer.js';
+import type { Entry } from './mount-entry.js';
+import { exists } from './placement.js';
+import { sharedDirectoryProblem } from './shared-dir.js';
+
+export function mountInfo(entry: Entry): MountInfo {
+  const { record, state } = entry.mount;
+  const variables = 'entries' in entry.template ? entry.template.entries.map((e) => e.key) : [];
+  return {
+    path: record.path,
+    dir: record.dir,
+    template: record.template,
+    state,
+    variables,
+    storeEnvironment: record.storeEnvironment,
+    onePasswordEnvironment: record.environment,
+    ...(record.allowSharedDir ? { allowSharedDir: true } : {}),
+  };
+}
+
+export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
+  const { mount } = entry;
+  const templateError = 'error' in entry.template ? entry.template.error : undefined;
+  return {
+    ...mountInfo(entry),
+    state: templateError && mount.state === 'serving' ? 'error' : mount.state,
+    // A paused or displaced mount says why first: its template may be gone with its project.
+    reason: mount.state === 'serving' ? (templateError ?? mount.reason) : (mount.reason ?? templateError),
+    reads: mount.reads,
+    lastReadAt: mount.lastReadAt?.toISOString(),
+    bytesPerRead: mount.bytesPerRead,
+    contentLocked: mount.contentLocked,
+    problems: entry.problems,
+    refused: entry.refused,
+    unmasked: entry.unmasked,
+    readerLimits: entry.readerLimits,
+    policy: describePolicy(entry.policy),
+    format: entry.format,
+    rules: entry.policy.rules,
+    otherwise: entry.policy.fallback,
+    collisions: entry.collisions,
+    withheld: entry.withheld,
+    usesOnePassword:
+      'entries' in entry.template &&
+      entry.template.entries.some((e) => e.parts.some((p) => p.kind === 'ref' && p.ref.scheme === 'op')),
+    lastReaders: audit.query({ mount: mount.path, limit: 5 }).map((e) => ({
+      time: e.time,
+      decision: e.decision,
+      pid: e.reader?.pid,
+      exe: e.reader?.exe,
+    })),
+  };
+}
+
+/** Status with the path checked now: a serving mount whose FIFO or directory vanished is reported paused. */
+export async function checkedMountStatus(
+  entry: Entry,
+  { audit, uid }: { readonly audit: AuditLog; readonly uid: number },
+): Promise<MountStatus> {
+  const status = mountStatus(entry, audit);
+  if (entry.mount.state === 'serving') {
+    // A directory that became writable by other users (SHARED_DIRECTORY): the healer pauses the mount within
+    // seconds (and a restored one starts paused); say so now.
+    const { path, dir, allowSharedDir } = entry.mount.record;
+    const shared = sharedDirectoryProblem(path, dir, uid, allowSharedDir === true);
+    if (shared) return { ...status, state: 'paused', reason: shared };
+  }
+  // The thread's own state decides, not a template error: a deleted project takes its template with it.
+  if (entry.mount.state !== 'serving' || (await exists(status.path))) return status;
+  const dirGone = !(await exists(status.dir));
+  return {
+    ...status,
+    state: 'paused',
+    reason: dirGone
+      ? directoryGoneReason(status.dir)
+      : `the pipe at ${status.path} was removed; it is put back within a second.`,
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Asking the user. A read that needs approval becomes a pending request; it ends when the user approves or denies
+ * it (`envmount approve ID` / `deny ID`, or a desktop dialog) or when the timeout passes. Approvals can grant the
+ * same executable on the same mount for a while (`--for`); `--always` is turned into a stored rule by the caller.
+ */
+import type { Approval } from '../../control/protocol.js';
+import type { ProcessInfo } from './process-info.js';
+
+/** `stopped`: the daemon stopped before an answer came; `removed`: the mount was removed meanwhile. */
+export type Answer = 'allow' | 'deny' | 'timeout' | 'stopped' | 'removed';
+
+/** A read waiting for an answer, as `envmount approvals` shows it (the protocol's shape). */
+export type PendingApproval = Approval;
+
+export interface ApproveOptions {
+  /** Also let this executable read this mount for this long without asking. */
+  readonly forMs?: number;
+}
+
+interface Waiting {
+  readonly request: PendingApproval;
+  readonly answer: (answer: Answer) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** The process behind a request, as /proc described it when it asked (for a dialog's facts). */
+export interface Asker {
+  readonly reader: ProcessInfo;
+  readonly ancestors: readonly ProcessInfo[];
+}
+
+/** Shows a request where the user can answer it (a desktop dialog); resolves with the answer, if any. */
+export type Prompter = (
+  request: PendingApproval,
+  signal: AbortSignal,
+  asker: Asker,
+) => Promise<'allow' | 'deny' | undefined>;
+
+export class Approvals {
+  readonly #timeoutMs: number;
+  readonly #prompter: Prompter | undefined;
+  // Owned here: pending requests by id, and grants by "mount\0exe" with their expiry (ms since epoch).
+  readonly #waiting = new Map<number, Waiting>();
+  readonly #grants = new Map<string, number>();
+  #nextId = 1;
+
+  constructor(timeoutMs: number, prompter?: Prompter) {
+    this.#timeoutMs = timeoutMs;
+    this.#prompter = prompter;
+  }
+
+  /**
+   * Registers a request and resolves with the user's answer or `timeout`. `action`: an agent's request (from
+   * `envmount mcp`, whose process is `reader`) in words; it is answered only by `envmount approve` in a terminal,
+   * never by the desktop dialog, and waits `timeoutMs` (default: the approval timeout).
+   */
+  ask(
+    mount: string,
+    reader: ProcessInfo,
+    ancestors: readonly ProcessInfo[],
+    options: { readonly action?: string; readonly timeoutMs?: number } = {},
+  ): { id: number; answer: Promise<Answer> } {
+    const id = this.#nextId++;
+    const now = Date.now();
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const request: PendingApproval = {
+      id,
+      mount,
+      pid: reader.pid,
+      exe: reader.exe,
+      argv: reader.argv,
+      cwd: reader.cwd,
+      ancestors: ancestors.map((a) => a.exe),
+      requestedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + timeoutMs).toISOString(),
+      ...(options.action !== undefined ? { action: options.action } : {}),
+    };
+    const controller = new AbortController();
+    const answer = new Promise<Answer>((resolve) => {
+      const finish = (value: Answer) => {
+        const waiting = this.#waiting.get(id);
+        if (!waiting) return;
+        clearTimeout(waiting.timer);
+        this.#waiting.delete(id);
+        controller.abort();
+        resolve(value);
+      };
+      const timer = setTimeout(() => finish('timeout'), timeoutMs);
+      this.#waiting.set(id, { request, answer: finish, timer });
+    });
+    if (options.action !== undefined) return { id, answer };
+    this.#prompter?.(request, controller.signal, { reader, ancestors }).then(
+      (value) => {
+        if (value) this.#waiting.get(id)?.answer(value);
+      },
+      () => undefined,
+    );
+    return { id, answer };
+  }
+
+  list(): PendingApproval[] {
+    return [...this.#waiting.values()].map((w) => w.request);
+  }
+
+  get(id: number): PendingApproval | undefined {
+    return this.#waiting.get(id)?.request;
+  }
+
+  /** Approves a pending request; false when there is none with that id. */
+  approve(id: number, options: ApproveOptions = {}): boolean {
+    const waiting = this.#waiting.get(id);
+    if (!waiting) return false;
+    if (options.forMs !== undefined) {
+      this.#grants.set(grantKey(waiting.request.mount, waiting.request.exe), Date.now() + options.forMs);
+    }
+    waiting.answer('allow');
+    return true;
+  }
+
+  deny(id: number): boolean {
+    const waiting = this.#waiting.get(id);
+    if (!waiting) return false;
+    waiting.answer('deny');
+    return true;
+  }
+
+  /** Whether a `--for` grant lets `exe` read `mount` now. */
+  granted(mount: string, exe: string): boolean {
+    const key = grantKey(mount, exe);
+    const until = this.#grants.get(key);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.#grants.delete(key);
+    return false;
+  }
+
+  /**
+   * Ends every pending request of a mount (`removed`: it goes away) or all of them (`stopped`: the daemon is
+   * stopping); the readers are refused, and told why.
+   */
+  cancel(mount?: string): void {
+    for (const waiting of [...this.#waiting.values()]) {
+      if (mount === undefined) waiting.answer('stopped');
+      else if (waiting.request.mount === mount) waiting.answer('removed');
+    }
+  }
+}
+
+function grantKey(mount: string, exe: string): string {
+  return `${mount}\0${exe}`;
+}

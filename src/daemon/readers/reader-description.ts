@@ -1,0 +1,126 @@
+/**
+ * What a person is shown before approving a read: fixed lines of facts the reader cannot forge, then what it says
+ * about itself. From the kernel: the executable (/proc/PID/exe, not argv[0]), the working directory and the parent
+ * chain up to the session leader, with a coding agent named when one is in it. From the reader's own arguments: the
+ * script when the executable is an interpreter, and the command line, last, quoted and escaped. Every line is plain
+ * text; each dialog encodes it its own way (desktop-prompt.ts).
+ */
+import { basename, isAbsolute, resolve } from 'node:path';
+import { commandLine, truncate, visible } from '../../core/visible-text.js';
+import type { ProcessInfo } from './process-info.js';
+
+/** Coding agents named when one of them is the reader or one of its parents. */
+export const AGENTS = ['claude', 'codex', 'cursor', 'gemini', 'aider'] as const;
+
+const FIELD_MAX = 240;
+const COMMAND_MAX = 600;
+const PARENTS_SHOWN = 8;
+
+const INTERPRETER = /^(node|nodejs|python[0-9.]*|pypy[0-9.]*|ruby[0-9.]*|perl[0-9.]*|php[0-9.]*|bash|sh|dash|zsh|ksh)$/;
+/** Options after which the program is given inline (or as a module), not as a script file. */
+const INLINE = new Set(['-e', '-E', '-c', '-p', '-m', '--eval', '--print']);
+/** Options that take the next argument as their value. */
+const WITH_VALUE = new Set([
+  ...['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--input-type'],
+  ...['-W', '-X', '-I', '-o', '-O'],
+]);
+
+export type Script =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'inline'; readonly option: string }
+  | { readonly kind: 'stdin' };
+
+/** The script an interpreter runs: its first non-option argument, resolved against its working directory. */
+export function scriptOf(info: Pick<ProcessInfo, 'exe' | 'argv' | 'cwd'>): Script | undefined {
+  if (!INTERPRETER.test(basename(info.exe))) return undefined;
+  const shell = /sh$/.test(basename(info.exe));
+  for (let i = 1; i < info.argv.length; i++) {
+    const arg = info.argv[i] ?? '';
+    if (arg === '--') {
+      const next = info.argv[i + 1];
+      return next === undefined ? { kind: 'stdin' } : file(info.cwd, next);
+    }
+    if (INLINE.has(arg) || (shell && /^-[a-zA-Z]*c[a-zA-Z]*$/.test(arg))) return { kind: 'inline', option: arg };
+    if (WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-') || arg === '-') return arg === '-' ? { kind: 'stdin' } : file(info.cwd, arg);
+  }
+  return { kind: 'stdin' };
+}
+
+function file(cwd: string, arg: string): Script {
+  return { kind: 'file', path: isAbsolute(arg) || !isAbsolute(cwd) ? arg : resolve(cwd, arg) };
+}
+
+/** The agent a process is, by the last path segments of its executable, its argv[0] and its script. */
+export function agentOf(info: Pick<ProcessInfo, 'exe' | 'argv' | 'cwd'>): string | undefined {
+  const script = scriptOf(info);
+  const paths = [info.exe, info.argv[0] ?? '', script?.kind === 'file' ? script.path : ''];
+  const tokens = paths.flatMap((path) =>
+    path
+      .split('/')
+      .slice(-3)
+      .flatMap((segment) => segment.toLowerCase().split(/[^a-z0-9]+/)),
+  );
+  return AGENTS.find((agent) => tokens.includes(agent));
+}
+
+function field(text: string): string {
+  return truncate(visible(text), FIELD_MAX);
+}
+
+function program(info: ProcessInfo): string {
+  return info.exe === '?' ? 'unknown (its executable is not readable)' : field(info.exe);
+}
+
+function scriptLine(info: ProcessInfo): string {
+  const script = scriptOf(info);
+  if (!script) return 'none (not an interpreter)';
+  if (script.kind === 'inline') return `none: its program is in its arguments (${field(script.option)})`;
+  if (script.kind === 'stdin') return 'none named (reads its program from standard input)';
+  return `${field(script.path)} (named in its arguments)`;
+}
+
+/** A parent as `name (pid N)`, with its script's name when it is an interpreter. */
+function parentName(info: ProcessInfo): string {
+  const script = scriptOf(info);
+  const name = basename(info.exe) + (script?.kind === 'file' ? ` ${basename(script.path)}` : '');
+  const leader = info.pid === info.sid ? ', session leader' : '';
+  return `${truncate(visible(name), 80)} (pid ${info.pid}${leader})`;
+}
+
+function parentsLine(ancestors: readonly ProcessInfo[]): string {
+  if (ancestors.length === 0) return 'none (it leads its session, or its parent is init)';
+  if (ancestors.length <= PARENTS_SHOWN) return ancestors.map(parentName).join(' < ');
+  // The nearest ones and the last one (the session leader), the middle counted.
+  const near = ancestors.slice(0, PARENTS_SHOWN - 1).map(parentName);
+  const last = ancestors[ancestors.length - 1] as ProcessInfo;
+  return [...near, `... (+${ancestors.length - PARENTS_SHOWN} more)`, parentName(last)].join(' < ');
+}
+
+function agentLine(reader: ProcessInfo, ancestors: readonly ProcessInfo[]): string {
+  for (const info of [reader, ...ancestors]) {
+    const agent = agentOf(info);
+    if (agent) return `${agent} (pid ${info.pid}${info === reader ? ', the reader itself' : ''})`;
+  }
+  return `none of ${AGENTS.join(', ')} in the parent chain`;
+}
+
+/**
+ * The dialog's text, one fact a line: nothing a reader controls can add a line, start markup or hide a character
+ * (each dialog still sends it as plain text). The command line comes last: it is what the reader says, not a fact.
+ */
+export function describeReader(mount: string, reader: ProcessInfo, ancestors: readonly ProcessInfo[]): string[] {
+  return [
+    `A program asks to read ${field(mount)}`,
+    'Allow it only if you know it and expect it to read this file. Deny is the default.',
+    '',
+    `Program: ${program(reader)} (pid ${reader.pid})`,
+    `Script: ${scriptLine(reader)}`,
+    `Directory: ${reader.cwd === '?' ? 'unknown (not readable)' : field(reader.cwd)}`,
+    `Agent: ${agentLine(reader, ancestors)}`,
+    `Parents: ${parentsLine(ancestors)}`,
+    '',
+    'Command line (what the program says about itself; it can say anything):',
+    commandLine(reader.argv, COMMAND_MAX),
+  ];
+}
