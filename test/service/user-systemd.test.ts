@@ -113,6 +113,8 @@ describe.skipIf(skip !== undefined)(
         ActiveState: 'active',
         NotifyAccess: 'main',
       });
+      // Under SystemCallFilter=~@resources the daemon still turns core dumps off (setrlimit goes through prlimit64).
+      expect((await cli(['status'])).stdout).toContain('not dumpable, core dumps off');
       expect((await cli(['set', 'A'], 'first-value')).code).toBe(0);
       const dir = d.project('svc', 'A=envmount://A\n');
       expect((await cli(['add', dir, '--allow', 'any'])).code).toBe(0);
