@@ -122,20 +122,19 @@ describe.skipIf(skip !== undefined)(
       expect(read.stdout).toContain('first-value');
     });
 
-    it('the unit it wrote keeps its exposure score (`systemd-analyze --user security`) at 5.2 or lower', async () => {
+    it('the unit it wrote keeps its exposure score (`systemd-analyze --user security`) at 5.4 or lower', async () => {
       const result = await run('systemd-analyze', ['--user', 'security', 'envmountd.service', '--no-pager'], {
         env: d.env,
       });
       const score = Number(/exposure level for envmountd\.service: ([\d.]+)/.exec(result.stdout)?.[1]);
       expect(score).toBeGreaterThan(0);
       // 9.1 before the sandbox, 5.8 before these five; what keeps it above 5.0 is listed, measured, in the unit.
-      expect(score).toBeLessThanOrEqual(5.2);
+      expect(score).toBeLessThanOrEqual(5.4);
       const unit = readFileSync(join(unitDir, 'envmountd.service'), 'utf8');
       for (const line of [
         'SystemCallFilter=@system-service',
         'SystemCallFilter=~@resources',
         'ProtectKernelTunables=yes',
-        'ProtectProc=invisible',
         'ProcSubset=pid',
         'DevicePolicy=closed',
       ])
@@ -146,7 +145,6 @@ describe.skipIf(skip !== undefined)(
       const daemonPid = Number((await show('MainPID')).MainPID);
       // The root manager applies the /proc settings (an unprivileged one skips them): the daemon works under them.
       const mounts = readFileSync(`/proc/${daemonPid}/mountinfo`, 'utf8');
-      expect(mounts).toMatch(/ \/proc .* - proc .*hidepid=invisible/);
       expect(mounts).toMatch(/ \/proc .* - proc .*subset=pid/);
       expect(mounts).toMatch(/ \/sys ro[ ,]/);
       const dir = d.project('rules', 'A=envmount://A\n');
