@@ -1,9 +1,30 @@
 /* Module entry: the functions src/native/index.ts types and loads. */
 #include "api.h"
 #include "errors.h"
+#ifdef HAVE_FUSE
+#include "fuse-api.h"
+#include "fuse-host.h"
+#endif
 #include "lifetime.h"
 
 #define METHOD(name, fn) {.utf8name = (name), .method = (fn), .attributes = napi_enumerable}
+
+#ifndef HAVE_FUSE
+/* Built without libfuse 3's headers: FIFO mounts only, and fuseSupport() says what FUSE needs. */
+static napi_value em_fuse_support(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result, flag, text;
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_get_boolean(env, false, &flag));
+  NAPI_OK(napi_set_named_property(env, result, "available", flag));
+  NAPI_OK(napi_create_string_utf8(env,
+                                  "envmount was built without FUSE: install fuse3 and libfuse3-dev (`apt-get install "
+                                  "fuse3 libfuse3-dev`), then reinstall envmount (`npm rebuild envmount`)",
+                                  NAPI_AUTO_LENGTH, &text));
+  NAPI_OK(napi_set_named_property(env, result, "reason", text));
+  return result;
+}
+#endif
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -25,6 +46,16 @@ static napi_value init(napi_env env, napi_value exports) {
       METHOD("notify", em_notify),
       METHOD("mountsSetPrivateGroup", em_mounts_set_private_group),
       METHOD("pathHasAcl", em_path_has_acl),
+      METHOD("fuseSupport", em_fuse_support),
+#ifdef HAVE_FUSE
+      METHOD("fuseMount", em_fuse_mount),
+      METHOD("fuseSetContent", em_fuse_set_content),
+      METHOD("fuseSetDecide", em_fuse_set_decide),
+      METHOD("fuseFinishOpen", em_fuse_finish_open),
+      METHOD("fuseUnmount", em_fuse_unmount),
+      METHOD("fuseDetach", em_fuse_detach),
+      METHOD("fuseMounted", em_fuse_mounted),
+#endif
   };
   NAPI_OK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   /* The owner of every native lifetime when this environment ends (lifetime.c). */
