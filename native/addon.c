@@ -1,17 +1,13 @@
 /* Module entry: the functions src/native/index.ts types and loads. */
 #include "api.h"
 #include "errors.h"
-#ifdef HAVE_FUSE
-#include "fuse-api.h"
-#include "fuse-host.h"
-#endif
 #include "lifetime.h"
 
 #define METHOD(name, fn) {.utf8name = (name), .method = (fn), .attributes = napi_enumerable}
 
 #ifndef HAVE_FUSE
 /* Built without libfuse 3's headers: FIFO mounts only, and fuseSupport() says what FUSE needs. */
-static napi_value em_fuse_support(napi_env env, napi_callback_info info) {
+napi_value em_fuse_support(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result, flag, text;
   NAPI_OK(napi_create_object(env, &result));

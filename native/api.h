@@ -29,4 +29,19 @@ napi_value em_ticket_holders(napi_env env, napi_callback_info info);
 
 /* notify.c: notify(socket: string, message: string): void. */
 napi_value em_notify(napi_env env, napi_callback_info info);
+
+/* fuse-host.c; built without libfuse 3 (no HAVE_FUSE), addon.c's em_fuse_support says what is missing and the rest
+ * are absent. */
+napi_value em_fuse_support(napi_env env, napi_callback_info info);
+#ifdef HAVE_FUSE
+napi_value em_fuse_detach(napi_env env, napi_callback_info info);
+napi_value em_fuse_mounted(napi_env env, napi_callback_info info);
+
+/* fuse-api.c: mount, content, mode, held opens, unmount. */
+napi_value em_fuse_mount(napi_env env, napi_callback_info info);
+napi_value em_fuse_set_content(napi_env env, napi_callback_info info);
+napi_value em_fuse_set_decide(napi_env env, napi_callback_info info);
+napi_value em_fuse_finish_open(napi_env env, napi_callback_info info);
+napi_value em_fuse_unmount(napi_env env, napi_callback_info info);
+#endif
 #endif

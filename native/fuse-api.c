@@ -3,7 +3,7 @@
  * events a session thread sends to JS. The host side (support, detach, mountinfo) is fuse-host.c.
  */
 #define _GNU_SOURCE
-#include "fuse-api.h"
+#include "api.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include "fuse-ticket.h"
 
 /* Marks a FUSE mount's handle: any other external passed as one is refused, not read as a FUSE mount. */
-static const napi_type_tag FUSE_TAG = {0x656e766d6f756e74ULL, 0x2d667573652d3031ULL};
+static const napi_type_tag FUSE_TAG = {.lower = 0x656e766d6f756e74ULL, .upper = 0x2d667573652d3031ULL};
 
 static fuse_mount_t *fuse_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv,
                                const char *usage) {

@@ -13,8 +13,4 @@ int fuse_host_mounted(const char *abs);
 /* What mounting needs and lacks here, or NULL when nothing is missing; *err and *syscall then say how it fails
  * (EACCES "open" for /dev/fuse, ENOENT "fusermount3", ...). */
 const char *fuse_host_missing(int *err, const char **syscall);
-
-napi_value em_fuse_support(napi_env env, napi_callback_info info);
-napi_value em_fuse_detach(napi_env env, napi_callback_info info);
-napi_value em_fuse_mounted(napi_env env, napi_callback_info info);
 #endif

@@ -162,8 +162,16 @@ static int session_mount(fuse_mount_t *m) {
     m->se = NULL;
     return -EIO;
   }
+  /* Non-blocking: poll said readable, yet an interrupted request may be gone. */
   int fd = fuse_session_fd(m->se);
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); /* poll said readable, yet an interrupted request may be gone */
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    int r = -errno;
+    fuse_session_unmount(m->se);
+    fuse_session_destroy(m->se);
+    m->se = NULL;
+    return r;
+  }
   return 0;
 }
 
