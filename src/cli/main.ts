@@ -69,7 +69,11 @@ export async function main(
       .option('--path <file>', 'mount at this path instead of DIR/.env')
       .option('--environment <id>', 'serve the variables of a 1Password Environment instead of a template')
       .option('--format <format>', 'what readers get: dotenv (default), json, shell (export lines) or yaml')
-      .option('--allow-shared-dir', 'serve even though other users can write the directory (they could swap the pipe)'),
+      .option('--allow-shared-dir', 'serve even though other users can write the directory (they could swap the pipe)')
+      .option(
+        '--backend <backend>',
+        'fifo (a pipe per read; default) or fuse (a regular file, Linux); ENVMOUNT_BACKEND',
+      ),
     `let these readers have the values (--allow any: every reader). ${RULES_HELP}`,
     'what readers no rule matches get (default: ask)',
   ).action(
@@ -81,6 +85,7 @@ export async function main(
           environment?: string;
           format?: string;
           allowSharedDir?: boolean;
+          backend?: string;
           allow?: string[];
           deny?: string[];
           otherwise?: string;
@@ -91,6 +96,7 @@ export async function main(
           ...(o.allowSharedDir ? { allowSharedDir: true } : {}),
           ...(o.environment ? { environment: o.environment } : {}),
           ...(o.format ? { format: o.format } : {}),
+          ...((o.backend ?? ctx.defaultBackend) ? { backend: o.backend ?? ctx.defaultBackend } : {}),
           ...policyParams(o),
         }),
     ),

@@ -1,6 +1,7 @@
 /** `envmount add | remove | list | status | import`. */
 import { resolve } from 'node:path';
 import { EnvmountError } from '../core/errors.js';
+import { BACKENDS, isBackend } from '../core/mount-backends.js';
 import { FORMATS, type Format } from '../core/render-formats.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
 import { count, formatDaemon, formatMountList, formatMountStatus } from './format.js';
@@ -11,11 +12,23 @@ type PolicyParams = ReturnType<typeof policyParams>;
 export function add(
   ctx: CliContext,
   dir: string | undefined,
-  options: { path?: string; environment?: string; format?: string; allowSharedDir?: boolean } & PolicyParams,
+  options: {
+    path?: string;
+    environment?: string;
+    format?: string;
+    allowSharedDir?: boolean;
+    backend?: string;
+  } & PolicyParams,
 ): Promise<CommandOutput> {
-  const { path, format, allowSharedDir, ...policy } = options;
+  const { path, format, allowSharedDir, backend, ...policy } = options;
   if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
     throw new EnvmountError('USAGE', `Unknown format "${format}": use ${FORMATS.join(', ')}.`);
+  }
+  if (backend !== undefined && !isBackend(backend)) {
+    throw new EnvmountError(
+      'USAGE',
+      `Unknown backend "${backend}" (--backend or ENVMOUNT_BACKEND): use ${BACKENDS.join(' or ')}.`,
+    );
   }
   return withClient(ctx, async (client) => {
     const params = {
@@ -23,10 +36,12 @@ export function add(
       ...(path ? { path: resolve(ctx.cwd, path) } : {}),
       ...(format ? { format: format as Format } : {}),
       ...(allowSharedDir ? { allowSharedDir: true } : {}),
+      ...(backend ? { backend } : {}),
       ...policy,
     };
     const status = await client.request('add', params);
-    return { data: status, text: `Mounted ${status.path}\n${formatMountStatus(status)}` };
+    const notice = status.notice ? `\n  git:       ${status.notice}` : '';
+    return { data: status, text: `Mounted ${status.path}\n${formatMountStatus(status)}${notice}` };
   });
 }
 

@@ -11,6 +11,7 @@ import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { probe } from '../control/server.js';
 import { errnoCode } from '../core/errors.js';
+import { cleanUpFuseMount } from './mounts/backends/fuse-placeholder.js';
 import { inspectPath, removeStaleTemp } from './mounts/placement.js';
 import { Registry } from './mounts/registry.js';
 
@@ -57,6 +58,11 @@ export async function cleanupAfterStop(
   let released = 0;
   for (const record of registry.all()) {
     try {
+      if (record.backend === 'fuse') {
+        // A FUSE mount a killed daemon left answers ENOTCONN: detached, and its placeholder removed.
+        if (await cleanUpFuseMount(record.path, uid)) removed++;
+        continue;
+      }
       await removeStaleTemp(record.path, uid);
       const state = await inspectPath(record.path, uid);
       if (state.kind !== 'fifo' || !state.mine) continue;

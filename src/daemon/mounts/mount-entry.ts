@@ -10,6 +10,8 @@ import { auditUndecidedRead } from '../readers/read-outcome.js';
 import type { GatedMount } from '../readers/reader-gate.js';
 import { watchTemplate } from '../templates/template-watch.js';
 import type { LoadedTemplate } from '../templates/templates.js';
+import type { OpenRequest } from './backends/backend.js';
+import { FuseOpens } from './fuse-opens.js';
 import { Mount } from './mount.js';
 import type { MountServiceDeps } from './mount-deps.js';
 import type { MountRecord } from './registry.js';
@@ -36,6 +38,8 @@ export interface Entry {
   readerLimits: readonly { key: string; note: string }[];
   /** A foreign inode the healer saw at the path at its last look (mount-healer.ts). */
   suspect?: number | undefined;
+  /** Said once in `add`'s reply (what was done to keep a FUSE mount out of git). */
+  notice?: string | undefined;
   /** The watcher reported a change at the path since the healer's last look. */
   lookRequested?: boolean;
 }
@@ -71,6 +75,8 @@ export function createEntry(
   callbacks: EntryCallbacks,
 ): Entry {
   const { audit, gate, logger } = deps;
+  // FUSE opens (decided per open, audited at release); unused by a FIFO mount.
+  const opens = new FuseOpens({ gate, audit, logger });
   const hooks = {
     // The end of every read: a decided read's is audited by the gate, a policy `any` read's here.
     onOutcome: (event: MountEvent) => {
@@ -97,6 +103,13 @@ export function createEntry(
       entry.lookRequested = true;
       callbacks.look();
     },
+    onOpen: (open: OpenRequest) => void opens.answer(gated(entry, callbacks.render), open),
+    onServed: (reader: { readonly tgid: number }) => opens.served(record.path, reader.tgid),
+    onReleased: (read: { readonly tgid: number; readonly bytes: number; readonly whole: boolean }) =>
+      opens.released(read),
+    onForeignRead: (read: { readonly tgid: number; readonly openerPid: number }) =>
+      opens.foreignRead(record.path, read),
+    onStopped: () => opens.stopped(),
   };
   const entry: Entry = {
     mount: new Mount(record, deps, hooks),

@@ -19,6 +19,7 @@ export function mountInfo(entry: Entry): MountInfo {
     storeEnvironment: record.storeEnvironment,
     onePasswordEnvironment: record.environment,
     ...(record.allowSharedDir ? { allowSharedDir: true } : {}),
+    backend: entry.mount.backend,
   };
 }
 
@@ -44,6 +45,7 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
     otherwise: entry.policy.fallback,
     collisions: entry.collisions,
     withheld: entry.withheld,
+    ...(entry.notice ? { notice: entry.notice } : {}),
     usesOnePassword:
       'entries' in entry.template &&
       entry.template.entries.some((e) => e.parts.some((p) => p.kind === 'ref' && p.ref.scheme === 'op')),

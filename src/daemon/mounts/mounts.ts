@@ -4,6 +4,8 @@ import { EnvmountError, errnoCode } from '../../core/errors.js';
 import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../../core/policy.js';
 import { usesNamespace, usesStoreName, validateOpReferences } from '../templates/template-references.js';
 import { type LoadedTemplate, loadTemplate } from '../templates/templates.js';
+import { checkBackend } from './backends/backends.js';
+import { excludeFromGit } from './git-exclude.js';
 import { HealSchedule } from './heal/heal-schedule.js';
 import { directoryGoneReason } from './heal/mount-healer.js';
 import type { MountServiceDeps } from './mount-deps.js';
@@ -56,10 +58,11 @@ export class MountService {
 
   /** Adds a mount, or re-reads the template of an existing one. Validates everything before touching the path. */
   async add(options: AddOptions): Promise<MountStatus> {
-    const { format, environment, storeEnvironment, allowSharedDir, ...policy } = options;
+    const { format, environment, storeEnvironment, allowSharedDir, backend, ...policy } = options;
     const { dir, path, templatePath, entries } = await mountSource(options, this.#deps.storeEnvironments);
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
+    checkBackend(path, dir, backend, existing?.mount.backend);
     if (existing) {
       existing.template = { entries };
       if (allowSharedDir) existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
@@ -77,7 +80,8 @@ export class MountService {
       }
       return mountStatus(existing, this.#deps.audit);
     }
-    const refusal = placementError(path, dir, await inspectPath(path, this.#deps.uid));
+    // The FUSE backend places (and judges) its own placeholder.
+    const refusal = backend === 'fuse' ? undefined : placementError(path, dir, await inspectPath(path, this.#deps.uid));
     if (refusal) throw refusal;
     const record: MountRecord = {
       path,
@@ -89,11 +93,14 @@ export class MountService {
       policy: applyPolicyOptions(DEFAULT_POLICY, policy),
       ...(format && format !== 'dotenv' ? { format } : {}),
       ...(allowSharedDir ? { allowSharedDir: true as const } : {}),
+      ...(backend === 'fuse' ? { backend } : {}),
     };
     const entry = this.#entry(record, { entries });
     try {
       // Resolved before the first reader can come: the mount starts with its values, not a "not resolved" line.
       await this.#syncReferences();
+      // A regular file at the path: git is told to ignore it before it is there.
+      entry.notice = backend === 'fuse' ? await excludeFromGit(dir, path) : undefined;
       await this.#start(entry);
       await this.#deps.registry.put(record);
       // An edit of the template right after `add` returns is noticed.
@@ -105,7 +112,9 @@ export class MountService {
       void this.#syncReferences();
       throw error;
     }
-    return mountStatus(entry, this.#deps.audit);
+    const status = mountStatus(entry, this.#deps.audit);
+    entry.notice = undefined;
+    return status;
   }
 
   /** Stops a mount, removes its FIFO (if still ours) and forgets it. Accepts the FIFO path or the project dir. */

@@ -109,9 +109,15 @@ export interface HealOps {
 /** The mounts whose path may need healing: every one but those whose path holds their thread's FIFO (one native
  * call looks at all of those: the common case costs one lstat in C per mount and no allocation). */
 export function needingALook(entries: readonly Entry[]): Entry[] {
-  const serving = entries.flatMap((e) => (e.mount.state === 'serving' && e.mount.handle ? [e] : []));
-  const codes = lookAtMounts(serving.flatMap((e) => (e.mount.handle ? [e.mount.handle] : [])));
-  const healthy = new Set(serving.filter((_, i) => codes[i] === MOUNT_LOOK.same));
+  const serving = entries.filter((e) => e.mount.state === 'serving');
+  // Backends that can tell by themselves (FUSE: one lstat) do; FIFOs are looked at together, in C.
+  const told = serving.map((e) => e.mount.intact());
+  const fifos = serving.filter((e, i) => told[i] === undefined && e.mount.handle);
+  const codes = lookAtMounts(fifos.flatMap((e) => (e.mount.handle ? [e.mount.handle] : [])));
+  const healthy = new Set([
+    ...serving.filter((_, i) => told[i] === true),
+    ...fifos.filter((_, i) => codes[i] === MOUNT_LOOK.same),
+  ]);
   for (const entry of healthy) entry.suspect = undefined;
   return entries.filter((e) => !healthy.has(e));
 }
@@ -128,7 +134,7 @@ export function lookAt(entry: Entry, uid: number): HealAction {
   }
   let path: PathState;
   try {
-    path = inspectPathSync(mount.path, uid);
+    path = mount.inspect();
   } catch {
     return { kind: 'none' }; // EACCES and the like: nothing to decide from; the next look may tell more.
   }
