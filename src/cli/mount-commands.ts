@@ -9,6 +9,18 @@ import type { policyParams } from './policy-commands.js';
 
 type PolicyParams = ReturnType<typeof policyParams>;
 
+/** `add`'s flags as commander gives them. */
+export interface AddFlags {
+  path?: string;
+  environment?: string;
+  format?: string;
+  allowSharedDir?: boolean;
+  backend?: string;
+  allow?: string[];
+  deny?: string[];
+  otherwise?: string;
+}
+
 export function add(
   ctx: CliContext,
   dir: string | undefined,
@@ -20,7 +32,7 @@ export function add(
     backend?: string;
   } & PolicyParams,
 ): Promise<CommandOutput> {
-  const { path, format, allowSharedDir, backend, ...policy } = options;
+  const { path, format, allowSharedDir, backend = ctx.defaultBackend, ...policy } = options;
   if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
     throw new EnvmountError('USAGE', `Unknown format "${format}": use ${FORMATS.join(', ')}.`);
   }
