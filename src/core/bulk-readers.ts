@@ -64,11 +64,12 @@ function basename(path: string): string {
 
 /** Whether any short-option cluster (`-rn`) holds one of `letters`, or a long option is `--recursive`. */
 function recurses(argv: readonly string[]): boolean {
-  return argv.slice(1).some((arg) => {
-    if (arg === '--') return false;
-    if (arg === '--recursive' || arg === '--dereference-recursive') return true;
-    return /^-[A-Za-z]+$/.test(arg) && /[rR]/.test(arg);
-  });
+  const end = argv.indexOf('--');
+  const options = argv.slice(1, end === -1 ? undefined : end);
+  return options.some(
+    (arg) =>
+      arg === '--recursive' || arg === '--dereference-recursive' || (/^-[A-Za-z]+$/.test(arg) && /[rR]/.test(arg)),
+  );
 }
 
 /** The name of the bulk reader this process is (its executable's basename, or argv[0]'s), or undefined. */
