@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { root, startSandbox } from '../scripts/sandbox.mjs';
 import { chart } from './chart.mjs';
 import { coldPath } from './cold.mjs';
+import { fuseTable, fuseVsFifo } from './fuse.mjs';
 import { latency, parallel, sequential } from './latency.mjs';
 import { masking } from './mask.mjs';
 import { scale } from './scale.mjs';
@@ -132,6 +133,8 @@ function table(r) {
     `Masking (\`envmount run\`, ${r.masking.secrets} values): ${r.masking.with_values_mb_s} MB/s with a value every 200 lines, ${r.masking.without_values_mb_s} MB/s with none.`,
     `Resident memory per mount (1000 vs 1 mount): ${r.per_mount_kib} KiB.`,
     '',
+    ...fuseTable(r.fuse),
+    '',
     '| target | measured | met |',
     '|---|---|---|',
     ...r.targets.map(
@@ -149,6 +152,8 @@ const floorBinary = join(root, 'build', 'bench-floor');
 execFileSync('cc', ['-O2', '-Wall', '-o', floorBinary, join(root, 'bench', 'floor.c')]);
 log('serve latency and throughput');
 const serve = await serveBench(floorBinary);
+log('FUSE vs FIFO');
+const fuse = await fuseVsFifo();
 log('scale');
 const scaleResults = [];
 for (const n of [1, 100, 1000]) {
@@ -169,6 +174,7 @@ const results = {
   per_mount_kib: one && thousand ? Math.round(((thousand.rss_mib - one.rss_mib) * 1024) / 999) : undefined,
   cold,
   masking: mask,
+  fuse,
 };
 results.targets = targets(results);
 results.seconds = Math.round((performance.now() - started) / 1000);

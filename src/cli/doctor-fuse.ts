@@ -27,11 +27,12 @@ export type DoctorMount = {
 const ok = (subject: string, says: string): Finding => ({ subject, ok: true, says });
 const problem = (subject: string, says: string, fix: string): Finding => ({ subject, ok: false, says, fix });
 
-/** The backend line, and FUSE advised for a FIFO mount whose readers collided on one pipe. */
+/** FUSE advised for a FIFO mount whose readers collided on one pipe (the path's own finding names the backend:
+ * "a pipe" or "a FUSE mount"). */
 export function backendFindings(m: DoctorMount): Finding[] {
   const backend = m.backend ?? 'fifo';
   const collided = backend === 'fifo' && (m.collisions ?? 0) > 0;
-  if (!collided) return [ok(m.path, `backend ${backend}`)];
+  if (!collided) return [];
   return [
     problem(
       m.path,

@@ -24,7 +24,10 @@ export function fuseAdvice(dir: string): string {
 export function formatMountList(mounts: readonly MountInfo[]): string {
   if (mounts.length === 0) return 'No mounts. Add one with `envmount add DIR`.';
   return mounts
-    .map((m) => `${m.state.padEnd(9)} ${m.path}  (${count(m.variables.length, 'variable')}, ${m.backend ?? 'fifo'})`)
+    .map((m) => {
+      const fuse = m.backend === 'fuse' ? ', fuse' : '';
+      return `${m.state.padEnd(9)} ${m.path}  (${count(m.variables.length, 'variable')}${fuse})`;
+    })
     .join('\n');
 }
 

@@ -207,6 +207,18 @@ describe.skipIf(FUSE_SKIP)(`the FUSE backend${FUSE_SKIP ? ` (skipped: ${FUSE_SKI
     }
   });
 
+  it('healing: unmounted from outside, it is mounted again on its placeholder; rm and mv over it are refused (EBUSY)', async () => {
+    const dir = await fuseMount('healed', '--allow', 'any');
+    const path = join(dir, '.env');
+    expect((await run('rm', ['-f', path])).stderr).toMatch(/busy/i);
+    writeFileSync(join(dir, 'other'), 'X=1\n');
+    expect((await run('mv', [join(dir, 'other'), path])).stderr).toMatch(/busy/i);
+    expect((await run('cat', [path])).stdout).toBe(CONTENT);
+    expect((await run('umount', [path])).code).toBe(0);
+    await waitFor(() => fuseMounted(path));
+    expect((await run('cat', [path])).stdout).toBe(CONTENT);
+  });
+
   it('remove unmounts and leaves no placeholder; the project can be added again', async () => {
     const dir = await fuseMount('removed', '--allow', 'any');
     expect((await daemon.cli(['remove', dir])).code).toBe(0);

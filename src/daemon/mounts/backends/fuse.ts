@@ -39,6 +39,17 @@ export function fuseUnavailableError(path: string, dir: string, missing: string)
   );
 }
 
+/** fuseMount failed: EPERM/EIO are the kernel or fusermount3 saying no (NoNewPrivileges stops the setuid helper). */
+function mountRefused(path: string, dir: string, error: unknown): unknown {
+  const code = errnoCode(error);
+  if (code !== 'EPERM' && code !== 'EIO' && code !== 'EACCES') return error;
+  return new EnvmountError(
+    'FUSE_UNAVAILABLE',
+    `Cannot mount "${path}" with the FUSE backend: the mount was refused (${code}). An unprivileged daemon mounts through the setuid fusermount3, which a no_new_privs process (the systemd unit's NoNewPrivileges=yes) cannot use; run envmountd from your session, or use \`envmount add ${dir} --backend fifo\`.`,
+    { cause: error },
+  );
+}
+
 export class FuseBackend implements MountBackend {
   readonly kind = 'fuse' as const;
   readonly #record: MountRecord;
@@ -80,7 +91,11 @@ export class FuseBackend implements MountBackend {
       this.#onStopped = resolve;
     });
     // Every open waits for JS: see the file's comment.
-    this.#mount = fuseMount(path, { decide: true }, (event) => this.#onEvent(event));
+    try {
+      this.#mount = fuseMount(path, { decide: true }, (event) => this.#onEvent(event));
+    } catch (error) {
+      throw mountRefused(path, dir, error);
+    }
     this.#mtimeMs = placed.mtimeMs;
     this.#hand(content);
     const seen = lstatSync(path);
