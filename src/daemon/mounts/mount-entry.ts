@@ -36,20 +36,14 @@ export interface Entry {
   refused: readonly { key: string; reason: string }[];
   unmasked: readonly string[];
   readerLimits: readonly { key: string; note: string }[];
-  /** A foreign inode the healer saw at the path at its last look (mount-healer.ts). */
-  suspect?: number | undefined;
-  /** Said once in `add`'s reply (what was done to keep a FUSE mount out of git). */
-  notice?: string | undefined;
-  /** The watcher reported a change at the path since the healer's last look. */
-  lookRequested?: boolean;
 }
 
 export interface EntryCallbacks {
   /** The bytes an allowed reader gets now (the caller wipes them). */
   readonly render: (entry: Entry) => Buffer;
   readonly templateChanged: () => void;
-  /** The watcher saw the path change: heal soon. */
-  readonly look: () => void;
+  /** The watcher saw the path of this entry's mount change: heal soon. */
+  readonly look: (entry: Entry) => void;
 }
 
 function gated(entry: Entry, render: EntryCallbacks['render']): GatedMount {
@@ -99,10 +93,7 @@ export function createEntry(
         .handle(gated(entry, callbacks.render), event)
         .catch((error: unknown) => logger.error({ err: error }, 'reader decision failed'));
     },
-    onLook: () => {
-      entry.lookRequested = true;
-      callbacks.look();
-    },
+    onLook: () => callbacks.look(entry),
     onOpen: (open: OpenRequest) => void opens.answer(gated(entry, callbacks.render), open),
     onServed: (reader: { readonly tgid: number }) => opens.served(record.path, reader.tgid),
     onReleased: (read: { readonly tgid: number; readonly bytes: number; readonly whole: boolean }) =>

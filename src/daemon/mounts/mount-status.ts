@@ -2,8 +2,8 @@
 import type { MountInfo, MountStatus } from '../../control/protocol.js';
 import { describePolicy } from '../../core/policy.js';
 import type { AuditLog } from '../readers/audit.js';
-import { directoryGoneReason } from './heal/mount-healer.js';
 import type { Entry } from './mount-entry.js';
+import { directoryGoneReason, pipeRemovedReason } from './mount-reasons.js';
 import { exists } from './placement.js';
 import { sharedDirectoryProblem } from './shared-dir.js';
 
@@ -45,7 +45,6 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
     otherwise: entry.policy.fallback,
     collisions: entry.collisions,
     withheld: entry.withheld,
-    ...(entry.notice ? { notice: entry.notice } : {}),
     usesOnePassword:
       'entries' in entry.template &&
       entry.template.entries.some((e) => e.parts.some((p) => p.kind === 'ref' && p.ref.scheme === 'op')),
@@ -77,8 +76,6 @@ export async function checkedMountStatus(
   return {
     ...status,
     state: 'paused',
-    reason: dirGone
-      ? directoryGoneReason(status.dir)
-      : `the pipe at ${status.path} was removed; it is put back within a second.`,
+    reason: dirGone ? directoryGoneReason(status.dir) : pipeRemovedReason(status.path),
   };
 }

@@ -8,6 +8,13 @@ import type { BackendKind } from '../../core/mount-backends.js';
 import type { MountEvent, MountHandle } from '../../native/index.js';
 import type { BackendSignals, MountBackend, OpenRequest } from './backends/backend.js';
 import { createBackend } from './backends/backends.js';
+import {
+  displacedReason,
+  pathGoneReason,
+  replacedReason,
+  servingFailedReason,
+  unmountedReason,
+} from './mount-reasons.js';
 import type { PathState } from './placement.js';
 import type { MountRecord } from './registry.js';
 
@@ -38,14 +45,28 @@ export interface MountHooks {
   readonly onStopped: () => void;
 }
 
+/** Hooks that do nothing (tests; a mount nobody reads). A FUSE open is answered EACCES: it must not hang. */
+export const IDLE_HOOKS: MountHooks = {
+  onOutcome: () => undefined,
+  onReader: () => undefined,
+  onOpen: (open) => open.answer(null),
+  onServed: () => undefined,
+  onReleased: () => undefined,
+  onForeignRead: () => undefined,
+  onLook: () => undefined,
+  onForeign: () => undefined,
+  onStopped: () => undefined,
+};
+
 export class Mount {
   // Replaced (not mutated) when its store environment is renamed; the path never changes.
   record: MountRecord;
   readonly #deps: MountDeps;
   readonly #backend: MountBackend;
   #decide = false;
-  state: MountState = 'stopped';
-  reason: string | undefined;
+  // Written only by the transitions below (start, stop, pause, displace, fail) and the backend's signals.
+  #state: MountState = 'stopped';
+  #reason: string | undefined;
   reads = 0;
   lastReadAt: Date | undefined;
   bytesPerRead = 0;
@@ -65,6 +86,39 @@ export class Mount {
   setDecide(decide: boolean): void {
     this.#decide = decide;
     this.#backend.setDecide(decide);
+  }
+
+  get state(): MountState {
+    return this.#state;
+  }
+
+  /** Why the mount is not serving, as `status` shows it (mount-reasons.ts); undefined while it serves. */
+  get reason(): string | undefined {
+    return this.#reason;
+  }
+
+  /** Waits for its path or directory (`reason`) to come back: the healer resumes it. The backend is not serving. */
+  pause(reason: string): void {
+    this.#state = 'paused';
+    this.#reason = reason;
+  }
+
+  /**
+   * Steps aside for something not ours at the path, left untouched: `what` it is, in words, and whether a template
+   * is beside it (for the advice); or, `what` undefined, something the backend saw replace its pipe.
+   */
+  displace(what?: string, hasTemplate = false): void {
+    this.#state = 'displaced';
+    this.#reason =
+      what === undefined
+        ? replacedReason(this.path, this.record.dir)
+        : displacedReason(this.path, this.record.dir, what, hasTemplate);
+  }
+
+  /** Could not be placed or serve: `message` says why (`envmount add` retries it). */
+  fail(message: string): void {
+    this.#state = 'error';
+    this.#reason = message;
   }
 
   get path(): string {
@@ -97,8 +151,8 @@ export class Mount {
     const reclaimed = await this.#backend.start(content, this.#decide);
     this.bytesPerRead = content.length;
     this.contentLocked = this.#backend.locked;
-    this.state = 'serving';
-    this.reason = undefined;
+    this.#state = 'serving';
+    this.#reason = undefined;
     this.#deps.logger.info(
       { path: this.path, reclaimed, backend: this.backend },
       reclaimed ? 'mount reclaimed' : 'mount placed',
@@ -115,7 +169,7 @@ export class Mount {
   /** Stops serving and removes what the backend put at the path if it is still its own (`removeIt`). Idempotent. */
   async stop(removeIt = true): Promise<void> {
     await this.#backend.stop(removeIt);
-    if (this.state === 'serving') this.state = 'stopped';
+    if (this.#state === 'serving') this.#state = 'stopped';
   }
 
   #read(): void {
@@ -156,23 +210,18 @@ export class Mount {
         hooks.onForeign();
       },
       displaced: () => {
-        this.state = 'displaced';
-        this.reason = `something envmount did not make replaced the pipe at ${this.path}; it was left untouched. Move it away, then run \`envmount add ${this.record.dir}\`.`;
+        this.displace();
         log.warn({ path: this.path }, 'mount displaced');
       },
       failed: (code, syscall) => {
-        this.state = code === 'ENOENT' ? 'paused' : 'error';
-        this.reason =
-          code === 'ENOENT'
-            ? `${this.path} or its directory is gone; the mount comes back when they are (or run \`envmount remove ${this.record.dir}\`).`
-            : `serving failed: ${syscall ?? 'system call'} returned ${code ?? 'an error'}.`;
+        if (code === 'ENOENT') this.pause(pathGoneReason(this.path, this.record.dir));
+        else this.fail(servingFailedReason(syscall, code));
         log.warn({ path: this.path, code, syscall }, 'mount thread error');
       },
       stopped: (external) => {
-        if (external && this.state === 'serving') {
+        if (external && this.#state === 'serving') {
           // Someone unmounted it (umount, fusermount3 -u): the healer mounts it again on its placeholder.
-          this.state = 'paused';
-          this.reason = `${this.path} was unmounted by someone else; it is mounted again within a second (or run \`envmount remove ${this.record.dir}\`).`;
+          this.pause(unmountedReason(this.path, this.record.dir));
           log.warn({ path: this.path }, 'mount unmounted from outside');
         }
         hooks.onStopped();

@@ -7,9 +7,9 @@ import { type LoadedTemplate, loadTemplate } from '../templates/templates.js';
 import { checkBackend } from './backends/backends.js';
 import { excludeFromGit } from './git-exclude.js';
 import { HealSchedule } from './heal/heal-schedule.js';
-import { directoryGoneReason } from './heal/mount-healer.js';
 import type { MountServiceDeps } from './mount-deps.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
+import { directoryGoneReason } from './mount-reasons.js';
 import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
@@ -21,7 +21,7 @@ export class MountService {
   readonly #deps: MountServiceDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #leases = new ReferenceLeases();
-  readonly #heals: HealSchedule;
+  readonly #heals: HealSchedule<Entry>;
 
   constructor(deps: MountServiceDeps) {
     this.#deps = deps;
@@ -44,8 +44,9 @@ export class MountService {
           await this.#start(entry);
         } catch (error) {
           const gone = !(await exists(record.dir));
-          entry.mount.state = gone || errnoCode(error) === 'SHARED_DIRECTORY' ? 'paused' : 'error';
-          entry.mount.reason = gone ? directoryGoneReason(record.dir) : (error as Error).message;
+          if (gone) entry.mount.pause(directoryGoneReason(record.dir));
+          else if (errnoCode(error) === 'SHARED_DIRECTORY') entry.mount.pause((error as Error).message);
+          else entry.mount.fail((error as Error).message);
           this.#deps.logger.warn({ path: record.path, err: error }, 'could not restore mount');
         }
       }),
@@ -96,11 +97,12 @@ export class MountService {
       ...(backend === 'fuse' ? { backend } : {}),
     };
     const entry = this.#entry(record, { entries });
+    let notice: string | undefined;
     try {
       // Resolved before the first reader can come: the mount starts with its values, not a "not resolved" line.
       await this.#syncReferences();
       // A regular file at the path: git is told to ignore it before it is there.
-      entry.notice = backend === 'fuse' ? await excludeFromGit(dir, path) : undefined;
+      notice = backend === 'fuse' ? await excludeFromGit(dir, path) : undefined;
       await this.#start(entry);
       await this.#deps.registry.put(record);
       // An edit of the template right after `add` returns is noticed.
@@ -112,9 +114,7 @@ export class MountService {
       void this.#syncReferences();
       throw error;
     }
-    const status = mountStatus(entry, this.#deps.audit);
-    entry.notice = undefined;
-    return status;
+    return { ...mountStatus(entry, this.#deps.audit), ...(notice ? { notice } : {}) };
   }
 
   /** Stops a mount, removes its FIFO (if still ours) and forgets it. Accepts the FIFO path or the project dir. */
@@ -254,7 +254,7 @@ export class MountService {
       // A decided read: the content only; status fields are recomputed at each refresh, not at each read.
       render: (e) => this.#render(e, false),
       // A template edit re-reads the template and resolves its references again; the next reader gets the result.
-      look: () => this.#heals.lookSoon(),
+      look: (e) => this.#heals.lookSoon(e),
       templateChanged: () => {
         if (this.#entries.get(record.path) !== entry) return;
         this.reload(record.path).catch((error: unknown) =>
