@@ -1,7 +1,7 @@
 /** `envmount add | remove | list | status | import`. */
 import { resolve } from 'node:path';
 import { EnvmountError } from '../core/errors.js';
-import { BACKENDS, isBackend } from '../core/mount-backends.js';
+import { BACKENDS, type BackendKind, isBackend } from '../core/mount-backends.js';
 import { FORMATS, type Format } from '../core/render-formats.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
 import { count, formatDaemon, formatMountList, formatMountStatus } from './format.js';
@@ -32,14 +32,16 @@ export function add(
     backend?: string;
   } & PolicyParams,
 ): Promise<CommandOutput> {
-  const { path, format, allowSharedDir, backend = ctx.defaultBackend, ...policy } = options;
+  const { path, format, allowSharedDir, backend, ...policy } = options;
+  const defaultBackend = backend === undefined ? ctx.defaultBackend : undefined;
   if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
     throw new EnvmountError('USAGE', `Unknown format "${format}": use ${FORMATS.join(', ')}.`);
   }
-  if (backend !== undefined && !isBackend(backend)) {
+  for (const chosen of [backend, defaultBackend]) {
+    if (chosen === undefined || isBackend(chosen)) continue;
     throw new EnvmountError(
       'USAGE',
-      `Unknown backend "${backend}" (--backend or ENVMOUNT_BACKEND): use ${BACKENDS.join(' or ')}.`,
+      `Unknown backend "${chosen}" (--backend or ENVMOUNT_BACKEND): use ${BACKENDS.join(' or ')}.`,
     );
   }
   return withClient(ctx, async (client) => {
@@ -48,7 +50,8 @@ export function add(
       ...(path ? { path: resolve(ctx.cwd, path) } : {}),
       ...(format ? { format: format as Format } : {}),
       ...(allowSharedDir ? { allowSharedDir: true } : {}),
-      ...(backend ? { backend } : {}),
+      ...(backend ? { backend: backend as BackendKind } : {}),
+      ...(defaultBackend ? { defaultBackend: defaultBackend as BackendKind } : {}),
       ...policy,
     };
     const status = await client.request('add', params);

@@ -34,6 +34,8 @@ export const paramSchemas = {
       storeEnvironment: z.string().min(1).max(100).optional(),
       allowSharedDir: z.boolean().optional(),
       backend: z.enum(BACKENDS).optional(),
+      /** The user's default (ENVMOUNT_BACKEND): for a new mount only; an existing one keeps its backend. */
+      defaultBackend: z.enum(BACKENDS).optional(),
       ...policyOptions,
     })
     .strict(),

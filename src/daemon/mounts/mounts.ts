@@ -4,7 +4,7 @@ import { EnvmountError, errnoCode } from '../../core/errors.js';
 import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../../core/policy.js';
 import { usesNamespace, usesStoreName, validateOpReferences } from '../templates/template-references.js';
 import { type LoadedTemplate, loadTemplate } from '../templates/templates.js';
-import { checkBackend } from './backends/backends.js';
+import { chooseBackend } from './backends/backends.js';
 import { excludeFromGit } from './git-exclude.js';
 import { HealSchedule } from './heal/heal-schedule.js';
 import type { MountServiceDeps } from './mount-deps.js';
@@ -59,11 +59,11 @@ export class MountService {
 
   /** Adds a mount, or re-reads the template of an existing one. Validates everything before touching the path. */
   async add(options: AddOptions): Promise<MountStatus> {
-    const { format, environment, storeEnvironment, allowSharedDir, backend, ...policy } = options;
+    const { format, environment, storeEnvironment, allowSharedDir, ...policy } = options;
     const { dir, path, templatePath, entries } = await mountSource(options, this.#deps.storeEnvironments);
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
-    checkBackend(path, dir, backend, existing?.mount.backend);
+    const backend = chooseBackend(path, dir, options, existing?.mount.backend);
     if (existing) {
       existing.template = { entries };
       if (allowSharedDir) existing.mount.record = { ...existing.mount.record, allowSharedDir: true };

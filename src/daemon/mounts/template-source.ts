@@ -26,6 +26,8 @@ export type AddOptions = PolicyOptions & {
   readonly allowSharedDir?: boolean | undefined;
   /** How the path is served (absent: an existing mount keeps its own, a new one is `fifo`). */
   readonly backend?: BackendKind | undefined;
+  /** The user's default, for a new mount only. */
+  readonly defaultBackend?: BackendKind | undefined;
 };
 
 /** The directory, mount path and template of a mount to add; DIRECTORY_MISSING, TEMPLATE_* or NOT_FOUND. */

@@ -219,6 +219,24 @@ describe.skipIf(FUSE_SKIP)(`the FUSE backend${FUSE_SKIP ? ` (skipped: ${FUSE_SKI
     expect((await run('cat', [path])).stdout).toBe(CONTENT);
   });
 
+  it('ENVMOUNT_BACKEND=fuse makes new mounts FUSE; an existing FIFO mount keeps its backend when added again', async () => {
+    const env = { ...daemon.env, ENVMOUNT_BACKEND: 'fuse' };
+    const fifo = daemon.project('stays-fifo', TEMPLATE);
+    expect((await daemon.cli(['add', fifo, '--allow', 'any'])).code).toBe(0);
+    const again = await run(CLI, ['add', fifo], { env });
+    expect(again.stderr).toBe('');
+    expect(again.stdout).toContain('backend:   fifo');
+    expect(lstatSync(join(fifo, '.env')).isFIFO()).toBe(true);
+    const fresh = daemon.project('by-default', TEMPLATE);
+    const added = await run(CLI, ['add', fresh, '--allow', 'any'], { env });
+    expect(added.stdout).toContain('backend:   fuse');
+    expect(lstatSync(join(fresh, '.env')).isFile()).toBe(true);
+    const switched = await daemon.cli(['add', fifo, '--backend', 'fuse']);
+    expect(switched.stderr).toContain('is mounted with the fifo backend');
+    const bad = await run(CLI, ['add', fresh], { env: { ...daemon.env, ENVMOUNT_BACKEND: 'nfs' } });
+    expect(bad.stderr).toContain('Unknown backend "nfs"');
+  });
+
   it('remove unmounts and leaves no placeholder; the project can be added again', async () => {
     const dir = await fuseMount('removed', '--allow', 'any');
     expect((await daemon.cli(['remove', dir])).code).toBe(0);

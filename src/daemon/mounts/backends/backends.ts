@@ -30,14 +30,16 @@ export function backendUnavailable(kind: BackendKind): string | undefined {
   return UNAVAILABLE[kind]();
 }
 
-/** Before `add` touches anything: the backend asked for is the mount's own (an existing one keeps its backend) and
- * can serve here (MOUNT_EXISTS, FUSE_UNAVAILABLE). */
-export function checkBackend(
+/** Before `add` touches anything: the backend of the mount (`asked`, or for a new mount the user's default), which
+ * must be the mount's own (an existing one keeps its backend) and able to serve here (MOUNT_EXISTS,
+ * FUSE_UNAVAILABLE). Undefined: an existing mount's own, or `fifo`. */
+export function chooseBackend(
   path: string,
   dir: string,
-  wanted: BackendKind | undefined,
+  options: { readonly backend?: BackendKind | undefined; readonly defaultBackend?: BackendKind | undefined },
   existing: BackendKind | undefined,
-): void {
+): BackendKind | undefined {
+  const wanted = options.backend ?? (existing ? undefined : options.defaultBackend);
   if (existing && wanted && wanted !== existing)
     throw new EnvmountError(
       'MOUNT_EXISTS',
@@ -45,4 +47,5 @@ export function checkBackend(
     );
   const missing = !existing && wanted ? backendUnavailable(wanted) : undefined;
   if (missing) throw fuseUnavailableError(path, dir, missing);
+  return wanted;
 }
