@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,13 +51,17 @@ napi_value em_fuse_mount(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], name, handle, flag;
   napi_valuetype type;
-  bool decide = false;
+  bool decide = false, background = false;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3) return throw_arg(env, "fuseMount(path, options, onEvent) takes three arguments");
   if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_object ||
       napi_get_named_property(env, argv[1], "decide", &flag) != napi_ok ||
       napi_get_value_bool(env, flag, &decide) != napi_ok)
     return throw_arg(env, "options.decide must be a boolean");
+  if (napi_get_named_property(env, argv[1], "background", &flag) != napi_ok ||
+      (napi_typeof(env, flag, &type) == napi_ok && type != napi_undefined &&
+       napi_get_value_bool(env, flag, &background) != napi_ok))
+    return throw_arg(env, "options.background must be a boolean when given");
   if (napi_typeof(env, argv[2], &type) != napi_ok || type != napi_function)
     return throw_arg(env, "onEvent must be a function");
   char *path = arg_string(env, argv[0], "path"), *abs = NULL;
@@ -65,28 +70,37 @@ napi_value em_fuse_mount(napi_env env, napi_callback_info info) {
   int r = fuse_host_resolve(path, &abs);
   if (r == 0 && lstat(abs, &st) != 0) r = -errno;
   if (r == 0 && !S_ISREG(st.st_mode)) r = -EINVAL;
-  if (r == 0 && fuse_host_mounted(abs) == 1) r = -EBUSY;
-  const char *missing = r == 0 ? fuse_host_missing() : NULL;
-  if (r < 0 || missing != NULL) {
+  /* Something mounted on the file already (ours, live): it is on another device than its directory. One stat, not a
+   * read of mountinfo, which grows with every mount. */
+  struct stat dir;
+  char *slash = r == 0 ? strrchr(abs, '/') : NULL;
+  if (slash != NULL) {
+    *slash = '\0';
+    if (stat(slash == abs ? "/" : abs, &dir) == 0 && dir.st_dev != st.st_dev) r = -EBUSY;
+    *slash = '/';
+  }
+  int err = 0;
+  const char *syscall = "lstat";
+  if (r == 0 && fuse_host_missing(&err, &syscall) != NULL) r = -err;
+  if (r < 0) {
     free(abs);
-    throw_errno(env, r < 0 ? -r : strncmp(missing, "/dev/fuse", 9) == 0 ? EACCES : ENOENT,
-                r < 0 ? "lstat" : missing[0] == '/' && missing[1] == 'd' ? "open" : "fusermount3", path);
+    throw_errno(env, -r, r == -EBUSY ? "mount" : syscall, path);
     free(path);
     return NULL;
   }
   free(path);
   fuse_mount_t *m = calloc(1, sizeof *m);
   if (m == NULL) return free(abs), throw_errno(env, ENOMEM, "calloc", NULL);
-  *m = (fuse_mount_t){.path = abs, .uid = geteuid(), .gid = getegid(), .decide = decide,
-                      .cancel_pipe = {-1, -1}, .refs = 1};
+  *m = (fuse_mount_t){.path = abs, .uid = geteuid(), .gid = getegid(), .decide = decide, .background = background,
+                      .cancel_fd = -1, .refs = 1};
   m->handles.next = m->handles.prev = &m->handles;
   pthread_mutex_init(&m->lock, NULL);
   m->life = life_get(env);
   if (m->life) life_add_fuse(m->life, &m->node);
-  if (pipe2(m->cancel_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+  if ((m->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
     r = errno;
     fuse_release_ref(m);
-    return throw_errno(env, r, "pipe2", NULL);
+    return throw_errno(env, r, "eventfd", NULL);
   }
   napi_create_string_utf8(env, "envmount-fuse", NAPI_AUTO_LENGTH, &name);
   if (napi_create_external(env, m, fuse_handle_finalize, NULL, &handle) != napi_ok) {
@@ -98,7 +112,8 @@ napi_value em_fuse_mount(napi_env env, napi_callback_info info) {
                                       &m->tsfn) != napi_ok)
     return NULL;
   m->refs = 2;
-  napi_unref_threadsafe_function(env, m->tsfn); /* idle mounts do not keep the process alive */
+  /* Idle mounts do not keep the process alive; a background mount does until it is `mounted` (fuse_call_js). */
+  if (!background) napi_unref_threadsafe_function(env, m->tsfn);
   r = fuse_session_begin(m);
   if (r < 0) {
     napi_release_threadsafe_function(m->tsfn, napi_tsfn_abort);
@@ -189,13 +204,20 @@ static void set_number(napi_env env, napi_value obj, const char *name, double va
   if (napi_create_double(env, value, &v) == napi_ok) napi_set_named_property(env, obj, name, v);
 }
 
-static const char *const NAMES[] = {"open", "served", "refused", "foreign-read", "released", "stopped"};
+static const char *const NAMES[] = {"open", "served", "refused", "foreign-read", "released", "stopped", "mounted"};
 
 void fuse_call_js(napi_env env, napi_value callback, void *context, void *data) {
   fuse_event_t *ev = data;
   napi_value obj, value, undef;
   /* `stopped` is the thread's last event: join it before JS hears (also when dropped at the environment's end). */
   if (ev->type == FEV_STOPPED) fuse_stopped(context);
+  fuse_mount_t *m = context;
+  if (ev->type == FEV_MOUNTED && env != NULL) {
+    pthread_mutex_lock(&m->lock);
+    int cancelled = m->cancelled; /* fuseUnmount asked for the process to wait for `stopped` */
+    pthread_mutex_unlock(&m->lock);
+    if (!cancelled) napi_unref_threadsafe_function(env, m->tsfn);
+  }
   if (env == NULL || callback == NULL || napi_create_object(env, &obj) != napi_ok) {
     if (ev->type == FEV_OPEN) fuse_ticket_answer(ev->ticket, NULL);
     free(ev);
@@ -206,7 +228,7 @@ void fuse_call_js(napi_env env, napi_value callback, void *context, void *data) 
   if (ev->type == FEV_OPEN) set_number(env, obj, "ticket", ev->ticket);
   if (ev->type == FEV_OPEN || ev->type == FEV_SERVED || ev->type == FEV_REFUSED || ev->type == FEV_FOREIGN_READ)
     set_number(env, obj, "pid", ev->pid);
-  if (ev->type != FEV_STOPPED) set_number(env, obj, "tgid", ev->tgid);
+  if (ev->type != FEV_STOPPED && ev->type != FEV_MOUNTED) set_number(env, obj, "tgid", ev->tgid);
   if (ev->type == FEV_OPEN || ev->type == FEV_SERVED || ev->type == FEV_REFUSED) {
     set_number(env, obj, "uid", ev->uid);
     set_number(env, obj, "gid", ev->gid);
@@ -221,6 +243,10 @@ void fuse_call_js(napi_env env, napi_value callback, void *context, void *data) 
   if (ev->err != 0) {
     napi_create_string_utf8(env, errno_name(ev->err), NAPI_AUTO_LENGTH, &value);
     napi_set_named_property(env, obj, "code", value);
+  }
+  if (ev->type == FEV_STOPPED && ev->err != 0) {
+    napi_create_string_utf8(env, "mount", NAPI_AUTO_LENGTH, &value);
+    napi_set_named_property(env, obj, "syscall", value);
   }
   free(ev);
   napi_get_undefined(env, &undef);

@@ -82,9 +82,11 @@ static int find_on_path(const char *name, char *out, size_t size) {
   return found;
 }
 
-const char *fuse_host_missing(void) {
+const char *fuse_host_missing(int *err, const char **syscall) {
   static char reason[PATH_MAX + 200];
   int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  *err = errno;
+  *syscall = "open";
   if (fd < 0 && (errno == ENOENT || errno == ENODEV || errno == ENXIO))
     return "/dev/fuse is missing: load the fuse kernel module (`modprobe fuse`), or give the container /dev/fuse";
   if (fd < 0) {
@@ -97,9 +99,12 @@ const char *fuse_host_missing(void) {
   if (geteuid() == 0) return NULL;
   char found[PATH_MAX];
   struct stat st;
+  *syscall = "fusermount3";
+  *err = ENOENT;
   if (!find_on_path("fusermount3", found, sizeof found))
     return "fusermount3 is not on PATH: install fuse3 (`apt-get install fuse3`)";
   if (stat(found, &st) != 0 || st.st_uid != 0 || !(st.st_mode & S_ISUID)) {
+    *err = EPERM;
     snprintf(reason, sizeof reason, "%s is not setuid root: reinstall fuse3", found);
     return reason;
   }
@@ -110,7 +115,9 @@ const char *fuse_host_missing(void) {
 napi_value em_fuse_support(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result, flag, text;
-  const char *missing = fuse_host_missing();
+  int err = 0;
+  const char *syscall = NULL;
+  const char *missing = fuse_host_missing(&err, &syscall);
   NAPI_OK(napi_create_object(env, &result));
   NAPI_OK(napi_get_boolean(env, missing == NULL, &flag));
   NAPI_OK(napi_set_named_property(env, result, "available", flag));

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -83,10 +84,8 @@ void fuse_stopped(fuse_mount_t *m) {
     pthread_join(m->thread, NULL);
     m->thread_live = 0;
   }
-  for (int i = 0; i < 2; i++) {
-    if (m->cancel_pipe[i] >= 0) close(m->cancel_pipe[i]);
-    m->cancel_pipe[i] = -1;
-  }
+  if (m->cancel_fd >= 0) close(m->cancel_fd);
+  m->cancel_fd = -1;
 }
 
 static void fuse_free(fuse_mount_t *m) {
@@ -120,7 +119,7 @@ void fuse_cancel_node(life_node_t *node) {
   int first = !m->cancelled;
   m->cancelled = 1;
   pthread_mutex_unlock(&m->lock);
-  if (first && m->cancel_pipe[1] >= 0) (void)!write(m->cancel_pipe[1], "x", 1);
+  if (first && m->cancel_fd >= 0) (void)!eventfd_write(m->cancel_fd, 1);
 }
 
 void fuse_join_node(life_node_t *node) {

@@ -40,7 +40,8 @@ typedef struct fuse_mount {
   char *path;
   pthread_t thread;
   int thread_live;
-  int cancel_pipe[2]; /* the JS thread writes a byte to end the session loop */
+  int background; /* 1: the session thread mounts (a `mounted` or a failed `stopped` event says how it went) */
+  int cancel_fd; /* an eventfd: the JS thread signals it to end the session loop (one descriptor per mount) */
   uid_t uid;
   gid_t gid;
   /* `lock` guards the fields below: JS replaces content, mode and answers tickets; the session thread reads. */
@@ -50,13 +51,13 @@ typedef struct fuse_mount {
   struct timespec mtime;
   int decide;
   int cancelled;
-  int closed; /* the session is gone (unmounted): tickets are answered no more */
+  int closed; /* under fuse-ticket.c's lock, not this one: the session is ending, no ticket is taken or answered */
   handle_t handles; /* list head of open handles */
   napi_threadsafe_function tsfn;
   int refs; /* JS thread only: the JS handle and the thread-safe function each hold one */
 } fuse_mount_t;
 
-enum { FEV_OPEN, FEV_SERVED, FEV_REFUSED, FEV_FOREIGN_READ, FEV_RELEASED, FEV_STOPPED };
+enum { FEV_OPEN, FEV_SERVED, FEV_REFUSED, FEV_FOREIGN_READ, FEV_RELEASED, FEV_STOPPED, FEV_MOUNTED };
 
 typedef struct fuse_event {
   int type;
@@ -84,7 +85,7 @@ handle_t *handle_new(fuse_mount_t *m, blob_t *blob, int pid, int tgid);
 void handle_free(fuse_mount_t *m, handle_t *h);
 
 /* Lifetime: freed when both the JS handle and the thread-safe function let go (refs). fuse_stopped joins the
- * session thread and closes the cancel pipe: JS thread, idempotent. */
+ * session thread and closes the cancel eventfd: JS thread, idempotent. */
 void fuse_stopped(fuse_mount_t *m);
 void fuse_release_ref(fuse_mount_t *m);
 void fuse_tsfn_finalize(napi_env env, void *data, void *hint);

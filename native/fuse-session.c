@@ -6,7 +6,7 @@
  * read reaches this thread (so it is checked against the opener) and no page cache is shared between handles
  * whose content differs. The kernel caches no attribute (timeout 0): size and mtime are asked at every stat.
  *
- * The loop is ours rather than fuse_session_loop(): it polls the device and a cancel pipe, so a stop ends it at
+ * The loop is ours rather than fuse_session_loop(): it polls the device and a cancel eventfd, so a stop ends it at
  * once without an unmount from another thread racing a read on the device.
  */
 #define _GNU_SOURCE
@@ -90,6 +90,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   fi->fh = (uintptr_t)h;
   fi->direct_io = 1;
   fi->keep_cache = 0;
+  fi->noflush = 1; /* close(2) sends no FLUSH: nothing to flush on a read-only handle */
   if (fuse_reply_open(req, fi) != 0) return handle_free(m, h); /* the opener was interrupted: no release comes */
   ev.type = FEV_SERVED;
   fuse_emit(m, &ev);
@@ -149,11 +150,38 @@ static const struct fuse_lowlevel_ops OPS = {
     .release = op_release,
 };
 
+/* A session mounted at m->path: 0, or -errno with nothing mounted (-EIO: libfuse refused, its reason on stderr). */
+static int session_mount(fuse_mount_t *m) {
+  char *argv[] = {"envmount", MOUNT_OPTIONS, NULL};
+  struct fuse_args args = FUSE_ARGS_INIT(2, argv);
+  m->se = fuse_session_new(&args, &OPS, sizeof OPS, m);
+  fuse_opt_free_args(&args);
+  if (m->se == NULL) return -EINVAL;
+  if (fuse_session_mount(m->se, m->path) != 0) {
+    fuse_session_destroy(m->se);
+    m->se = NULL;
+    return -EIO;
+  }
+  int fd = fuse_session_fd(m->se);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); /* poll said readable, yet an interrupted request may be gone */
+  return 0;
+}
+
 static void *session_main(void *arg) {
   fuse_mount_t *m = arg;
   struct fuse_buf buf = {.mem = NULL};
+  if (m->background) {
+    int r = session_mount(m);
+    if (r < 0) {
+      fuse_tickets_close(m);
+      fuse_emit(m, &(fuse_event_t){.type = FEV_STOPPED, .err = -r});
+      napi_release_threadsafe_function(m->tsfn, napi_tsfn_release);
+      return NULL;
+    }
+    fuse_emit(m, &(fuse_event_t){.type = FEV_MOUNTED});
+  }
   struct pollfd fds[2] = {{.fd = fuse_session_fd(m->se), .events = POLLIN},
-                          {.fd = m->cancel_pipe[0], .events = POLLIN}};
+                          {.fd = m->cancel_fd, .events = POLLIN}};
   int external = 0;
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
@@ -182,25 +210,15 @@ static void *session_main(void *arg) {
 }
 
 int fuse_session_begin(fuse_mount_t *m) {
-  char *argv[] = {"envmount", MOUNT_OPTIONS, NULL};
-  struct fuse_args args = FUSE_ARGS_INIT(2, argv);
-  m->se = fuse_session_new(&args, &OPS, sizeof OPS, m);
-  fuse_opt_free_args(&args);
-  if (m->se == NULL) return -EINVAL;
-  if (fuse_session_mount(m->se, m->path) != 0) {
-    fuse_session_destroy(m->se);
-    m->se = NULL;
-    return -EIO;
-  }
-  int fd = fuse_session_fd(m->se);
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); /* poll said readable, yet an interrupted request may be gone */
-  int r = spawn_service(session_main, m, &m->thread);
-  if (r != 0) {
+  int r = m->background ? 0 : session_mount(m);
+  if (r < 0) return r;
+  r = spawn_service(session_main, m, &m->thread);
+  if (r != 0 && m->se != NULL) {
     fuse_session_unmount(m->se);
     fuse_session_destroy(m->se);
     m->se = NULL;
-    return -r;
   }
+  if (r != 0) return -r;
   m->thread_live = 1;
   return 0;
 }

@@ -66,6 +66,7 @@ static int reply_open(held_t *held, blob_t *blob) {
   fi.fh = (uintptr_t)h;
   fi.direct_io = 1;
   fi.keep_cache = 0;
+  fi.noflush = 1;
   if (fuse_reply_open(held->req, &fi) != 0) handle_free(held->mount, h);
   return 0;
 }

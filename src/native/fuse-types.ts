@@ -43,12 +43,22 @@ export type FuseEvent =
   | { readonly type: 'foreign-read'; readonly pid: number; readonly tgid: number; readonly openerPid: number }
   /** A handle closed: `bytes` served, `whole` when its reads reached the end. */
   | { readonly type: 'released'; readonly tgid: number; readonly bytes: number; readonly whole: boolean }
-  /** The session ended and the mount is gone (`external`: someone else unmounted it). */
-  | { readonly type: 'stopped'; readonly external?: boolean };
+  /** options.background: the session thread has mounted. */
+  | { readonly type: 'mounted' }
+  /** The session ended and the mount is gone (`external`: someone else unmounted it; `code`, `syscall` 'mount': a
+   * background mount failed). */
+  | { readonly type: 'stopped'; readonly external?: boolean; readonly code?: string; readonly syscall?: string };
+
+/** `background`: the session thread mounts (unprivileged, fusermount3 takes milliseconds per mount) and reports
+ * `mounted`, or `stopped` with the error; otherwise fuseMount mounts before it returns and throws on failure. */
+export interface FuseMountOptions {
+  readonly decide: boolean;
+  readonly background?: boolean;
+}
 
 /** The addon's FUSE functions: present when it was built with libfuse 3. */
 export interface FuseAddon {
-  fuseMount(path: string, options: { decide: boolean }, onEvent: (event: FuseEvent) => void): FuseMount;
+  fuseMount(path: string, options: FuseMountOptions, onEvent: (event: FuseEvent) => void): FuseMount;
   fuseSetContent(mount: FuseMount, content: Buffer | null, mtimeMs: number): { locked: boolean };
   fuseSetDecide(mount: FuseMount, decide: boolean): void;
   fuseFinishOpen(ticket: FuseTicket, content: Buffer | null): void;

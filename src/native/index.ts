@@ -3,9 +3,9 @@
  * the typed interface below; the addon validates its arguments and throws Errors with an errno `code`.
  */
 import { createRequire } from 'node:module';
-import type { FuseAddon, FuseEvent, FuseMount, FuseSupport, FuseTicket } from './fuse-types.js';
+import type { FuseAddon, FuseEvent, FuseMount, FuseMountOptions, FuseSupport, FuseTicket } from './fuse-types.js';
 
-export type { FuseEvent, FuseMount, FuseSupport, FuseTicket } from './fuse-types.js';
+export type { FuseEvent, FuseMount, FuseMountOptions, FuseSupport, FuseTicket } from './fuse-types.js';
 
 export interface PeerCredentials {
   readonly pid: number;
@@ -263,7 +263,7 @@ function fuse(): FuseAddon {
  * it from a thread of its own: a regular file, mode 0600, this process's uid; other users (root too) get EACCES.
  * `decide`: each open is held and reported (`open` with a ticket); otherwise served the content at once.
  */
-export function fuseMount(path: string, options: { decide: boolean }, onEvent: (event: FuseEvent) => void): FuseMount {
+export function fuseMount(path: string, options: FuseMountOptions, onEvent: (event: FuseEvent) => void): FuseMount {
   return fuse().fuseMount(path, options, onEvent);
 }
 

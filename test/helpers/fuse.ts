@@ -17,6 +17,8 @@ import {
 const support = fuseSupport();
 /** Why the FUSE tests are skipped here, or undefined when they run. */
 export const FUSE_SKIP = support.available ? undefined : `FUSE unavailable: ${support.reason}`;
+/** A describe title that states why it is skipped, when it is. */
+export const fuseTitle = (title: string, skip = FUSE_SKIP): string => (skip ? `${title} (skipped: ${skip})` : title);
 
 export interface Mounted {
   readonly path: string;
@@ -41,10 +43,10 @@ export function placeholder(): string {
   return path;
 }
 
-export function mountAt(path: string, decide: boolean, onEvent?: (e: FuseEvent) => void): Mounted {
+export function mountAt(path: string, decide: boolean, onEvent?: (e: FuseEvent) => void, background = false): Mounted {
   const events: FuseEvent[] = [];
   const waiters: Array<{ test: (e: FuseEvent) => boolean; resolve: (e: FuseEvent) => void }> = [];
-  const mount = fuseMount(path, { decide }, (e) => {
+  const mount = fuseMount(path, { decide, background }, (e) => {
     events.push(e);
     onEvent?.(e);
     for (const w of [...waiters]) {

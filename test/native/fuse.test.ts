@@ -2,11 +2,13 @@
  * The FUSE backend's native half (native/fuse-*.c) with real readers: `.env` as a regular file, every open its own
  * whole copy, held opens answered by JS, reads from a process that did not open the handle refused.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as native from '../../src/native/index.js';
 import { fuseFinishOpen, fuseSetContent } from '../../src/native/index.js';
 import { killAll, run, startReader } from '../helpers/daemon.js';
-import { cleanupFuse, FUSE_SKIP, fuseMounted, mountAt, placeholder, unmount } from '../helpers/fuse.js';
+import { cleanupFuse, FUSE_SKIP, fuseMounted, fuseTitle, mountAt, placeholder, unmount } from '../helpers/fuse.js';
 
 afterEach(async () => {
   await killAll();
@@ -15,7 +17,7 @@ afterEach(async () => {
 
 const CONTENT = Buffer.from(Array.from({ length: 200 }, (_, i) => `KEY_${i}=value-${i}-${'x'.repeat(20)}\n`).join(''));
 
-describe.skipIf(FUSE_SKIP)('FUSE mount', () => {
+describe.skipIf(FUSE_SKIP)(fuseTitle('FUSE mount'), () => {
   it('is a regular file of this user, mode 0600, with the content’s size and the given mtime', async () => {
     const path = placeholder();
     const m = mountAt(path, false);
@@ -61,7 +63,10 @@ describe.skipIf(FUSE_SKIP)('FUSE mount', () => {
       fuseFinishOpen(e.ticket, Buffer.from(text));
     });
     fuseSetContent(m.mount, Buffer.from(CONTENT), Date.now());
-    const readers = Array.from({ length: 8 }, () => run('dd', [`if=${path}`, 'bs=7', 'status=none']));
+    // 7 bytes per read(2), until EOF.
+    const pieces =
+      'import os,sys\nfd=os.open(sys.argv[1],os.O_RDONLY)\nwhile b:=os.read(fd,7): sys.stdout.buffer.write(b)';
+    const readers = Array.from({ length: 8 }, () => run('python3', ['-c', pieces, path]));
     for (const r of await Promise.all(readers)) {
       expect(r.code).toBe(0);
       const pid = Number(/^READER=(\d+)\n/.exec(r.stdout)?.[1]);
@@ -143,5 +148,71 @@ fd=os.open(sys.argv[2],os.O_RDONLY); socket.send_fds(s,[b'x'],[fd]); print(os.ge
     expect(got.stdout.trim().split('\n').at(-1)).toBe('13');
     const foreign = await m.next('foreign-read');
     expect(foreign.openerPid).toBe(Number(sent.stdout.trim()));
+  });
+
+  it('throws on arguments of the wrong kind, and mounts only on a regular file not mounted yet', async () => {
+    const path = placeholder();
+    const m = mountAt(path, false);
+    const raw = native as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const BAD = [undefined, null, 0, -1, 1.5, '', '\0', {}, [], () => 0, Symbol('s'), 10n, Buffer.alloc(4)];
+    const calls: [string, (bad: unknown) => unknown[]][] = [
+      ['fuseMount', (bad) => [bad, { decide: false }, () => 0]],
+      ['fuseMount', (bad) => [path, bad, () => 0]],
+      ['fuseMount', (bad) => [path, { decide: false }, bad]],
+      ['fuseSetContent', (bad) => [bad, Buffer.alloc(1), 0]],
+      ['fuseSetContent', (bad) => [m.mount, bad === null || Buffer.isBuffer(bad) ? 1 : bad, 0]],
+      ['fuseSetContent', (bad) => [m.mount, null, typeof bad === 'number' && bad >= 0 ? -1 : bad]],
+      ['fuseSetDecide', (bad) => [bad, true]],
+      ['fuseSetDecide', (bad) => [m.mount, bad]],
+      ['fuseFinishOpen', (bad) => [bad, null]],
+      ['fuseUnmount', (bad) => [bad]],
+      ['fuseDetach', (bad) => [bad]],
+      ['fuseMounted', (bad) => [bad]],
+    ];
+    let thrown = 0;
+    for (const [name, args] of calls) {
+      for (const bad of BAD) {
+        try {
+          raw[name]?.(...args(bad));
+        } catch (error) {
+          expect(error).toBeInstanceOf(Error);
+          thrown++;
+        }
+      }
+    }
+    expect(thrown).toBe(calls.length * BAD.length);
+    native.mkfifo(join(dirname(path), 'fifo'));
+    const fifo = native.startMount(join(dirname(path), 'fifo'), `${path}.tmp`, 100, () => 0, Buffer.alloc(0), false);
+    expect(() => native.fuseUnmount(fifo as unknown as native.FuseMount)).toThrow(TypeError);
+    native.stopMount(fifo);
+    expect(() => mountAt(path, false)).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    mkdirSync(join(dirname(path), 'dir'));
+    expect(() => mountAt(join(dirname(path), 'dir'), false)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => mountAt(join(dirname(path), 'none'), false)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    fuseSetContent(m.mount, Buffer.from('A=1\n'), 0);
+    expect(readFileSync(path, 'utf8')).toBe('A=1\n');
+  });
+
+  it('mounts in the background: `mounted`, then served; and a stop before the mount lands leaves nothing', async () => {
+    const path = placeholder();
+    const m = mountAt(path, false, undefined, true);
+    fuseSetContent(m.mount, Buffer.from('B=1\n'), 0);
+    await m.next('mounted');
+    expect(readFileSync(path, 'utf8')).toBe('B=1\n');
+    await unmount(m);
+    expect(fuseMounted(path)).toBe(false);
+    const early = mountAt(path, false, undefined, true);
+    await unmount(early); // fuseUnmount at once: the thread mounts, sees the stop, unmounts
+    expect(fuseMounted(path)).toBe(false);
+    expect(statSync(path).size).toBe(0);
+  });
+
+  it('reports `stopped` with external when someone else unmounts it', async () => {
+    const path = placeholder();
+    const m = mountAt(path, false);
+    const r = await run('umount', [path]);
+    expect(r.code).toBe(0);
+    expect(await m.next('stopped')).toMatchObject({ type: 'stopped', external: true });
+    expect(fuseMounted(path)).toBe(false);
   });
 });
