@@ -237,6 +237,38 @@ describe.skipIf(FUSE_SKIP)(`the FUSE backend${FUSE_SKIP ? ` (skipped: ${FUSE_SKI
     expect(bad.stderr).toContain('Unknown backend "nfs"');
   });
 
+  it('a read through a handle passed to an unrelated process (SCM_RIGHTS) is refused and audited as foreign', async () => {
+    const dir = await fuseMount('passed', '--allow', 'any');
+    const sock = join(dir, 'pass.sock');
+    // The receiver listens first; the sender (not its parent, not its child) opens .env and passes the descriptor.
+    const receiver = startReader('python3', [
+      '-c',
+      `import socket,os,sys
+s=socket.socket(socket.AF_UNIX);s.bind(${JSON.stringify(sock)});s.listen(1);print('ready',flush=True)
+c,_=s.accept();_,fds,_,_=socket.recv_fds(c,16,1)
+try: os.read(fds[0],100); print('read')
+except OSError as e: print('refused', e.errno)`,
+    ]);
+    await waitFor(() => existsSync(sock));
+    const sender = await run(
+      'python3',
+      [
+        '-c',
+        `import socket,os
+fd=os.open('.env',os.O_RDONLY);s=socket.socket(socket.AF_UNIX);s.connect(${JSON.stringify(sock)})
+socket.send_fds(s,[b'x'],[fd]);s.recv(1)`,
+      ],
+      { cwd: dir },
+    );
+    expect(sender.code).toBe(0);
+    expect(await receiver.done).toContain('refused 13');
+    const log = await waitFor(async () => {
+      const text = (await daemon.cli(['log'])).stdout;
+      return text.includes('foreign') ? text : undefined;
+    });
+    expect(log).toMatch(/foreign .*passed\/\.env/);
+  });
+
   it('remove unmounts and leaves no placeholder; the project can be added again', async () => {
     const dir = await fuseMount('removed', '--allow', 'any');
     expect((await daemon.cli(['remove', dir])).code).toBe(0);
