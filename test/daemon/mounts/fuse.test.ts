@@ -298,6 +298,7 @@ describe.skipIf(FUSE_SKIP)('the FUSE backend across daemon lives', () => {
         env: d.env,
       });
       expect(cleanup.code).toBe(0);
+      expect(cleanup.stdout).toContain('1 FUSE mount (detached)');
       expect(fuseMounted(path)).toBe(false);
       expect(existsSync(path)).toBe(false);
       // Killed again with the mount up: the next daemon detaches it and mounts again, without a cleanup.
