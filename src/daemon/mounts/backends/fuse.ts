@@ -39,13 +39,13 @@ export function fuseUnavailableError(path: string, dir: string, missing: string)
   );
 }
 
-/** fuseMount failed: EPERM/EIO are the kernel or fusermount3 saying no (NoNewPrivileges stops the setuid helper). */
+/** fuseMount failed: EPERM/EIO are the kernel or fusermount3 saying no (the service unit's sandbox stops it). */
 function mountRefused(path: string, dir: string, error: unknown): unknown {
   const code = errnoCode(error);
   if (code !== 'EPERM' && code !== 'EIO' && code !== 'EACCES') return error;
   return new EnvmountError(
     'FUSE_UNAVAILABLE',
-    `Cannot mount "${path}" with the FUSE backend: the mount was refused (${code}). An unprivileged daemon mounts through the setuid fusermount3, which a no_new_privs process (the systemd unit's NoNewPrivileges=yes) cannot use; run envmountd from your session, or use \`envmount add ${dir} --backend fifo\`.`,
+    `Cannot mount "${path}" with the FUSE backend: the mount was refused (${code}). An unprivileged daemon mounts through the setuid fusermount3, which the systemd unit's sandbox does not allow (NoNewPrivileges=yes; mount(2) is outside its system call filter); run envmountd from your session (`envmountd start`), or use \`envmount add ${dir} --backend fifo\`.`,
     { cause: error },
   );
 }
