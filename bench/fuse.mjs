@@ -5,10 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox } from '../scripts/sandbox.mjs';
-import { latency } from './latency.mjs';
+import { rounds } from './latency.mjs';
 
 const BYTES = 4096;
-const SAMPLES = { any: 2000, rule: 600 };
+/** Reads per path per round (a FIFO rule read scans /proc: fewer). */
+const SAMPLES = { 'fifo any': 400, 'fifo rule': 100, 'fuse any': 400, 'fuse rule': 400 };
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -59,11 +60,8 @@ export async function fuseVsFifo() {
     }
     const expected = readFileSync(paths['fuse any'], 'utf8');
     const out = { latency: {}, fan_out: {} };
-    for (const [label, path] of Object.entries(paths)) {
-      const samples = SAMPLES[label.endsWith('any') ? 'any' : 'rule'];
-      process.stderr.write(`  latency ${label}\n`);
-      out.latency[label] = latency(path, { samples, warmup: samples / 10, bytes: BYTES });
-    }
+    process.stderr.write('  latency, FUSE and FIFO in alternating rounds\n');
+    out.latency = rounds(paths, { rounds: 5, samples: SAMPLES, bytes: BYTES, base: 'fifo any' });
     for (const label of ['fifo any', 'fuse any', 'fuse rule']) {
       process.stderr.write(`  32 readers at once, ${label}\n`);
       out.fan_out[label] = fanOut(paths[label], expected, { count: 32, rounds: 10 });
@@ -78,8 +76,9 @@ export async function fuseVsFifo() {
 /** The README lines for these results. */
 export function fuseTable(r) {
   if (!r || r.skipped) return [`FUSE vs FIFO: skipped (${r?.skipped ?? 'not run'}).`];
-  const rows = ['| 4 KiB, open to EOF | p50 / p99 |', '|---|---|'];
-  for (const [label, l] of Object.entries(r.latency)) rows.push(`| ${label} | ${l.p50_us} / ${l.p99_us} us |`);
+  const rows = ['| 4 KiB, open to EOF | p50 / p99 | p50 vs FIFO any (median of rounds) |', '|---|---|---|'];
+  for (const [label, l] of Object.entries(r.latency))
+    rows.push(`| ${label} | ${l.p50_us} / ${l.p99_us} us | ${l['vs_fifo any'] ?? 1}x |`);
   rows.push('', '| 32 readers opening at once, 10 rounds | whole copies | round p50 |', '|---|---|---|');
   for (const [label, f] of Object.entries(r.fan_out))
     rows.push(`| ${label} | ${f.whole} of ${f.of} | ${f.round_p50_ms} ms |`);
