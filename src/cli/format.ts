@@ -16,9 +16,19 @@ function ago(iso: string | undefined, now: number): string {
   return `${Math.round(seconds / 3600)}h ago`;
 }
 
+/** The advice for a FIFO mount that saw collisions: FUSE gives every open a handle of its own. */
+export function fuseAdvice(dir: string): string {
+  return `the FUSE backend gives every open its own copy (Linux): \`envmount remove ${dir} && envmount add ${dir} --backend fuse\``;
+}
+
 export function formatMountList(mounts: readonly MountInfo[]): string {
   if (mounts.length === 0) return 'No mounts. Add one with `envmount add DIR`.';
-  return mounts.map((m) => `${m.state.padEnd(9)} ${m.path}  (${count(m.variables.length, 'variable')})`).join('\n');
+  return mounts
+    .map((m) => {
+      const fuse = m.backend === 'fuse' ? ', fuse' : '';
+      return `${m.state.padEnd(9)} ${m.path}  (${count(m.variables.length, 'variable')}${fuse})`;
+    })
+    .join('\n');
 }
 
 export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatus, now = Date.now()): string {
@@ -26,6 +36,9 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
   lines.push(`  template:  ${m.template}${m.format !== 'dotenv' ? ` (served as ${m.format})` : ''}`);
   lines.push(`  variables: ${m.variables.join(', ') || '(none)'}`);
   lines.push(`  readers:   ${m.policy}`);
+  lines.push(
+    `  backend:   ${m.backend === 'fuse' ? 'fuse (a regular file served by envmountd)' : 'fifo (a named pipe per read)'}`,
+  );
   lines.push(`  reads:     ${m.reads}, last ${ago(m.lastReadAt, now)}`);
   for (const r of m.lastReaders.slice(-3)) {
     lines.push(
@@ -36,6 +49,7 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
     lines.push(
       `  warning:   ${count(m.collisions, 'read')} where several processes opened the file at once and shared one pipe; use \`envmount run\` or a mount per consumer (--path)`,
     );
+    if (m.backend !== 'fuse') lines.push(`             ${fuseAdvice(m.dir)}`);
   }
   if ((m.withheld ?? 0) > 0) {
     lines.push(

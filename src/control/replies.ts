@@ -2,6 +2,7 @@
  * The replies of the control protocol (protocol.ts): what each method returns. Names, states and counts; the one
  * reply that carries values is `run`'s (RunValues), to a peer the reader policy allowed.
  */
+import type { BackendKind } from '../core/mount-backends.js';
 import type { Format } from '../core/render-formats.js';
 
 export type MountState = 'serving' | 'paused' | 'displaced' | 'error' | 'stopped';
@@ -17,6 +18,8 @@ export interface MountInfo {
   readonly onePasswordEnvironment: string | undefined;
   /** Added with --allow-shared-dir: serves even though other users can write its directory. */
   readonly allowSharedDir?: boolean;
+  /** How the path is served: a named pipe per read (`fifo`) or a regular file through FUSE (`fuse`). */
+  readonly backend: BackendKind;
 }
 
 export interface VariableProblem {
@@ -49,6 +52,8 @@ export interface MountStatus extends MountInfo {
   /** Shared pipes whose readers read in pieces smaller than the content: nothing written to them (fail closed). */
   readonly withheld?: number;
   readonly lastReaders: readonly { time: string; decision: string; pid?: number; exe?: string }[];
+  /** Said by `add` once: what was done to keep a FUSE mount out of git. */
+  readonly notice?: string;
   /** Whether the mount needs 1Password (its `op://` values go stale with the cache). */
   readonly usesOnePassword: boolean;
 }

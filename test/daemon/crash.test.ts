@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** The next read's FIFO, made in advance beside a serving mount (native/rotate.c). */
-const SPARE = expect.stringMatching(/^\.env\.envmount-swap-[0-9a-f]{16}$/);
+const SPARE = expect.stringMatching(/^\.~\.env\.envmount-swap-[0-9a-f]{16}$/);
 const cleanup = (d: TestDaemon) => run(DAEMON, ['cleanup'], { env: d.env });
 
 it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves every mount', async () => {
@@ -57,6 +57,7 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
     daemonRunning: false,
     removed: 0,
     released: 0,
+    detached: 0,
   });
   // A new reader fails at once instead of hanging.
   const late = await run('cat', [join(dirs[0] ?? '', '.env')], { timeoutMs: 5000 });
@@ -107,7 +108,7 @@ it('kill -9 with 5 readers blocked across 3 mounts: the next daemon serves each 
     const status = JSON.parse((await d.cli(['--json', 'status'])).stdout) as { mounts: Array<{ reads: number }> };
     expect(status.mounts.map((m) => m.reads).sort()).toEqual([1, 2, 2]);
     // The FIFO each mount read makes in advance for its next read, one per mount: the killed daemon's are gone.
-    for (const dir of dirs) expect(readdirSync(dir).sort()).toEqual(['.env', SPARE, '.env.op']);
+    for (const dir of dirs) expect(readdirSync(dir).sort()).toEqual(['.env', '.env.op', SPARE]);
     for (const i of [0, 1, 2]) expect((await run('cat', [env(i)])).stdout).toContain('crash-value-2');
   } finally {
     await d.dispose();

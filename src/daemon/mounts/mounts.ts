@@ -4,6 +4,8 @@ import { EnvmountError, errnoCode } from '../../core/errors.js';
 import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../../core/policy.js';
 import { usesNamespace, usesStoreName, validateOpReferences } from '../templates/template-references.js';
 import { type LoadedTemplate, loadTemplate } from '../templates/templates.js';
+import { chooseBackend } from './backends/backends.js';
+import { excludeFromGit } from './git-exclude.js';
 import { HealSchedule } from './heal/heal-schedule.js';
 import type { MountServiceDeps } from './mount-deps.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
@@ -61,6 +63,7 @@ export class MountService {
     const { dir, path, templatePath, entries } = await mountSource(options, this.#deps.storeEnvironments);
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
+    const backend = chooseBackend(path, dir, options, existing?.mount.backend);
     if (existing) {
       existing.template = { entries };
       if (allowSharedDir) existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
@@ -78,7 +81,8 @@ export class MountService {
       }
       return mountStatus(existing, this.#deps.audit);
     }
-    const refusal = placementError(path, dir, await inspectPath(path, this.#deps.uid));
+    // The FUSE backend places (and judges) its own placeholder.
+    const refusal = backend === 'fuse' ? undefined : placementError(path, dir, await inspectPath(path, this.#deps.uid));
     if (refusal) throw refusal;
     const record: MountRecord = {
       path,
@@ -90,11 +94,15 @@ export class MountService {
       policy: applyPolicyOptions(DEFAULT_POLICY, policy),
       ...(format && format !== 'dotenv' ? { format } : {}),
       ...(allowSharedDir ? { allowSharedDir: true as const } : {}),
+      ...(backend === 'fuse' ? { backend } : {}),
     };
     const entry = this.#entry(record, { entries });
+    let notice: string | undefined;
     try {
       // Resolved before the first reader can come: the mount starts with its values, not a "not resolved" line.
       await this.#syncReferences();
+      // A regular file at the path: git is told to ignore it before it is there.
+      notice = backend === 'fuse' ? await excludeFromGit(dir, path) : undefined;
       await this.#start(entry);
       await this.#deps.registry.put(record);
       // An edit of the template right after `add` returns is noticed.
@@ -106,7 +114,7 @@ export class MountService {
       void this.#syncReferences();
       throw error;
     }
-    return mountStatus(entry, this.#deps.audit);
+    return { ...mountStatus(entry, this.#deps.audit), ...(notice ? { notice } : {}) };
   }
 
   /** Stops a mount, removes its FIFO (if still ours) and forgets it. Accepts the FIFO path or the project dir. */
