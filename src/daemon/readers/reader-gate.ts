@@ -7,11 +7,9 @@
  */
 import type { Logger } from 'pino';
 import type { MountLocation } from '../../core/argv-location.js';
-import type { Policy, ReaderFacts } from '../../core/policy.js';
-import { ruleText } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
 import { identityOf } from '../../core/reader-identity.js';
 import { type Outcome, unansweredFix, type VerdictMount, verdict } from '../../core/reader-verdict.js';
-import { alwaysProblem, narrowestRule } from '../../core/refusal-advice.js';
 import { type MountEvent, ticketHolders } from '../../native/index.js';
 import type { Approvals } from './approvals.js';
 import { type AuditDecision, type AuditLog, type AuditReader, auditReader } from './audit.js';
