@@ -9,6 +9,7 @@ const UNIT = [
   'test/daemon/readers/approvals.test.ts',
   'test/daemon/readers/audit.test.ts',
   'test/daemon/mounts/heal/mount-healer.test.ts',
+  'test/daemon/mounts/mount.test.ts',
   'test/daemon/mounts/reference-leases.test.ts',
   'test/native/**/*.test.ts',
   'test/run/locate.test.ts',

@@ -42,11 +42,12 @@ fi
 npm run build --silent || exit 1
 
 # mlock() always succeeds under ASan (it is intercepted): ENVMOUNT_TEST_SANITIZER tells the tests that check it.
+# Hooks get 120 s: set-up that starts a daemon and a CLI process per value runs several times slower under ASan.
 LD_PRELOAD="$libasan" \
   ASAN_OPTIONS="detect_leaks=0:halt_on_error=0:log_path=$logs/asan" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0" \
   ENVMOUNT_TEST_SANITIZER=asan ENVMOUNT_TEST_SANITIZER_LOGS="$logs" \
-  npx vitest run "${FILES[@]}" --reporter=default --reporter=json --outputFile.json="$report" 2>&1 |
+  npx vitest run "${FILES[@]}" --hookTimeout=120000 --reporter=default --reporter=json --outputFile.json="$report" 2>&1 |
   tee "$logs/vitest.txt"
 status=${PIPESTATUS[0]}
 

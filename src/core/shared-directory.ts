@@ -1,6 +1,6 @@
 /**
  * StrictModes for mount directories, as pure rules: whether another user can write a directory (and so rename,
- * exchange or plant entries beside a mount's pipe), and what to tell the user. The daemon (daemon/shared-dir.ts)
+ * exchange or plant entries beside a mount's pipe), and what to tell the user. The daemon (daemon/mounts/shared-dir.ts)
  * and `doctor` apply them.
  */
 const S_ISVTX = 0o1000;

@@ -141,6 +141,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     remove: async (p) => {
       const removed = await mounts.remove(p.path);
       approvals.cancel(removed.path);
+      approvals.clearGrants(removed.path);
       return removed;
     },
     list: () => mounts.list(),

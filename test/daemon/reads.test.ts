@@ -32,7 +32,8 @@ beforeAll(async () => {
   const dir = daemon.project('app', template);
   expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
   envPath = join(dir, '.env');
-});
+  // One CLI process per value: a guard against a hang, wide enough for a loaded machine under the sanitizer tier.
+}, 180_000);
 
 afterAll(async () => {
   await killAll();

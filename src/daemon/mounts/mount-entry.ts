@@ -34,18 +34,14 @@ export interface Entry {
   refused: readonly { key: string; reason: string }[];
   unmasked: readonly string[];
   readerLimits: readonly { key: string; note: string }[];
-  /** A foreign inode the healer saw at the path at its last look (mount-healer.ts). */
-  suspect?: number | undefined;
-  /** The watcher reported a change at the path since the healer's last look. */
-  lookRequested?: boolean;
 }
 
 export interface EntryCallbacks {
   /** The bytes an allowed reader gets now (the caller wipes them). */
   readonly render: (entry: Entry) => Buffer;
   readonly templateChanged: () => void;
-  /** The watcher saw the path change: heal soon. */
-  readonly look: () => void;
+  /** The watcher saw the path of this entry's mount change: heal soon. */
+  readonly look: (entry: Entry) => void;
 }
 
 function gated(entry: Entry, render: EntryCallbacks['render']): GatedMount {
@@ -93,10 +89,7 @@ export function createEntry(
         .handle(gated(entry, callbacks.render), event)
         .catch((error: unknown) => logger.error({ err: error }, 'reader decision failed'));
     },
-    onLook: () => {
-      entry.lookRequested = true;
-      callbacks.look();
-    },
+    onLook: () => callbacks.look(entry),
   };
   const entry: Entry = {
     mount: new Mount(record, deps, hooks),

@@ -2,8 +2,8 @@
 import type { MountInfo, MountStatus } from '../../control/protocol.js';
 import { describePolicy, describeRule } from '../../core/policy.js';
 import type { AuditLog } from '../readers/audit.js';
-import { directoryGoneReason } from './heal/mount-healer.js';
 import type { Entry } from './mount-entry.js';
+import { directoryGoneReason, pipeRemovedReason } from './mount-reasons.js';
 import { exists } from './placement.js';
 import { sharedDirectoryProblem } from './shared-dir.js';
 
@@ -90,9 +90,7 @@ export async function checkedMountStatus(
   return {
     ...status,
     state: 'paused',
-    reason: dirGone
-      ? directoryGoneReason(status.dir)
-      : `the pipe at ${status.path} was removed; it is put back within a second.`,
+    reason: dirGone ? directoryGoneReason(status.dir) : pipeRemovedReason(status.path),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   startMount,
   stopMount,
 } from '../../native/index.js';
+import { displacedReason, pathGoneReason, replacedReason, servingFailedReason } from './mount-reasons.js';
 import { inspectPath, placeFifo, removeOwnFifo, rotationTempPath } from './placement.js';
 import type { MountRecord } from './registry.js';
 import { assertPrivateDirectory } from './shared-dir.js';
@@ -47,8 +48,9 @@ export class Mount {
   #inode = 0;
   #stopped: Promise<void> = Promise.resolve();
   #onStopped: () => void = () => undefined;
-  state: MountState = 'stopped';
-  reason: string | undefined;
+  // Written only by the transitions below (start, stop, pause, displace, fail) and the thread's events.
+  #state: MountState = 'stopped';
+  #reason: string | undefined;
   reads = 0;
   lastReadAt: Date | undefined;
   bytesPerRead = 0;
@@ -64,6 +66,39 @@ export class Mount {
   setDecide(decide: boolean): void {
     this.#decide = decide;
     if (this.#handle) setMountDecide(this.#handle, decide);
+  }
+
+  get state(): MountState {
+    return this.#state;
+  }
+
+  /** Why the mount is not serving, as `status` shows it (mount-reasons.ts); undefined while it serves. */
+  get reason(): string | undefined {
+    return this.#reason;
+  }
+
+  /** Waits for its path or directory (`reason`) to come back: the healer resumes it. The thread is not running. */
+  pause(reason: string): void {
+    this.#state = 'paused';
+    this.#reason = reason;
+  }
+
+  /**
+   * Steps aside for something not ours at the path, left untouched: `what` it is, in words, and whether a template
+   * is beside it (for the advice); or, `what` undefined, something the thread saw replace its pipe.
+   */
+  displace(what?: string, hasTemplate = false): void {
+    this.#state = 'displaced';
+    this.#reason =
+      what === undefined
+        ? replacedReason(this.path, this.record.dir)
+        : displacedReason(this.path, this.record.dir, what, hasTemplate);
+  }
+
+  /** Could not be placed or serve: `message` says why (`envmount add` retries it). */
+  fail(message: string): void {
+    this.#state = 'error';
+    this.#reason = message;
   }
 
   get path(): string {
@@ -102,8 +137,8 @@ export class Mount {
     );
     this.bytesPerRead = content.length;
     this.contentLocked = mountLocked(this.#handle);
-    this.state = 'serving';
-    this.reason = undefined;
+    this.#state = 'serving';
+    this.#reason = undefined;
     this.#deps.logger.info({ path: this.path, reclaimed }, reclaimed ? 'mount reclaimed' : 'mount placed');
   }
 
@@ -132,7 +167,7 @@ export class Mount {
     if (removeFifo && this.#inode !== 0) {
       await removeOwnFifo(this.path, this.#inode, this.#deps.uid);
     }
-    if (this.state === 'serving') this.state = 'stopped';
+    if (this.#state === 'serving') this.#state = 'stopped';
   }
 
   #onEvent(event: MountEvent): void {
@@ -173,8 +208,7 @@ export class Mount {
         this.#hooks.onOutcome(event);
         return;
       case 'displaced':
-        this.state = 'displaced';
-        this.reason = `something envmount did not make replaced the pipe at ${this.path}; it was left untouched. Move it away, then run \`envmount add ${this.record.dir}\`.`;
+        this.displace();
         log.warn({ path: this.path }, 'mount displaced');
         return;
       case 'error':
@@ -184,11 +218,8 @@ export class Mount {
           this.#hooks.onOutcome(event);
           return;
         }
-        this.state = event.code === 'ENOENT' ? 'paused' : 'error';
-        this.reason =
-          event.code === 'ENOENT'
-            ? `${this.path} or its directory is gone; the mount comes back when they are (or run \`envmount remove ${this.record.dir}\`).`
-            : `serving failed: ${event.syscall ?? 'system call'} returned ${event.code ?? 'an error'}.`;
+        if (event.code === 'ENOENT') this.pause(pathGoneReason(this.path, this.record.dir));
+        else this.fail(servingFailedReason(event.syscall, event.code));
         log.warn({ path: this.path, code: event.code, syscall: event.syscall }, 'mount thread error');
         return;
       case 'stopped':

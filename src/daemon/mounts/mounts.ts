@@ -6,9 +6,9 @@ import { applyPolicyOptions, changesPolicy, type PolicyOptions, withAlwaysRule }
 import { usesNamespace, usesStoreName, validateOpReferences } from '../templates/template-references.js';
 import { type LoadedTemplate, loadTemplate } from '../templates/templates.js';
 import { HealSchedule } from './heal/heal-schedule.js';
-import { directoryGoneReason } from './heal/mount-healer.js';
 import type { MountServiceDeps } from './mount-deps.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
+import { directoryGoneReason } from './mount-reasons.js';
 import { checkedMountStatus, mountInfo, mountStatus, withWarnings } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
@@ -20,7 +20,7 @@ export class MountService {
   readonly #deps: MountServiceDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #leases = new ReferenceLeases();
-  readonly #heals: HealSchedule;
+  readonly #heals: HealSchedule<Entry>;
 
   constructor(deps: MountServiceDeps) {
     this.#deps = deps;
@@ -43,8 +43,9 @@ export class MountService {
           await this.#start(entry);
         } catch (error) {
           const gone = !(await exists(record.dir));
-          entry.mount.state = gone || errnoCode(error) === 'SHARED_DIRECTORY' ? 'paused' : 'error';
-          entry.mount.reason = gone ? directoryGoneReason(record.dir) : (error as Error).message;
+          if (gone) entry.mount.pause(directoryGoneReason(record.dir));
+          else if (errnoCode(error) === 'SHARED_DIRECTORY') entry.mount.pause((error as Error).message);
+          else entry.mount.fail((error as Error).message);
           this.#deps.logger.warn({ path: record.path, err: error }, 'could not restore mount');
         }
       }),
@@ -119,7 +120,6 @@ export class MountService {
       await entry.mount.stop();
     } finally {
       this.#entries.delete(path);
-      this.#deps.gate.clearGrants(path);
       await this.#deps.registry.delete(path);
       void this.#syncReferences();
     }
@@ -254,7 +254,7 @@ export class MountService {
       // A decided read: the content only; status fields are recomputed at each refresh, not at each read.
       render: (e) => this.#render(e, false),
       // A template edit re-reads the template and resolves its references again; the next reader gets the result.
-      look: () => this.#heals.lookSoon(),
+      look: (e) => this.#heals.lookSoon(e),
       templateChanged: () => {
         if (this.#entries.get(record.path) !== entry) return;
         this.reload(record.path).catch((error: unknown) =>

@@ -1,6 +1,6 @@
 /**
  * The desktop dialog for approvals, where a display is present: zenity or kdialog on Linux, osascript on macOS.
- * Run with execFile (no shell); the text shows who asks (src/daemon/reader-description.ts), never a value, and is
+ * Run with execFile (no shell); the text shows who asks (reader-description.ts), never a value, and is
  * plain text in every dialog: nothing a reader puts in its command line or paths becomes markup. Deny is the
  * default button everywhere, and only Allow allows: Enter, Escape and closing the window deny; a dialog that fails,
  * times out or is killed gives no answer (the request stays for `envmount approve` until its timeout, which

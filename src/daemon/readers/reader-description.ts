@@ -3,7 +3,7 @@
  * about itself. From the kernel: the executable (/proc/PID/exe, not argv[0]), the working directory and the parent
  * chain up to the session leader, with a coding agent named when one is in it. From the reader's own arguments: the
  * script when the executable is an interpreter, and the command line, last, quoted and escaped. Every line is plain
- * text; each dialog encodes it its own way (src/daemon/desktop-prompt.ts).
+ * text; each dialog encodes it its own way (desktop-prompt.ts).
  */
 import { basename, isAbsolute, resolve } from 'node:path';
 import { commandLine, truncate, visible } from '../../core/visible-text.js';

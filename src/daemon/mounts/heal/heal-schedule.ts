@@ -4,8 +4,7 @@
  * entries and lends them here.
  */
 import type { Logger } from 'pino';
-import type { Entry } from '../mount-entry.js';
-import { heal, lookAt, needingALook } from './mount-healer.js';
+import { type Healable, heal, healthyMounts, lookAt } from './mount-healer.js';
 
 const HEAL_MS = 500;
 /** Where paths are watched, every mount is looked at every this many ticks (10: every 5 s), as a safety net. */
@@ -15,15 +14,15 @@ const FULL_LOOK_TICKS = 10;
  * first; `rm .env; echo X > .env`), and the look should see the end of them. */
 const LOOK_DELAY_MS = 150;
 
-export interface HealScheduleDeps {
-  readonly entries: () => Iterable<Entry>;
-  readonly restart: (entry: Entry) => Promise<void>;
+export interface HealScheduleDeps<E extends Healable> {
+  readonly entries: () => Iterable<E>;
+  readonly restart: (entry: E) => Promise<void>;
   readonly uid: number;
   readonly logger: Logger;
 }
 
-export class HealSchedule {
-  readonly #deps: HealScheduleDeps;
+export class HealSchedule<E extends Healable> {
+  readonly #deps: HealScheduleDeps<E>;
   /** The heal in progress (or done): heals run one after another. */
   #healing: Promise<void> = Promise.resolve();
   #lookTimer: NodeJS.Timeout | undefined;
@@ -31,8 +30,13 @@ export class HealSchedule {
   /** Heals queued or running: a tick that finds one skips, so slow heals (a restart) do not pile up. */
   #pending = 0;
   #closed = false;
+  // The healer's memory of each mount, owned here (entries that are removed drop out with them):
+  /** A foreign inode seen at the path at the last look (mount-healer.ts takes the path over if it stays). */
+  readonly #suspects = new WeakMap<E, number>();
+  /** The watcher reported a change at the path since the last look. */
+  readonly #requested = new WeakSet<E>();
 
-  constructor(deps: HealScheduleDeps) {
+  constructor(deps: HealScheduleDeps<E>) {
     this.#deps = deps;
   }
 
@@ -67,8 +71,9 @@ export class HealSchedule {
     this.#ticker.unref();
   }
 
-  /** The watcher saw a path change: look soon rather than at the next tick. */
-  lookSoon(): void {
+  /** The watcher saw the path of `entry` change: look at it soon rather than at the next tick. */
+  lookSoon(entry: E): void {
+    this.#requested.add(entry);
     if (this.#lookTimer || this.#closed) return;
     this.#lookTimer = setTimeout(() => {
       this.#lookTimer = undefined;
@@ -87,11 +92,21 @@ export class HealSchedule {
     if (this.#closed) return;
     const ops = { logger: this.#deps.logger, restart: this.#deps.restart };
     const due = [...this.#deps.entries()].filter(
-      (e) => all || e.lookRequested || e.suspect !== undefined || e.mount.state !== 'serving',
+      (e) => all || this.#requested.has(e) || this.#suspects.has(e) || e.mount.state !== 'serving',
     );
     if (due.length === 0) return;
-    for (const e of due) e.lookRequested = false;
-    const actions = needingALook(due).map((e) => [e, lookAt(e, this.#deps.uid)] as const);
+    for (const e of due) this.#requested.delete(e);
+    const healthy = healthyMounts(due);
+    const actions = due.flatMap((e) => {
+      if (healthy.has(e)) {
+        this.#suspects.delete(e);
+        return [];
+      }
+      const look = lookAt(e, this.#deps.uid, this.#suspects.get(e));
+      if (look.suspect === undefined) this.#suspects.delete(e);
+      else this.#suspects.set(e, look.suspect);
+      return [[e, look.action] as const];
+    });
     for (const [entry, action] of actions) {
       if (action.kind !== 'none' && !this.#closed) await heal(entry, action, ops);
     }

@@ -16,9 +16,15 @@ import type { Logger } from 'pino';
 import type { MountState } from '../../../control/protocol.js';
 import { lookAtMounts, MOUNT_LOOK } from '../../../native/index.js';
 import { TEMPLATE_NAMES } from '../../templates/templates.js';
-import type { Entry } from '../mount-entry.js';
+import type { Mount } from '../mount.js';
+import { directoryGoneReason } from '../mount-reasons.js';
 import { inspectPathSync, type PathState } from '../placement.js';
 import { sharedDirectoryProblem } from '../shared-dir.js';
+
+/** What the healer looks after: a mount (the MountService's entries are these, and more). */
+export interface Healable {
+  readonly mount: Mount;
+}
 
 export type HealAction =
   | { readonly kind: 'none' }
@@ -73,21 +79,6 @@ function occupant(path: PathState): string {
   return path.kind === 'regular' ? 'a regular file' : `a ${path.kind}`;
 }
 
-/** What `status` says of a mount whose project directory went away (the healer brings it back with it). */
-export function directoryGoneReason(dir: string): string {
-  return `the project directory ${dir} is gone; the mount comes back with it (or run \`envmount remove ${dir}\`).`;
-}
-
-/**
- * What `status` says of a displaced mount: what is there, that it is untouched, and how to go on. `import` takes
- * only a regular DIR/.env, and needs `--merge` next to a template (`hasTemplate`), as doctor advises.
- */
-export function displacedReason(path: string, dir: string, what: string, hasTemplate: boolean): string {
-  const back = `${what} was put at ${path}; envmount left it untouched and stepped aside. Move it away and the mount comes back by itself`;
-  if (what !== 'a regular file' || path !== join(dir, '.env')) return `${back}.`;
-  return `${back}, or run \`envmount import ${dir}${hasTemplate ? ' --merge' : ''}\` to move its values into the store.`;
-}
-
 async function hasTemplate(dir: string): Promise<boolean> {
   for (const name of TEMPLATE_NAMES)
     if (
@@ -100,24 +91,29 @@ async function hasTemplate(dir: string): Promise<boolean> {
   return false;
 }
 
-export interface HealOps {
+export interface HealOps<E extends Healable> {
   /** Stops the thread (the FIFO stays) and places the mount again, template re-read. */
-  readonly restart: (entry: Entry) => Promise<void>;
+  readonly restart: (entry: E) => Promise<void>;
   readonly logger: Logger;
 }
 
-/** The mounts whose path may need healing: every one but those whose path holds their thread's FIFO (one native
- * call looks at all of those: the common case costs one lstat in C per mount and no allocation). */
-export function needingALook(entries: readonly Entry[]): Entry[] {
+/** The mounts whose path holds their thread's FIFO, so need no look (one native call looks at all of them: the
+ * common case costs one lstat in C per mount and no allocation). */
+export function healthyMounts<E extends Healable>(entries: readonly E[]): Set<E> {
   const serving = entries.flatMap((e) => (e.mount.state === 'serving' && e.mount.handle ? [e] : []));
   const codes = lookAtMounts(serving.flatMap((e) => (e.mount.handle ? [e.mount.handle] : [])));
-  const healthy = new Set(serving.filter((_, i) => codes[i] === MOUNT_LOOK.same));
-  for (const entry of healthy) entry.suspect = undefined;
-  return entries.filter((e) => !healthy.has(e));
+  return new Set(serving.filter((_, i) => codes[i] === MOUNT_LOOK.same));
 }
 
-/** One look at one mount (synchronous: one or two lstat calls); what should follow from it. */
-export function lookAt(entry: Entry, uid: number): HealAction {
+/**
+ * One look at one mount (synchronous: one or two lstat calls): what should follow from it, and the foreign inode
+ * to remember for the next look (`suspect`: the one seen at the last look, if any).
+ */
+export function lookAt(
+  entry: Healable,
+  uid: number,
+  suspect: number | undefined,
+): { action: HealAction; suspect: number | undefined } {
   const { mount } = entry;
   const { path: fifo, dir, allowSharedDir } = mount.record;
   let sharedDir: string | undefined;
@@ -130,7 +126,8 @@ export function lookAt(entry: Entry, uid: number): HealAction {
   try {
     path = inspectPathSync(mount.path, uid);
   } catch {
-    return { kind: 'none' }; // EACCES and the like: nothing to decide from; the next look may tell more.
+    // EACCES and the like: nothing to decide from; the next look may tell more.
+    return { action: { kind: 'none' }, suspect };
   }
   // The directory matters only when the path is free (or the mount waits for it): one lstat less per healthy look.
   const needDir = path.kind === 'absent' || mount.state !== 'serving';
@@ -139,15 +136,14 @@ export function lookAt(entry: Entry, uid: number): HealAction {
     path,
     dirExists: needDir && inspectPathSync(mount.record.dir, uid).kind === 'directory',
     inode: mount.inode,
-    suspect: entry.suspect,
+    suspect,
     sharedDir,
   });
-  entry.suspect = path.kind === 'fifo' && path.inode !== mount.inode ? path.inode : undefined;
-  return action;
+  return { action, suspect: path.kind === 'fifo' && path.inode !== mount.inode ? path.inode : undefined };
 }
 
 /** Carries out what a look decided. Failures are reported in the mount's state, never thrown. */
-export async function heal(entry: Entry, action: HealAction, ops: HealOps): Promise<void> {
+export async function heal<E extends Healable>(entry: E, action: HealAction, ops: HealOps<E>): Promise<void> {
   const { mount } = entry;
   if (action.kind === 'none') return;
   ops.logger.info({ path: mount.path, action: action.kind, state: mount.state }, 'healing mount');
@@ -157,16 +153,10 @@ export async function heal(entry: Entry, action: HealAction, ops: HealOps): Prom
       return;
     }
     await mount.stop(false);
-    if (action.kind === 'pause') {
-      mount.state = 'paused';
-      mount.reason = action.reason ?? directoryGoneReason(mount.record.dir);
-    } else {
-      mount.state = 'displaced';
-      mount.reason = displacedReason(mount.path, mount.record.dir, action.what, await hasTemplate(mount.record.dir));
-    }
+    if (action.kind === 'pause') mount.pause(action.reason ?? directoryGoneReason(mount.record.dir));
+    else mount.displace(action.what, await hasTemplate(mount.record.dir));
   } catch (error) {
-    mount.state = 'error';
-    mount.reason = (error as Error).message;
+    mount.fail((error as Error).message);
     ops.logger.warn({ path: mount.path, err: error }, 'healing failed');
   }
 }
