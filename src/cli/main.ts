@@ -5,6 +5,7 @@
 import type { Writable } from 'node:stream';
 import { Argument, Command, CommanderError } from 'commander';
 import { isEnvmountError } from '../core/errors.js';
+import { approveWaiting } from './approve-each.js';
 import { completionScript, SHELLS } from './completion.js';
 import type { CliContext, CommandOutput } from './context.js';
 import { connectOrExplain } from './daemon-down.js';
@@ -112,11 +113,17 @@ export async function main(
     .description('reads waiting for your approval, and who is asking')
     .action(run(() => approvals(ctx)));
   program
-    .command('approve <id>')
-    .description('let a waiting read through (asks for confirmation on your terminal)')
+    .command('approve [id]')
+    .description(
+      'let a waiting read through (asks for confirmation on your terminal); no ID: each waiting read in turn',
+    )
     .option('--for <duration>', 'and let the same executable read this mount for a while (30s, 10m, 8h, 7d)')
     .option('--always', 'and always (stored as a rule: see `envmount status`)')
-    .action(run((id: string, o: { for?: string; always?: boolean }) => approve(ctx, id, o)));
+    .action(
+      run((id: string | undefined, o: { for?: string; always?: boolean }) =>
+        id === undefined ? approveWaiting(ctx, o) : approve(ctx, id, o),
+      ),
+    );
   program
     .command('deny <id>')
     .description('refuse a waiting read (the reader gets comment lines)')

@@ -5,7 +5,7 @@ import type { Approval, LogEntry } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
 import { commandLine, visible } from '../core/visible-text.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
-import { formatMountStatus } from './format.js';
+import { formatMountStatus, startedBy } from './format.js';
 
 export interface PolicyFlags {
   allow?: string[];
@@ -59,7 +59,7 @@ function describeApproval(a: Approval): string {
     return `  ${a.id}  an agent (${visible(a.exe)}, pid ${a.pid}: ${commandLine(a.argv, 600)}) asks to ${visible(a.action)}\n    until: ${a.expiresAt}`;
   }
   const parents = a.ancestors.length ? `\n    parents: ${a.ancestors.map(visible).join(' <- ')}` : '';
-  return `  ${a.id}  ${visible(a.exe)} (pid ${a.pid}) wants ${a.mount}\n    command: ${commandLine(a.argv, 600)}\n    in: ${visible(a.cwd)}${parents}\n    until: ${a.expiresAt}`;
+  return `  ${a.id}  ${visible(a.exe)} (pid ${a.pid})${startedBy(a.agent)} wants ${a.mount}\n    command: ${commandLine(a.argv, 600)}\n    in: ${visible(a.cwd)}${parents}\n    until: ${a.expiresAt}`;
 }
 
 export function approvals(ctx: CliContext): Promise<CommandOutput> {
@@ -138,7 +138,7 @@ export function deny(ctx: CliContext, idText: string): Promise<CommandOutput> {
 
 function formatEntry(e: LogEntry): string {
   const who = e.reader
-    ? `pid ${e.reader.pid} ${visible(e.reader.exe)} (${commandLine(e.reader.argv, 300)})`
+    ? `pid ${e.reader.pid} ${visible(e.reader.exe)} (${commandLine(e.reader.argv, 300)})${startedBy(e.reader.agent)}`
     : e.decision === 'served'
       ? 'reader not identified (policy any)'
       : 'reader not identified';

@@ -17,6 +17,21 @@ export interface MountInfo {
   readonly onePasswordEnvironment: string | undefined;
   /** Added with --allow-shared-dir: serves even though other users can write its directory. */
   readonly allowSharedDir?: boolean;
+  /** Reads (and agents' requests) waiting for the user's answer now, oldest first: who, since when, the ID. */
+  readonly waiting?: readonly WaitingRead[];
+}
+
+/** A read waiting for approval, as `status` and `list` show it (`envmount approvals` has the whole request). */
+export interface WaitingRead {
+  readonly id: number;
+  readonly pid: number;
+  readonly exe: string;
+  readonly argv: readonly string[];
+  readonly agent?: string;
+  readonly since: string;
+  readonly until: string;
+  /** An agent's request, in words, instead of a read. */
+  readonly action?: string;
 }
 
 export interface VariableProblem {
@@ -48,7 +63,7 @@ export interface MountStatus extends MountInfo {
   readonly collisions: number;
   /** Shared pipes whose readers read in pieces smaller than the content: nothing written to them (fail closed). */
   readonly withheld?: number;
-  readonly lastReaders: readonly { time: string; decision: string; pid?: number; exe?: string }[];
+  readonly lastReaders: readonly { time: string; decision: string; pid?: number; exe?: string; agent?: string }[];
   /** Whether the mount needs 1Password (its `op://` values go stale with the cache). */
   readonly usesOnePassword: boolean;
 }
@@ -61,6 +76,8 @@ export interface Approval {
   readonly argv: readonly string[];
   readonly cwd: string;
   readonly ancestors: readonly string[];
+  /** The coding agent that started the reader, when one did (src/daemon/readers/agents.ts). */
+  readonly agent?: string;
   readonly requestedAt: string;
   readonly expiresAt: string;
   /** What an agent asks for, in words (a request from `envmount mcp`, not a read). */
@@ -84,7 +101,15 @@ export interface LogEntry {
   readonly outcome?: string;
   readonly reason: string | undefined;
   readonly bytes: number;
-  readonly reader: { pid: number; exe: string; argv: readonly string[]; cwd: string } | undefined;
+  readonly reader:
+    | {
+        pid: number;
+        exe: string;
+        argv: readonly string[];
+        cwd: string /** Started by this coding agent. */;
+        agent?: string;
+      }
+    | undefined;
   readonly others: readonly { pid: number; exe: string }[];
 }
 

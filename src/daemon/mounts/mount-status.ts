@@ -52,6 +52,7 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
       decision: e.decision,
       pid: e.reader?.pid,
       exe: e.reader?.exe,
+      ...(e.reader?.agent !== undefined ? { agent: e.reader.agent } : {}),
     })),
   };
 }
