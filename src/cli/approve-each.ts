@@ -7,6 +7,15 @@ import { EnvmountError, isEnvmountError } from '../core/errors.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
 import { approve } from './policy-commands.js';
 
+/** `envmount approve [ID]`: the request named, or each waiting one in turn. */
+export function approveCommand(
+  ctx: CliContext,
+  id: string | undefined,
+  flags: { for?: string; always?: boolean },
+): Promise<CommandOutput> {
+  return id === undefined ? approveWaiting(ctx, flags) : approve(ctx, id, flags);
+}
+
 export async function approveWaiting(
   ctx: CliContext,
   flags: { for?: string; always?: boolean },

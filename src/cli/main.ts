@@ -5,14 +5,14 @@
 import type { Writable } from 'node:stream';
 import { Argument, Command, CommanderError } from 'commander';
 import { isEnvmountError } from '../core/errors.js';
-import { approveWaiting } from './approve-each.js';
+import { approveCommand } from './approve-each.js';
 import { completionScript, SHELLS } from './completion.js';
 import type { CliContext, CommandOutput } from './context.js';
 import { connectOrExplain } from './daemon-down.js';
 import { doctor } from './doctor.js';
 import { add, importEnv, list, remove, status } from './mount-commands.js';
 import { lock, login, refresh, unlock } from './onepassword-commands.js';
-import { approvals, approve, deny, log, policy, policyParams } from './policy-commands.js';
+import { approvals, deny, log, policy, policyParams } from './policy-commands.js';
 import { type RunOptions, runCommand } from './run-command.js';
 import { serviceInstall, serviceLogs, serviceStatus, serviceUninstall } from './service-commands.js';
 import { set, unset, vars } from './variable-commands.js';
@@ -119,11 +119,7 @@ export async function main(
     )
     .option('--for <duration>', 'and let the same executable read this mount for a while (30s, 10m, 8h, 7d)')
     .option('--always', 'and always (stored as a rule: see `envmount status`)')
-    .action(
-      run((id: string | undefined, o: { for?: string; always?: boolean }) =>
-        id === undefined ? approveWaiting(ctx, o) : approve(ctx, id, o),
-      ),
-    );
+    .action(run((id: string | undefined, o: { for?: string; always?: boolean }) => approveCommand(ctx, id, o)));
   program
     .command('deny <id>')
     .description('refuse a waiting read (the reader gets comment lines)')
