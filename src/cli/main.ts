@@ -114,9 +114,7 @@ export async function main(
     .action(run(() => approvals(ctx)));
   program
     .command('approve [id]')
-    .description(
-      'let a waiting read through (asks for confirmation on your terminal); no ID: each waiting read in turn',
-    )
+    .description('let a waiting read through (asks on your terminal); no ID: each waiting read in turn')
     .option('--for <duration>', 'and let the same executable read this mount for a while (30s, 10m, 8h, 7d)')
     .option('--always', 'and always (stored as a rule: see `envmount status`)')
     .action(run((id: string | undefined, o: { for?: string; always?: boolean }) => approveCommand(ctx, id, o)));
