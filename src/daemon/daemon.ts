@@ -40,6 +40,8 @@ export interface DaemonDeps {
   readonly providerFactory: ProviderFactory;
   /** OP_SERVICE_ACCOUNT_TOKEN, taken out of the environment by src/bin. */
   readonly serviceAccountToken: string | undefined;
+  /** The real paths of envmount's CLI scripts: `envmount run` from one is judged on its command (run/). */
+  readonly cliScripts?: readonly string[];
 }
 
 export class Daemon {
@@ -169,7 +171,14 @@ export class Daemon {
         mounts.refreshAll();
         logger.info('unlocked');
       };
-      const runDeps = { mounts, source, gate, audit, validate: (r: string) => op.validate(r) };
+      const runDeps = {
+        mounts,
+        source,
+        gate,
+        audit,
+        validate: (r: string) => op.validate(r),
+        cliScripts: deps.cliScripts ?? [],
+      };
       const run = (params: Params<'run'>, peer: Peer) => runValues(params, peer, runDeps);
       const environmentDeps = { environments, store, mounts, source, waiters, validate: (r: string) => op.validate(r) };
       const environmentHandlers = environmentMethods(environmentDeps);

@@ -1,14 +1,15 @@
 import { join, resolve } from 'node:path';
 import type { MountInfo, MountStatus } from '../../control/protocol.js';
 import { EnvmountError, errnoCode } from '../../core/errors.js';
-import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../../core/policy.js';
+import { DEFAULT_POLICY, needsNoDecision, type Policy, type Rule } from '../../core/policy.js';
+import { applyPolicyOptions, changesPolicy, type PolicyOptions, withAlwaysRule } from '../../core/policy-edit.js';
 import { usesNamespace, usesStoreName, validateOpReferences } from '../templates/template-references.js';
 import { type LoadedTemplate, loadTemplate } from '../templates/templates.js';
 import { HealSchedule } from './heal/heal-schedule.js';
 import { directoryGoneReason } from './heal/mount-healer.js';
 import type { MountServiceDeps } from './mount-deps.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
-import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
+import { checkedMountStatus, mountInfo, mountStatus, withWarnings } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
 import type { MountRecord } from './registry.js';
@@ -63,7 +64,7 @@ export class MountService {
     if (existing) {
       existing.template = { entries };
       if (allowSharedDir) existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
-      if (policy.allow || policy.deny || policy.otherwise || policy.reset) await this.#changePolicy(existing, policy);
+      const warnings = changesPolicy(policy) ? await this.#changePolicy(existing, policy) : [];
       if ((format && format !== existing.format) || allowSharedDir) {
         existing.format = format ?? existing.format;
         await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format: existing.format });
@@ -75,8 +76,9 @@ export class MountService {
         await existing.mount.stop(false);
         await this.#start(existing);
       }
-      return mountStatus(existing, this.#deps.audit);
+      return withWarnings(mountStatus(existing, this.#deps), warnings);
     }
+    const warnings: string[] = [];
     const refusal = placementError(path, dir, await inspectPath(path, this.#deps.uid));
     if (refusal) throw refusal;
     const record: MountRecord = {
@@ -86,7 +88,7 @@ export class MountService {
       ...(environment ? { environment } : {}),
       ...(storeEnvironment ? { storeEnvironment } : {}),
       addedAt: new Date().toISOString(),
-      policy: applyPolicyOptions(DEFAULT_POLICY, policy),
+      policy: applyPolicyOptions(DEFAULT_POLICY, policy, dir, warnings),
       ...(format && format !== 'dotenv' ? { format } : {}),
       ...(allowSharedDir ? { allowSharedDir: true as const } : {}),
     };
@@ -105,7 +107,7 @@ export class MountService {
       void this.#syncReferences();
       throw error;
     }
-    return mountStatus(entry, this.#deps.audit);
+    return withWarnings(mountStatus(entry, this.#deps), warnings);
   }
 
   /** Stops a mount, removes its FIFO (if still ours) and forgets it. Accepts the FIFO path or the project dir. */
@@ -117,6 +119,7 @@ export class MountService {
       await entry.mount.stop();
     } finally {
       this.#entries.delete(path);
+      this.#deps.gate.clearGrants(path);
       await this.#deps.registry.delete(path);
       void this.#syncReferences();
     }
@@ -126,14 +129,13 @@ export class MountService {
   /** Changes who may read a mount; stored in the registry, applied from the next reader on. */
   async setPolicy(pathOrDir: string, options: PolicyOptions): Promise<MountStatus> {
     const entry = this.#find(pathOrDir);
-    await this.#changePolicy(entry, options);
-    return mountStatus(entry, this.#deps.audit);
+    return withWarnings(mountStatus(entry, this.#deps), await this.#changePolicy(entry, options));
   }
 
-  /** `envmount approve --always`: a stored rule allowing this executable on this mount. */
-  async allowAlways(path: string, exe: string): Promise<void> {
-    const entry = this.#entries.get(path);
-    if (entry) await this.#changePolicy(entry, { allow: [`exe:${exe}`] });
+  /** `envmount approve --always`: the narrowest rule naming the reader (core/refusal-advice.ts), stored. */
+  async allowAlways(path: string, rule: Rule, entry = this.#entries.get(path)): Promise<void> {
+    const policy = entry && withAlwaysRule(entry.policy, rule, new Date());
+    if (entry && policy) await this.#store(entry, policy);
   }
 
   /** A store environment changed (its variables, or its name, from `from`): its mounts follow and render again. */
@@ -207,7 +209,7 @@ export class MountService {
     // One provider call: the sync already made it when the templates brought new references.
     if (!(await this.#syncReferences())) await this.#deps.references.refresh();
     this.refreshAll();
-    return targets.map((entry) => mountStatus(entry, this.#deps.audit));
+    return targets.map((entry) => mountStatus(entry, this.#deps));
   }
 
   /** The mount of a project directory: the mount whose directory is `dir` or its nearest ancestor. */
@@ -233,8 +235,15 @@ export class MountService {
     return entry;
   }
 
-  async #changePolicy(entry: Entry, options: PolicyOptions): Promise<void> {
-    const policy = applyPolicyOptions(options.reset ? DEFAULT_POLICY : entry.policy, options);
+  /** Applies the policy options and returns their warnings; `--reset` drops `--for` grants too. */
+  async #changePolicy(entry: Entry, options: PolicyOptions, warnings: string[] = []): Promise<string[]> {
+    const base = options.reset ? DEFAULT_POLICY : entry.policy;
+    await this.#store(entry, applyPolicyOptions(base, options, entry.mount.record.dir, warnings));
+    if (options.reset) this.#deps.gate.clearGrants(entry.mount.path);
+    return warnings;
+  }
+
+  async #store(entry: Entry, policy: Policy): Promise<void> {
     await this.#deps.registry.put({ ...entry.mount.record, policy, format: entry.format });
     entry.policy = policy;
     entry.mount.setDecide(!needsNoDecision(policy));

@@ -19,6 +19,7 @@ export interface ApproveOptions {
 
 interface Waiting {
   readonly request: PendingApproval;
+  readonly reader: ProcessInfo;
   readonly answer: (answer: Answer) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -46,7 +47,7 @@ export class Approvals {
   readonly #timeoutMs: number;
   readonly #prompter: Prompter | undefined;
   readonly #notice: WaitNotice | undefined;
-  // Owned here: pending requests by id, and grants by "mount\0exe" with their expiry (ms since epoch).
+  // Owned here: pending requests by id, and grants by "mount\0identity" with their expiry (ms since epoch).
   readonly #waiting = new Map<number, Waiting>();
   readonly #grants = new Map<string, number>();
   #nextId = 1;
@@ -66,7 +67,12 @@ export class Approvals {
     mount: string,
     reader: ProcessInfo,
     ancestors: readonly ProcessInfo[],
-    options: { readonly action?: string; readonly timeoutMs?: number } = {},
+    options: {
+      readonly action?: string;
+      readonly timeoutMs?: number;
+      /** Who it is (core/reader-identity.ts), its agent, what `--always` would store. */
+      readonly who?: Pick<PendingApproval, 'identity' | 'agent' | 'always'>;
+    } = {},
   ): { id: number; answer: Promise<Answer> } {
     const id = this.#nextId++;
     const now = Date.now();
@@ -80,6 +86,7 @@ export class Approvals {
       cwd: reader.cwd,
       ancestors: ancestors.map((a) => a.exe),
       ...(reader.agent !== undefined ? { agent: reader.agent } : {}),
+      ...options.who,
       requestedAt: new Date(now).toISOString(),
       expiresAt: new Date(now + timeoutMs).toISOString(),
       ...(options.action !== undefined ? { action: options.action } : {}),
@@ -95,7 +102,7 @@ export class Approvals {
         resolve(value);
       };
       const timer = setTimeout(() => finish('timeout'), timeoutMs);
-      this.#waiting.set(id, { request, answer: finish, timer });
+      this.#waiting.set(id, { request, reader, answer: finish, timer });
     });
     if (options.action !== undefined) return { id, answer };
     try {
@@ -136,12 +143,18 @@ export class Approvals {
     return this.#waiting.get(id)?.request;
   }
 
+  /** The process behind a pending request, as described when it asked (to check it is still there). */
+  reader(id: number): ProcessInfo | undefined {
+    return this.#waiting.get(id)?.reader;
+  }
+
   /** Approves a pending request; false when there is none with that id. */
   approve(id: number, options: ApproveOptions = {}): boolean {
     const waiting = this.#waiting.get(id);
     if (!waiting) return false;
     if (options.forMs !== undefined) {
-      this.#grants.set(grantKey(waiting.request.mount, waiting.request.exe), Date.now() + options.forMs);
+      const who = waiting.request.identity ?? waiting.request.exe;
+      this.#grants.set(grantKey(waiting.request.mount, who), Date.now() + options.forMs);
     }
     waiting.answer('allow');
     return true;
@@ -154,14 +167,30 @@ export class Approvals {
     return true;
   }
 
-  /** Whether a `--for` grant lets `exe` read `mount` now. */
-  granted(mount: string, exe: string): boolean {
-    const key = grantKey(mount, exe);
+  /** Whether a `--for` grant lets the reader `identity` (core/reader-identity.ts) read `mount` now. */
+  granted(mount: string, identity: string): boolean {
+    const key = grantKey(mount, identity);
     const until = this.#grants.get(key);
     if (until === undefined) return false;
     if (until > Date.now()) return true;
     this.#grants.delete(key);
     return false;
+  }
+
+  /** The `--for` grants of a mount still in force: who, and until when. */
+  grants(mount: string): { reader: string; until: string }[] {
+    const now = Date.now();
+    return [...this.#grants.entries()].flatMap(([key, until]) => {
+      const [of, reader] = key.split('\0');
+      return of === mount && until > now && reader !== undefined
+        ? [{ reader, until: new Date(until).toISOString() }]
+        : [];
+    });
+  }
+
+  /** Drops every grant of a mount (`policy --reset`, `remove`). */
+  clearGrants(mount: string): void {
+    for (const key of [...this.#grants.keys()]) if (key.startsWith(`${mount}\0`)) this.#grants.delete(key);
   }
 
   /**

@@ -49,6 +49,8 @@ export interface AuditEntry {
   readonly reader: AuditReader | undefined;
   /** Other processes that held the same pipe (a collision). */
   readonly others: readonly AuditReader[];
+  /** What decided: the rule that matched, a grant, an answer, or the fallback (absent: policy any, or unknown). */
+  readonly rule?: string;
   /** Processes of this user whose fd table could not be read when the reader was identified (they may have held
    * the pipe unseen: THREAT-MODEL.md). Absent when none. */
   readonly unreadable?: number;
