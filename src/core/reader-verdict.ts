@@ -130,7 +130,7 @@ export function verdict(mount: VerdictMount, readers: readonly VerdictReader[]):
     const fix = deniedAdvice(input, judgement.byAgents === true);
     return refuse(readers.length > 1 ? 'collision' : 'denied', denied, refusalWhy(judgement, facts), fix, judgement);
   }
-  if (!collision) return { kind: 'serve', judgements };
+  if (judgements.every((j) => j.verdict === 'allow')) return { kind: 'serve', judgements };
   if (readers.length > 1) {
     const why = `${readers.length} processes opened the file at the same instant and share one pipe`;
     return refuse('collision', 0, why, 'read through `envmount run`, or give each consumer its own mount (--path)');
