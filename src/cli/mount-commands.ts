@@ -26,6 +26,7 @@ export function add(
       ...policy,
     };
     const status = await client.request('add', params);
+    for (const warning of status.warnings ?? []) ctx.note(`envmount: warning: ${warning}`);
     return { data: status, text: `Mounted ${status.path}\n${formatMountStatus(status)}` };
   });
 }

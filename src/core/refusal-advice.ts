@@ -78,7 +78,8 @@ export function deniedAdvice(input: AdviceInput, byAgents: boolean): string {
   if (byAgents) words.push('--agents ask');
   const denies = policy.rules.filter((r) => r.effect === 'deny' && ruleMatches(r, facts, location));
   words.push(...denies.map(removeFlag));
-  const allow = allowFlags(input);
+  // After `--agents ask`, only a script rule serves an agent's reader: judge what to allow under that setting.
+  const allow = allowFlags(byAgents ? { ...input, policy: { ...policy, agents: 'ask' } } : input);
   if (allow) words.push(...allow);
   else if (policy.fallback === 'deny') words.push('--otherwise ask');
   if (words.length === 0) words.push('--otherwise ask');

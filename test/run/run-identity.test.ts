@@ -59,7 +59,7 @@ it('`run -- node ...` and a #!/usr/bin/env node script are judged as node, and s
   expect(script.stdout).toBe(TOKEN);
   expect(await lastLog()).toMatchObject({
     decision: 'allowed',
-    reader: { exe: process.execPath, argv: ['node', './server.js'] },
+    reader: { exe: process.execPath, argv: [process.execPath, join(dir, 'server.js')] },
     rule: 'allow exe:node',
   });
 });

@@ -61,10 +61,11 @@ export class MountService {
     const { dir, path, templatePath, entries } = await mountSource(options, this.#deps.storeEnvironments);
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
+    const warnings: string[] = [];
     if (existing) {
       existing.template = { entries };
       if (allowSharedDir) existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
-      const warnings = changesPolicy(policy) ? await this.#changePolicy(existing, policy) : [];
+      if (changesPolicy(policy)) await this.#changePolicy(existing, policy, warnings);
       if ((format && format !== existing.format) || allowSharedDir) {
         existing.format = format ?? existing.format;
         await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format: existing.format });
@@ -78,7 +79,6 @@ export class MountService {
       }
       return withWarnings(mountStatus(existing, this.#deps), warnings);
     }
-    const warnings: string[] = [];
     const refusal = placementError(path, dir, await inspectPath(path, this.#deps.uid));
     if (refusal) throw refusal;
     const record: MountRecord = {
@@ -129,7 +129,8 @@ export class MountService {
   /** Changes who may read a mount; stored in the registry, applied from the next reader on. */
   async setPolicy(pathOrDir: string, options: PolicyOptions): Promise<MountStatus> {
     const entry = this.#find(pathOrDir);
-    return withWarnings(mountStatus(entry, this.#deps), await this.#changePolicy(entry, options));
+    const warnings = await this.#changePolicy(entry, options);
+    return withWarnings(mountStatus(entry, this.#deps), warnings);
   }
 
   /** `envmount approve --always`: the narrowest rule naming the reader (core/refusal-advice.ts), stored. */
@@ -235,11 +236,10 @@ export class MountService {
     return entry;
   }
 
-  /** Applies the policy options and returns their warnings; `--reset` drops `--for` grants too. */
   async #changePolicy(entry: Entry, options: PolicyOptions, warnings: string[] = []): Promise<string[]> {
     const base = options.reset ? DEFAULT_POLICY : entry.policy;
     await this.#store(entry, applyPolicyOptions(base, options, entry.mount.record.dir, warnings));
-    if (options.reset) this.#deps.gate.clearGrants(entry.mount.path);
+    if (options.reset) this.#deps.gate.clearGrants(entry.mount.path); // --reset drops --for grants too
     return warnings;
   }
 

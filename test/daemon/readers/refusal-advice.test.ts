@@ -51,7 +51,8 @@ it('a deny rule refused: the advice removes that rule, allows the reader narrowl
   expect(text).toContain('# why: the rule "deny exe:cat" refuses it');
   expect(text).toContain(`--remove 'deny cat' ${CAT_RULE}`);
   const status = JSON.parse((await daemon.cli(['--json', 'status'])).stdout) as unknown;
-  expect(JSON.stringify(status)).not.toContain('deny exe:cat');
+  const rules = (status as { mounts: Array<{ rules: Array<{ effect: string }> }> }).mounts[0]?.rules ?? [];
+  expect(rules.map((r) => r.effect)).toEqual(['allow', 'allow']);
 });
 
 it('several deny rules match and the fallback is deny: all matching ones go, the fallback stays', async () => {
@@ -74,7 +75,7 @@ it('otherwise deny refused: the advice is one --allow for the reader, and works'
   const text = await followAdvice('otherwise-deny', ['--allow', 'node', '--otherwise', 'deny']);
   expect(text).not.toContain('approve');
   expect(text).toContain('# why: this mount refuses readers no rule allows (--otherwise deny)');
-  expect(text).toContain(`policy ${join(daemon.root, 'otherwise-deny')} ${CAT_RULE}\``);
+  expect(text).toMatch(new RegExp(`policy \\S+/otherwise-deny ${CAT_RULE.replace(/[{}]/g, '\\$&')}\``));
 });
 
 /** The first pending request of the mount in `dir`. */
