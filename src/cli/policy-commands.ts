@@ -7,6 +7,7 @@ import { AGENTS_SETTINGS, type AgentsSetting } from '../core/policy.js';
 import { parseRule } from '../core/policy-edit.js';
 import { commandLine, visible } from '../core/visible-text.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
+import { startedBy } from './format.js';
 import { formatPolicy } from './policy-format.js';
 
 export interface PolicyFlags {
@@ -76,7 +77,7 @@ function describeApproval(a: Approval): string {
     return `  ${a.id}  an agent (${visible(a.exe)}, pid ${a.pid}: ${commandLine(a.argv, 600)}) asks to ${visible(a.action)}\n    until: ${a.expiresAt}`;
   }
   const parents = a.ancestors.length ? `\n    parents: ${a.ancestors.map(visible).join(' <- ')}` : '';
-  return `  ${a.id}  ${visible(a.identity ?? a.exe)} (pid ${a.pid}) wants ${a.mount}\n    command: ${commandLine(a.argv, 600)}\n    in: ${visible(a.cwd)}${parents}\n    until: ${a.expiresAt}`;
+  return `  ${a.id}  ${visible(a.identity ?? a.exe)} (pid ${a.pid})${startedBy(a.agent)} wants ${a.mount}\n    command: ${commandLine(a.argv, 600)}\n    in: ${visible(a.cwd)}${parents}\n    until: ${a.expiresAt}`;
 }
 
 export function approvals(ctx: CliContext): Promise<CommandOutput> {
@@ -168,7 +169,7 @@ export function deny(ctx: CliContext, idText: string): Promise<CommandOutput> {
 
 function formatEntry(e: LogEntry): string {
   const who = e.reader
-    ? `pid ${e.reader.pid} ${visible(e.reader.exe)} (${commandLine(e.reader.argv, 300)})`
+    ? `pid ${e.reader.pid} ${visible(e.reader.exe)} (${commandLine(e.reader.argv, 300)})${startedBy(e.reader.agent)}`
     : e.decision === 'served'
       ? 'reader not identified (policy any)'
       : 'reader not identified';

@@ -1,7 +1,8 @@
 /** The commands about who may read: policy, approvals, approve, deny; and the policy flags add and import share. */
 import type { Command } from 'commander';
+import { approveCommand } from './approve-each.js';
 import type { CliContext, CommandOutput } from './context.js';
-import { approvals, approve, deny, policy } from './policy-commands.js';
+import { approvals, deny, policy } from './policy-commands.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -52,8 +53,8 @@ export function policyCommands(program: Command, ctx: CliContext, run: Run): voi
     .description('reads waiting for your approval, and who is asking')
     .action(run(() => approvals(ctx)));
   program
-    .command('approve <id>')
-    .description('let a waiting read through (asks for confirmation on your terminal)')
+    .command('approve [id]')
+    .description('let a waiting read through (asks on your terminal); no ID: each waiting read in turn')
     .option(
       '--for <duration>',
       'and let the same reader (interpreter + script, or executable) read this mount for a while (30s, 10m, 8h, 7d)',
@@ -62,7 +63,7 @@ export function policyCommands(program: Command, ctx: CliContext, run: Run): voi
       '--always',
       'and always: stores the narrowest rule naming the reader, printed before you confirm (not for inline code)',
     )
-    .action(run((id: string, o: { for?: string; always?: boolean }) => approve(ctx, id, o)));
+    .action(run((id: string | undefined, o: { for?: string; always?: boolean }) => approveCommand(ctx, id, o)));
   program
     .command('deny <id>')
     .description('refuse a waiting read (the reader gets comment lines)')

@@ -17,6 +17,21 @@ export interface MountInfo {
   readonly onePasswordEnvironment: string | undefined;
   /** Added with --allow-shared-dir: serves even though other users can write its directory. */
   readonly allowSharedDir?: boolean;
+  /** Reads (and agents' requests) waiting for the user's answer now, oldest first: who, since when, the ID. */
+  readonly waiting?: readonly WaitingRead[];
+}
+
+/** A read waiting for approval, as `status` and `list` show it (`envmount approvals` has the whole request). */
+export interface WaitingRead {
+  readonly id: number;
+  readonly pid: number;
+  readonly exe: string;
+  readonly argv: readonly string[];
+  readonly agent?: string;
+  readonly since: string;
+  readonly until: string;
+  /** An agent's request, in words, instead of a read. */
+  readonly action?: string;
 }
 
 export interface VariableProblem {
@@ -59,7 +74,14 @@ export interface MountStatus extends MountInfo {
   readonly collisions: number;
   /** Shared pipes whose readers read in pieces smaller than the content: nothing written to them (fail closed). */
   readonly withheld?: number;
-  readonly lastReaders: readonly { time: string; decision: string; pid?: number; exe?: string; rule?: string }[];
+  readonly lastReaders: readonly {
+    time: string;
+    decision: string;
+    pid?: number;
+    exe?: string;
+    agent?: string;
+    rule?: string;
+  }[];
   /** Whether the mount needs 1Password (its `op://` values go stale with the cache). */
   readonly usesOnePassword: boolean;
 }
@@ -101,7 +123,15 @@ export interface LogEntry {
   readonly outcome?: string;
   readonly reason: string | undefined;
   readonly bytes: number;
-  readonly reader: { pid: number; exe: string; argv: readonly string[]; cwd: string } | undefined;
+  readonly reader:
+    | {
+        pid: number;
+        exe: string;
+        argv: readonly string[];
+        cwd: string /** Started by this coding agent. */;
+        agent?: string;
+      }
+    | undefined;
   readonly others: readonly { pid: number; exe: string }[];
   /** What decided: the rule that matched (`allow script:/app/server.js`), a grant, an answer, or the fallback. */
   readonly rule?: string;

@@ -25,6 +25,7 @@ import { Approvals } from './readers/approvals.js';
 import { AuditLog } from './readers/audit.js';
 import { desktopPrompter } from './readers/desktop-prompt.js';
 import { ReaderGate } from './readers/reader-gate.js';
+import { terminalNotice } from './readers/wait-notice.js';
 import { runValues } from './run/run-values.js';
 
 export interface DaemonDeps {
@@ -112,6 +113,7 @@ export class Daemon {
       const approvals = new Approvals(
         config.approvalTimeoutMs,
         config.desktopPrompt ? desktopPrompter({ platform: config.platform, display: true }) : undefined,
+        terminalNotice(deps.uid),
       );
       approvalsRef = approvals;
       // The cache re-renders the mounts after each refresh; the mounts exist a few lines below.

@@ -19,7 +19,7 @@ import { importDotenv } from './import.js';
 import type { MountService } from './mounts/mounts.js';
 import type { Approvals } from './readers/approvals.js';
 import type { AuditLog } from './readers/audit.js';
-import { describeProcess, isSameProcess } from './readers/process-info.js';
+import { describeProcess, isSameProcess, registerAgentClient } from './readers/process-info.js';
 
 export interface HandlerDeps {
   readonly mounts: MountService;
@@ -144,8 +144,12 @@ export function createHandler(deps: HandlerDeps): Handler {
       approvals.clearGrants(removed.path);
       return removed;
     },
-    list: () => mounts.list(),
-    status: async () => ({ daemon: deps.daemonStatus(), mounts: await mounts.status() }),
+    // What waits for the user is shown with each mount, the moment it starts waiting.
+    list: () => mounts.list().map((m) => ({ ...m, waiting: approvals.waitingOn(m.path) })),
+    status: async () => ({
+      daemon: deps.daemonStatus(),
+      mounts: (await mounts.status()).map((m) => ({ ...m, waiting: approvals.waitingOn(m.path) })),
+    }),
     set: async (p) => {
       checkName(p.name);
       const value = Buffer.from(p.valueBase64, 'base64');
@@ -203,6 +207,8 @@ export function createHandler(deps: HandlerDeps): Handler {
     let implementation = methods[name] as (p: unknown, peer: Peer) => Promise<unknown> | unknown;
     if (peer.agent) {
       deps.agent.check(name);
+      // The peer is `envmount mcp`: its client (an agent) is known from now on, and so are its children.
+      registerAgentClient(peer.pid);
       const held = deps.agent.methods[name as keyof AgentRequests['methods']];
       if (held) implementation = held as typeof implementation;
     }

@@ -65,6 +65,7 @@ export function mountStatus(entry: Entry, { audit, gate }: StatusDeps): MountSta
       decision: e.decision,
       pid: e.reader?.pid,
       exe: e.reader?.exe,
+      ...(e.reader?.agent !== undefined ? { agent: e.reader.agent } : {}),
       ...(e.rule !== undefined ? { rule: e.rule } : {}),
     })),
   };

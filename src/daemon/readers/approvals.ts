@@ -3,7 +3,7 @@
  * it (`envmount approve ID` / `deny ID`, or a desktop dialog) or when the timeout passes. Approvals can grant the
  * same executable on the same mount for a while (`--for`); `--always` is turned into a stored rule by the caller.
  */
-import type { Approval } from '../../control/protocol.js';
+import type { Approval, WaitingRead } from '../../control/protocol.js';
 import type { ProcessInfo } from './process-info.js';
 
 /** `stopped`: the daemon stopped before an answer came; `removed`: the mount was removed meanwhile. */
@@ -37,17 +37,25 @@ export type Prompter = (
   asker: Asker,
 ) => Promise<'allow' | 'deny' | undefined>;
 
+/**
+ * Tells the person that a read waits, where they will see it (a line on the reader's terminal:
+ * src/daemon/readers/wait-notice.ts); called once per read that waits, never for an agent's own request.
+ */
+export type WaitNotice = (request: PendingApproval, asker: Asker) => void;
+
 export class Approvals {
   readonly #timeoutMs: number;
   readonly #prompter: Prompter | undefined;
+  readonly #notice: WaitNotice | undefined;
   // Owned here: pending requests by id, and grants by "mount\0identity" with their expiry (ms since epoch).
   readonly #waiting = new Map<number, Waiting>();
   readonly #grants = new Map<string, number>();
   #nextId = 1;
 
-  constructor(timeoutMs: number, prompter?: Prompter) {
+  constructor(timeoutMs: number, prompter?: Prompter, notice?: WaitNotice) {
     this.#timeoutMs = timeoutMs;
     this.#prompter = prompter;
+    this.#notice = notice;
   }
 
   /**
@@ -77,6 +85,7 @@ export class Approvals {
       argv: reader.argv,
       cwd: reader.cwd,
       ancestors: ancestors.map((a) => a.exe),
+      ...(reader.agent !== undefined ? { agent: reader.agent } : {}),
       ...options.who,
       requestedAt: new Date(now).toISOString(),
       expiresAt: new Date(now + timeoutMs).toISOString(),
@@ -96,6 +105,11 @@ export class Approvals {
       this.#waiting.set(id, { request, reader, answer: finish, timer });
     });
     if (options.action !== undefined) return { id, answer };
+    try {
+      this.#notice?.(request, { reader, ancestors });
+    } catch {
+      // A notice is a courtesy: the request stands in `envmount approvals` and `status` whatever became of it.
+    }
     this.#prompter?.(request, controller.signal, { reader, ancestors }).then(
       (value) => {
         if (value) this.#waiting.get(id)?.answer(value);
@@ -107,6 +121,22 @@ export class Approvals {
 
   list(): PendingApproval[] {
     return [...this.#waiting.values()].map((w) => w.request);
+  }
+
+  /** What waits on one mount, oldest first, as `status` and `list` show it. */
+  waitingOn(mount: string): WaitingRead[] {
+    return this.list()
+      .filter((request) => request.mount === mount)
+      .map((r) => ({
+        id: r.id,
+        pid: r.pid,
+        exe: r.exe,
+        argv: r.argv,
+        ...(r.agent !== undefined ? { agent: r.agent } : {}),
+        since: r.requestedAt,
+        until: r.expiresAt,
+        ...(r.action !== undefined ? { action: r.action } : {}),
+      }));
   }
 
   get(id: number): PendingApproval | undefined {

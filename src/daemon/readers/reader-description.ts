@@ -7,10 +7,10 @@
  */
 import { basename, isAbsolute, resolve } from 'node:path';
 import { commandLine, truncate, visible } from '../../core/visible-text.js';
+import { AGENTS, agentOf } from './agents.js';
 import type { ProcessInfo } from './process-info.js';
 
-/** Coding agents named when one of them is the reader or one of its parents. */
-export const AGENTS = ['claude', 'codex', 'cursor', 'gemini', 'aider'] as const;
+export { AGENTS, agentOf };
 
 const FIELD_MAX = 240;
 const COMMAND_MAX = 600;
@@ -51,19 +51,6 @@ function file(cwd: string, arg: string): Script {
   return { kind: 'file', path: isAbsolute(arg) || !isAbsolute(cwd) ? arg : resolve(cwd, arg) };
 }
 
-/** The agent a process is, by the last path segments of its executable, its argv[0] and its script. */
-export function agentOf(info: Pick<ProcessInfo, 'exe' | 'argv' | 'cwd'>): string | undefined {
-  const script = scriptOf(info);
-  const paths = [info.exe, info.argv[0] ?? '', script?.kind === 'file' ? script.path : ''];
-  const tokens = paths.flatMap((path) =>
-    path
-      .split('/')
-      .slice(-3)
-      .flatMap((segment) => segment.toLowerCase().split(/[^a-z0-9]+/)),
-  );
-  return AGENTS.find((agent) => tokens.includes(agent));
-}
-
 function field(text: string): string {
   return truncate(visible(text), FIELD_MAX);
 }
@@ -100,8 +87,9 @@ function parentsLine(ancestors: readonly ProcessInfo[]): string {
 function agentLine(reader: ProcessInfo, ancestors: readonly ProcessInfo[]): string {
   for (const info of [reader, ...ancestors]) {
     const agent = agentOf(info);
-    if (agent) return `${agent} (pid ${info.pid}${info === reader ? ', the reader itself' : ''})`;
+    if (agent) return `${field(agent)} (pid ${info.pid}${info === reader ? ', the reader itself' : ''})`;
   }
+  if (reader.agent) return `${field(reader.agent)} (a parent beyond the session leader)`;
   return `none of ${AGENTS.join(', ')} in the parent chain`;
 }
 
@@ -111,7 +99,7 @@ function agentLine(reader: ProcessInfo, ancestors: readonly ProcessInfo[]): stri
  */
 export function describeReader(mount: string, reader: ProcessInfo, ancestors: readonly ProcessInfo[]): string[] {
   return [
-    `A program asks to read ${field(mount)}`,
+    `A program${reader.agent ? ` started by ${field(reader.agent)}` : ''} asks to read ${field(mount)}`,
     'Allow it only if you know it and expect it to read this file. Deny is the default.',
     '',
     `Program: ${program(reader)} (pid ${reader.pid})`,
