@@ -5,51 +5,18 @@
  * script when the executable is an interpreter, and the command line, last, quoted and escaped. Every line is plain
  * text; each dialog encodes it its own way (desktop-prompt.ts).
  */
-import { basename, isAbsolute, resolve } from 'node:path';
+import { basename } from 'node:path';
+import { type Script, scriptOf } from '../../core/reader-identity.js';
 import { commandLine, truncate, visible } from '../../core/visible-text.js';
 import { AGENTS, agentOf } from './agents.js';
 import type { ProcessInfo } from './process-info.js';
 
-export { AGENTS, agentOf };
+/** One reading of a reader's script for rules, grants and the dialog: core/reader-identity.ts. */
+export { AGENTS, agentOf, type Script, scriptOf };
 
 const FIELD_MAX = 240;
 const COMMAND_MAX = 600;
 const PARENTS_SHOWN = 8;
-
-const INTERPRETER = /^(node|nodejs|python[0-9.]*|pypy[0-9.]*|ruby[0-9.]*|perl[0-9.]*|php[0-9.]*|bash|sh|dash|zsh|ksh)$/;
-/** Options after which the program is given inline (or as a module), not as a script file. */
-const INLINE = new Set(['-e', '-E', '-c', '-p', '-m', '--eval', '--print']);
-/** Options that take the next argument as their value. */
-const WITH_VALUE = new Set([
-  ...['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--input-type'],
-  ...['-W', '-X', '-I', '-o', '-O'],
-]);
-
-export type Script =
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'inline'; readonly option: string }
-  | { readonly kind: 'stdin' };
-
-/** The script an interpreter runs: its first non-option argument, resolved against its working directory. */
-export function scriptOf(info: Pick<ProcessInfo, 'exe' | 'argv' | 'cwd'>): Script | undefined {
-  if (!INTERPRETER.test(basename(info.exe))) return undefined;
-  const shell = /sh$/.test(basename(info.exe));
-  for (let i = 1; i < info.argv.length; i++) {
-    const arg = info.argv[i] ?? '';
-    if (arg === '--') {
-      const next = info.argv[i + 1];
-      return next === undefined ? { kind: 'stdin' } : file(info.cwd, next);
-    }
-    if (INLINE.has(arg) || (shell && /^-[a-zA-Z]*c[a-zA-Z]*$/.test(arg))) return { kind: 'inline', option: arg };
-    if (WITH_VALUE.has(arg)) i++;
-    else if (!arg.startsWith('-') || arg === '-') return arg === '-' ? { kind: 'stdin' } : file(info.cwd, arg);
-  }
-  return { kind: 'stdin' };
-}
-
-function file(cwd: string, arg: string): Script {
-  return { kind: 'file', path: isAbsolute(arg) || !isAbsolute(cwd) ? arg : resolve(cwd, arg) };
-}
 
 function field(text: string): string {
   return truncate(visible(text), FIELD_MAX);
