@@ -1,8 +1,9 @@
 /*
  * The floor for `npm run bench`: the least a FIFO .env server can do per read, in C with nothing else in the
- * process. Blocks in open(O_WRONLY) until a reader comes, swaps a fresh FIFO in at the path (the rotation that
- * gives every reader its own pipe), writes the content in one write, closes. No policy, no identification, no
- * events to anyone. Content over the pipe buffer is finished with blocking writes.
+ * process. The next FIFO is made beside the path while no reader waits; a reader's open() completes the blocking
+ * open(O_WRONLY), one rename() puts the next FIFO at the path (the rotation that gives every reader its own pipe),
+ * one write sends the content, close ends the read, and only then is the following FIFO made. No policy, no
+ * identification, no events to anyone. Content over the pipe buffer is finished with blocking writes.
  *
  * Usage: floor PATH CONTENT_FILE   (runs until killed; removes PATH on SIGTERM)
  */
@@ -16,10 +17,12 @@
 #include <unistd.h>
 
 static const char *path;
+static char temp[4096];
 
 static void on_term(int sig) {
   (void)sig;
   unlink(path);
+  unlink(temp);
   _exit(0);
 }
 
@@ -37,12 +40,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   close(cf);
-  char temp[4096];
   snprintf(temp, sizeof temp, "%s.floor-next", path);
   signal(SIGTERM, on_term);
   signal(SIGPIPE, SIG_IGN);
   unlink(path);
-  if (mkfifo(path, 0600) != 0) {
+  unlink(temp);
+  if (mkfifo(path, 0600) != 0 || mkfifo(temp, 0600) != 0) {
     perror("mkfifo");
     return 1;
   }
@@ -51,12 +54,14 @@ int main(int argc, char **argv) {
   for (;;) {
     int fd = open(path, O_WRONLY);
     if (fd < 0) continue;
-    if (mkfifo(temp, 0600) == 0) rename(temp, path);
+    int renamed = rename(temp, path) == 0;
     for (ssize_t off = 0; off < len;) {
       ssize_t n = write(fd, content + off, (size_t)(len - off));
       if (n <= 0) break;
       off += n;
     }
     close(fd);
+    /* Off the reader's clock: the next reader's FIFO. */
+    if (renamed) mkfifo(temp, 0600);
   }
 }

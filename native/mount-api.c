@@ -73,7 +73,7 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
     return throw_arg(env, "onEvent must be a function");
   mount_t *m = calloc(1, sizeof *m);
   if (m == NULL) return throw_errno(env, ENOMEM, "calloc", NULL);
-  m->wait_fd = m->cancel_fd = m->dir_fd = -1;
+  m->wait_fd = m->cancel_fd = m->dir_fd = m->spare = -1;
   m->write_timeout_ms = timeout;
   m->decide = decide;
   m->strict_dir = strict_dir;

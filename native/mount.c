@@ -28,8 +28,47 @@
 /* How long to wait for readers woken together from a queue to finish their open(). */
 #define SETTLE_DEADLINE_US 50000
 
+/* At most this many served events, or this old, wait for the thread's next idle moment (see mount_t.batch). */
+#define MOUNT_BATCH (int)(sizeof ((mount_t *)0)->batch / sizeof(void *))
+#define MOUNT_BATCH_MS 20
+
 ticket_t *ticket_new(int wfd, int probe_fd, int timeout_ms, uint64_t inode, dev_t dev, const struct timespec *start,
                      napi_threadsafe_function tsfn, life_t *life);
+
+/* Hands the held served events to JS, in order, with one wake-up of its thread, and releases the late readers of
+ * the inodes served meanwhile. */
+static void flush_batch(mount_t *m) {
+  for (int i = 0; i < m->batched; i++) emit_event(m->tsfn, m->batch[i]);
+  m->batched = 0;
+  for (int i = 0; i < m->nlate; i++) {
+    release_late_readers(m->late[i], NULL);
+    close(m->late[i]);
+  }
+  m->nlate = 0;
+}
+
+/* A served inode's handle, released at the next flush: a reader that resolved the path to it just before the swap
+ * and reached open() after the write waits for that (at most MOUNT_BATCH_MS in a burst of reads, otherwise until
+ * the thread next waits, at once). Without O_PATH the release goes by path, so it happens now. */
+static void hold_late(mount_t *m, int handle) {
+#ifdef O_PATH
+  if (m->nlate == MOUNT_BATCH) flush_batch(m);
+  m->late[m->nlate++] = handle;
+#else
+  release_late_readers(handle, m->path);
+  close(handle);
+#endif
+}
+
+/* A served event, held for the next flush (sent at once when it cannot be held). */
+static void hold(mount_t *m, int type, int err, uint64_t bytes, uint64_t inode, double micros) {
+  event_t *ev = calloc(1, sizeof *ev);
+  if (ev == NULL) return;
+  *ev = (event_t){type, err, "write", bytes, inode, micros, NULL, 0, NULL, 0, 0};
+  if (m->batched == 0) clock_gettime(CLOCK_MONOTONIC, &m->batch_since);
+  m->batch[m->batched++] = ev;
+  if (m->batched == MOUNT_BATCH || micros_since(&m->batch_since) >= MOUNT_BATCH_MS * 1000.0) flush_batch(m);
+}
 
 /* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
  * first opened it (a pipe left by a daemon that died) share the pipe, and a thread gives each its own copy
@@ -48,12 +87,13 @@ static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served
   int type = write_or_hand_over(wfd, m->content, m->content_len, old_handle, m->tsfn, m->write_timeout_ms, EV_SERVED,
                                 inode, t0, &written, &err);
   pthread_mutex_unlock(&m->lock);
-  if (type != -1) emit(m->tsfn, type, err == EPIPE ? 0 : err, "write", written, inode, micros_since(t0));
+  if (type != -1) hold(m, type, err == EPIPE ? 0 : err, written, inode, micros_since(t0));
 }
 
 /* Policy needs a decision: identify who holds the served pipe, hand the open write end to JS as a ticket. */
 static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
                      int queued) {
+  flush_batch(m); /* served reads before a policy change come first */
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
   int probe = ev && holders && old_handle >= 0 ? fcntl(old_handle, F_DUPFD_CLOEXEC, 0) : -1;
@@ -96,6 +136,8 @@ void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     m->mtime = ST_MTIM(st);
     pin_times(m, m->path);
+    /* No FIFO is made in advance for the first read: a mount never read (most of a thousand) keeps none beside it
+     * and starts as fast as before; the first read makes its own, as every read did. */
   }
   struct stat waited = st; /* what `handle` refers to: checked to be ours when the handle was made */
   /* Only the first open can find readers that waited for a daemon to come back (a reclaimed FIFO). */
@@ -112,7 +154,10 @@ void *mount_main(void *arg) {
      * comes. */
     int wfd = open_inode(handle, m->path, O_WRONLY | O_NONBLOCK);
     int queued = wfd >= 0;
-    if (wfd < 0 && errno == ENXIO) wfd = open_inode(handle, m->path, O_WRONLY);
+    if (wfd < 0 && errno == ENXIO) {
+      flush_batch(m); /* no reader waits: JS may run now */
+      wfd = open_inode(handle, m->path, O_WRONLY);
+    }
     int open_err = errno;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -122,6 +167,7 @@ void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     if (wfd < 0) {
       if (open_err == EINTR && !cancelled) continue;
+      flush_batch(m); /* the reads before this first */
       if (!cancelled) emit(m->tsfn, EV_ERROR, open_err, "open", 0, 0, 0);
       break;
     }
@@ -132,6 +178,7 @@ void *mount_main(void *arg) {
     /* Through the descriptor: the pipe opened must be the inode the handle was made on, still ours. */
     if (fstat(wfd, &st) != 0 || !is_own_fifo(&st) || st.st_ino != waited.st_ino || st.st_dev != waited.st_dev) {
       close(wfd);
+      flush_batch(m); /* the reads before this first */
       emit(m->tsfn, EV_DISPLACED, EEXIST, "fstat", 0, 0, 0);
       break;
     }
@@ -149,15 +196,22 @@ void *mount_main(void *arg) {
     if (exchanged && rotation_check(m, &st, next) != 0) next = -1, rotate_err = EEXIST;
     if (next < 0) {
       /* The served inode stays at the path (or the path is gone): stop rather than serve one pipe twice. */
+      flush_batch(m); /* the reads before this first */
       emit(m->tsfn, rotate_err == EEXIST ? EV_DISPLACED : EV_ERROR, rotate_err, "rename", 0, 0, 0);
       break;
     }
     /* A ticket still holds the write end: it probes the old inode itself when it is finished. */
-    if (!decide) release_late_readers(handle, m->path);
-    close(handle);
+    if (!decide)
+      hold_late(m, handle);
+    else
+      close(handle);
     handle = next;
-    if (handle_stat(handle, m->path, &waited) != 0) memset(&waited, 0, sizeof waited);
+    waited = m->spare_st; /* what rotate() put at the path, checked then */
+    /* The next rotation's FIFO, made after this read's write and checks: off the reader's clock. */
+    rotate_prepare(m);
   }
+  rotate_discard(m);
+  flush_batch(m);
   pthread_mutex_lock(&m->lock);
   if (m->cancel_fd >= 0) close(m->cancel_fd);
   m->cancel_fd = -1;

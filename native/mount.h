@@ -12,8 +12,10 @@
 
 #ifdef __APPLE__
 #define ST_MTIM(st) ((st).st_mtimespec)
+#define ST_CTIM(st) ((st).st_ctimespec)
 #else
 #define ST_MTIM(st) ((st).st_mtim)
+#define ST_CTIM(st) ((st).st_ctim)
 #endif
 
 typedef struct mount {
@@ -25,6 +27,22 @@ typedef struct mount {
   char *temp;      /* the prefix of the rotation names beside the path */
   char *temp_now;  /* this rotation's name: the prefix and a random suffix; this mount's thread alone */
   size_t temp_size;
+  /* The next rotation's FIFO, made at temp_now in advance while no reader waits (rotate_prepare): an O_PATH handle
+   * (-1: none) and what it was once made and checked, compared again right before the exchange; after rotate(),
+   * spare_st still describes the FIFO it put at the path. Thread alone. */
+  int spare;
+  struct stat spare_st;
+  uint64_t random[8]; /* rotation names' random suffixes not used yet (random_left of them); thread alone */
+  int random_left;
+  /* Served events not yet handed to JS (thread alone): sent together when the thread next waits with no reader
+   * there, or when MOUNT_BATCH are held or the oldest is MOUNT_BATCH_MS old, so a burst of reads wakes the JS
+   * thread (and its audit write) a few times rather than once per read, while the reader's CPU is needed. */
+  void *batch[32];
+  int batched;
+  struct timespec batch_since;
+  /* O_PATH handles of inodes served (swapped out, unlinked) whose late readers are released at the same flush. */
+  int late[32];
+  int nlate;
   int strict_dir;  /* 1: look() reports a directory other users can write (LOOK_SHARED_DIR) */
   /* An O_PATH handle on the directory and the file's name in it: the healer's look resolves one name, not the whole
    * path (several times cheaper on overlay filesystems). Used by the JS thread and the watcher (until the mount
@@ -73,6 +91,8 @@ void handle_finalize(napi_env env, void *data, void *hint);
 int open_handle(const char *path);
 int handle_stat(int handle, const char *path, struct stat *st);
 void pin_times(const mount_t *m, const char *path);
+int rotate_prepare(mount_t *m);
+void rotate_discard(mount_t *m);
 int rotate(mount_t *m, const struct stat *served, int *exchanged);
 int rotation_check(mount_t *m, const struct stat *served, int next);
 int is_own_fifo(const struct stat *st);

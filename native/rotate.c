@@ -54,10 +54,18 @@ void pin_times(const mount_t *m, const char *path) {
   utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
 }
 
+/* The daemon's euid, asked once (it never changes): is_own_fifo() runs three times a read. */
+static uid_t own_euid(void) {
+  static _Atomic long cached = -1;
+  long id = cached;
+  if (id < 0) cached = id = (long)geteuid();
+  return (uid_t)id;
+}
+
 /* Whether what a handle or an opened fd refers to is a FIFO this daemon made and nobody else can reach by another
  * name: a FIFO, owned by our euid (another user cannot make one), one link (no hard link planted elsewhere). */
 int is_own_fifo(const struct stat *st) {
-  return S_ISFIFO(st->st_mode) && st->st_uid == geteuid() && st->st_nlink == 1;
+  return S_ISFIFO(st->st_mode) && st->st_uid == own_euid() && st->st_nlink == 1;
 }
 
 /* Whether the directory at `path` has an extended POSIX access ACL (named users or groups: its group bits are then
@@ -92,7 +100,13 @@ int dir_is_shared(const struct stat *st) {
 static void next_temp(mount_t *m) {
   uint64_t r = 0;
 #ifdef __linux__
-  if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+  /* Eight names' worth per getrandom call; this mount's thread alone. */
+  if (m->random_left == 0 && getrandom(m->random, sizeof m->random, GRND_NONBLOCK) == (ssize_t)sizeof m->random)
+    m->random_left = (int)(sizeof m->random / sizeof m->random[0]);
+  if (m->random_left > 0) {
+    r = m->random[--m->random_left];
+    m->random[m->random_left] = 0;
+  } else
 #endif
   {
     struct timespec t;
@@ -108,17 +122,17 @@ static void restore_inode(mount_t *m, uint64_t inode) {
   pthread_mutex_unlock(&m->lock);
 }
 
-/* Puts a fresh FIFO at the path in one atomic exchange and returns an O_PATH handle on the new inode, or -1 with
- * errno (EEXIST: the path holds something that is not ours). What came out of the exchange is left at the rotation
- * name for rotation_check(), after the write: the reader waiting for its bytes does not wait for that check.
- * Sets *exchanged when a check is due. */
-int rotate(mount_t *m, const struct stat *served, int *exchanged) {
-  *exchanged = 0;
+/* Makes the next rotation's FIFO in advance, while no reader waits, so that a read costs only the exchange: a fresh
+ * name each time, and what the O_PATH handle reached must be the FIFO just made (ours, one link). Anything else
+ * (another user exchanged a FIFO of theirs in under the name) is never opened for writing: that name is left to
+ * its owner, reported, and another name tried. The mount's pinned mtime is given by name (cheaper than through
+ * /proc; if the name was exchanged meanwhile this touches someone else's pipe's times at most, never content), and
+ * what the handle refers to is recorded after it, ctime included, for the check right before use. 0, or -1 with
+ * errno. */
+int rotate_prepare(mount_t *m) {
   struct stat st;
   int fd = -1;
-  /* A fresh name each time; what the O_PATH handle reached must be the FIFO just made (ours, one link). Anything
-   * else (another user exchanged a FIFO of theirs in under the name) is never opened for writing: that name is left
-   * to its owner, reported, and another name tried. */
+  rotate_discard(m);
   for (int attempt = 0; fd < 0; attempt++) {
     if (attempt == ROTATE_ATTEMPTS) return errno = EEXIST, -1;
     next_temp(m);
@@ -132,14 +146,57 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
       unlink(m->temp_now);
       return errno = e, -1;
     }
+    if (fd >= 0) pin_times(m, m->temp_now);
     if (fd >= 0 && handle_stat(fd, m->temp_now, &st) == 0 && is_own_fifo(&st)) break;
     if (fd >= 0) close(fd);
     fd = -1;
     emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
   }
-  /* By name (cheaper than through /proc): if the name was exchanged since the check, this touches someone else's
-   * pipe's times at most, and only where we may (never content). */
-  pin_times(m, m->temp_now);
+  m->spare = fd;
+  m->spare_st = st;
+  return 0;
+}
+
+static int same_time(struct timespec a, struct timespec b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* Right before use, one fstat of the handle: still a FIFO of ours with one link, and its ctime unchanged (a rename,
+ * an exchange, a link or a chmod of it since it was made moves the ctime: the name may hold another pipe now). */
+static int spare_intact(const mount_t *m) {
+  struct stat now;
+  return m->spare >= 0 && handle_stat(m->spare, m->temp_now, &now) == 0 && is_own_fifo(&now) &&
+         now.st_ino == m->spare_st.st_ino && now.st_dev == m->spare_st.st_dev &&
+         same_time(ST_CTIM(now), ST_CTIM(m->spare_st));
+}
+
+/* Lets go of the FIFO made in advance: its name is removed only while it still holds that inode. Idempotent. */
+void rotate_discard(mount_t *m) {
+  if (m->spare < 0) return;
+  struct stat at;
+  if (lstat(m->temp_now, &at) == 0 && at.st_ino == m->spare_st.st_ino && at.st_dev == m->spare_st.st_dev)
+    unlink(m->temp_now);
+  close(m->spare);
+  m->spare = -1;
+}
+
+/* Puts the FIFO made in advance (checked again now; made afresh if anything changed) at the path in one atomic
+ * exchange and returns its O_PATH handle, or -1 with errno (EEXIST: the path holds something that is not ours).
+ * What came out of the exchange is left at the rotation name for rotation_check(), after the write: the reader
+ * waiting for its bytes does not wait for that check. Sets *exchanged when a check is due. */
+int rotate(mount_t *m, const struct stat *served, int *exchanged) {
+  *exchanged = 0;
+  if (!spare_intact(m)) {
+    /* Another inode at its name now: someone exchanged theirs in (reported, never written to). Gone (removed by a
+     * `git clean`, say): simply made again. */
+    struct stat at;
+    if (m->spare >= 0 && lstat(m->temp_now, &at) == 0 && (at.st_ino != m->spare_st.st_ino || at.st_dev != m->spare_st.st_dev))
+      emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
+    if (rotate_prepare(m) != 0) return -1;
+  }
+  int fd = m->spare;
+  struct stat st = m->spare_st;
+  m->spare = -1;
   /* The new inode is recorded before it reaches the path: the watcher's look at the rename then finds what it
    * expects, and a read wakes nothing in JS. Put back if the exchange fails. */
   pthread_mutex_lock(&m->lock);
@@ -178,14 +235,14 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
  * in the meantime: that is swapped straight back, untouched, and readers who reached the new FIFO in that moment
  * are let go with EOF. 0, or EEXIST with `next` closed. */
 int rotation_check(mount_t *m, const struct stat *served, int next) {
-  struct stat out, at, made;
+  struct stat out, at;
+  const struct stat *made = &m->spare_st; /* what rotate() put at the path: `next` */
   if (lstat(m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
     unlink(m->temp_now);
     /* Someone may have exchanged a pipe of theirs in under the rotation name between our check of it and the
      * exchange: the path then holds theirs (readers meet their pipe; ours, which they cannot open, is elsewhere).
      * Reported; the healer finds a foreign pipe at the path and steps aside. Nothing of ours is written to it. */
-    if (lstat(m->path, &at) == 0 && handle_stat(next, m->path, &made) == 0 &&
-        (at.st_ino != made.st_ino || at.st_dev != made.st_dev))
+    if (lstat(m->path, &at) == 0 && (at.st_ino != made->st_ino || at.st_dev != made->st_dev))
       emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
     return 0;
   }

@@ -204,7 +204,9 @@ void writer_done(napi_threadsafe_function tsfn, int fd, int probe_fd, int err, i
 int write_or_hand_over(int fd, const unsigned char *buf, size_t len, int probe_fd, napi_threadsafe_function tsfn,
                        int timeout_ms, int done_type, uint64_t inode, const struct timespec *start, size_t *written,
                        int *err) {
-  fcntl(fd, F_SETFL, O_NONBLOCK); /* F_SETFL ignores the access mode; the fd has no other status flags */
+  /* Content that fits a fresh pipe's smallest buffer (one page, even for a user over pipe-user-pages-soft) cannot
+   * block in its first write: one fcntl a read saved. F_SETFL ignores the access mode; the fd has no other flags. */
+  if (len > 4096) fcntl(fd, F_SETFL, O_NONBLOCK);
   ssize_t n = len > 0 ? write(fd, buf, len) : 0;
   *err = n < 0 ? errno : 0;
   if (n < 0 && *err == EAGAIN) n = 0, *err = 0;

@@ -49,7 +49,17 @@ static void dispatch(int wd, const char *name, int gone) {
   }
 }
 
-/* A batch of events reduced to what to look at: reads rename the same two names over and over, so a batch of
+/* The rotation names (the mount's name, this mark and 16 random hex digits: src/daemon/placement.ts) are a new name
+ * at every read and never a mount's: their events are left out, so that a burst of reads does not overflow a batch
+ * into a look at every mount. */
+#define ROTATION_MARK ".envmount-swap-"
+
+static int rotation_name(const char *name) {
+  const char *mark = strstr(name, ROTATION_MARK);
+  return mark != NULL && strlen(mark) == sizeof ROTATION_MARK - 1 + 16;
+}
+
+/* A batch of events reduced to what to look at: reads rename the same names over and over, so a batch of
  * hundreds of events names a few (directory, name) pairs, each looked at once. */
 #define DISTINCT_MAX 64
 
@@ -80,7 +90,8 @@ static void *watch_main(void *arg) {
       struct inotify_event *ev = (struct inotify_event *)p;
       if (ev->mask & IN_Q_OVERFLOW) everything = 1; /* events were lost */
       else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) everything = !note(seen, &distinct, ev->wd, NULL, 1);
-      else if (ev->len > 0) everything = !note(seen, &distinct, ev->wd, ev->name, 0);
+      else if (ev->len > 0 && !rotation_name(ev->name))
+        everything = !note(seen, &distinct, ev->wd, ev->name, 0);
     }
     pthread_mutex_lock(&lock);
     if (everything)

@@ -20,6 +20,16 @@ unset WITH_USER_SYSTEMD_INNER
 runtime="${XDG_RUNTIME_DIR:-}"
 mount -t tmpfs -o mode=755 tmpfs /run || exit 2
 mkdir -p /run/systemd/system || exit 2
+# The nodes PID 1 makes at boot (/run/systemd/inaccessible/*, mode 0000): a root manager bind-mounts them over what
+# ProtectKernelTunables=, ProtectKernelLogs= and InaccessiblePaths= hide, and without them such a unit fails with
+# 226/NAMESPACE ("inaccessible/reg": ENOENT), which a real systemd machine never shows.
+mkdir -p -m 0000 /run/systemd/inaccessible/dir && touch /run/systemd/inaccessible/reg &&
+  mkfifo /run/systemd/inaccessible/fifo && mknod /run/systemd/inaccessible/chr c 0 0 &&
+  mknod /run/systemd/inaccessible/blk b 0 0 || exit 2
+if command -v python3 >/dev/null; then
+  python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' /run/systemd/inaccessible/sock
+fi
+chmod 0000 /run/systemd/inaccessible/* 2>/dev/null
 if [ -z "$runtime" ]; then runtime=/run/user/$(id -u); fi
 mkdir -p "$runtime" && chmod 700 "$runtime" || exit 2
 export XDG_RUNTIME_DIR="$runtime"

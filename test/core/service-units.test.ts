@@ -30,6 +30,36 @@ it('the systemd unit: ExecStart with this node and install (quoted), the environ
   expect(unit.split('\n')[0]).toContain('envmount service install');
 });
 
+it('the sandbox: no directive an unprivileged manager refuses; the figure and what it skips, as the README says', () => {
+  const template = readFileSync(join(ROOT, 'systemd/envmountd.service'), 'utf8');
+  const set = (text: string) =>
+    text.split('\n').filter((l) => /^[A-Z]\w+=/.test(l) && !/^(Exec\w+|Environment)=/.test(l));
+  // Rendering changes paths and the environment, never the sandbox.
+  expect(set(renderSystemdUnit(template, paths))).toEqual(set(template));
+  const names = new Set(set(template).map((l) => l.slice(0, l.indexOf('='))));
+  // Each drops a capability (218/CAPABILITIES under a user manager of an ordinary user), needs CAP_SETGID (User=,
+  // 216/GROUP), or hides the readers' /proc/PID/exe from the daemon (PrivateUsers): measured, see the unit.
+  for (const refused of [
+    'CapabilityBoundingSet',
+    'PrivateDevices',
+    'ProtectClock',
+    'ProtectKernelModules',
+    'ProtectKernelLogs',
+    'User',
+    'PrivateUsers',
+  ])
+    expect(names.has(refused), refused).toBe(false);
+  const figure = /9\.1 before, ([\d.]+) now/.exec(template)?.[1];
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  expect(readme).toContain(`\`systemd-analyze --user security envmountd.service\` gives **${figure}**`);
+  // What an unprivileged manager skips counts in the figure: the README must not sell it as protection.
+  const skipped = readme.slice(readme.indexOf('an unprivileged manager skips'), readme.indexOf('What does apply'));
+  for (const name of ['ProtectSystem', 'ProtectKernelTunables', 'ProcSubset', 'DevicePolicy']) {
+    expect(names.has(name), name).toBe(true);
+    expect(skipped).toContain(`\`${name}=\``);
+  }
+});
+
 it('the LaunchAgent: a valid plist with this node, install and home, and the environment', () => {
   const plist = renderLaunchAgent(readFileSync(join(ROOT, 'launchd/dev.envmount.envmountd.plist'), 'utf8'), paths);
   const file = join(scratch, 'agent.plist');

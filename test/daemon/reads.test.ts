@@ -2,7 +2,8 @@
  * The mount engine's promise to readers, with a real daemon and real processes: byte-exact values for cat, node
  * --env-file and dotenv; one whole copy per reader whether they come in sequence, in a burst, or read slowly.
  */
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dotenvStyle, renderDotenv } from '../../src/core/render.js';
 import { killAll, node, ROOT, run, TestDaemon } from '../helpers/daemon.js';
@@ -49,6 +50,16 @@ describe('readers get the values byte-exact', () => {
     for (const key of ['SPACES', 'DQUOTE', 'HASH', 'DOLLAR', 'BACKSLASH', 'NEWLINES', 'UNICODE']) {
       expect(result.stdout).toContain(`${key}='${HARD_VALUES[key]}'`);
     }
+  });
+
+  it('cat .env* in the shell: the glob names the mount only, never the pipe waiting beside it for the next read', async () => {
+    expect((await run('cat', [envPath])).code).toBe(0);
+    // The spare FIFO of the next rotation sits beside a mount that has been read; a glob that named it would open
+    // a pipe with no writer and wait (the run below is killed after 20 s and fails).
+    const result = await run('sh', ['-c', 'cat .env*'], { cwd: dirname(envPath) });
+    expect(result.code).toBe(0);
+    // .env, then the template .env.op (references only), and nothing else.
+    expect(result.stdout).toBe(expected + readFileSync(join(dirname(envPath), '.env.op'), 'utf8'));
   });
 
   it('node --env-file=.env', async () => {

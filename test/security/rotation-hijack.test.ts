@@ -110,7 +110,7 @@ describe('an attacker exchanging its FIFO under the rotation name', () => {
     expect(built.stderr).toBe('');
     chmodSync(program, 0o755);
     const attacker = track(
-      spawn('setpriv', [...NOBODY, program, dir, '.env.envmount-swap'], {
+      spawn('setpriv', [...NOBODY, program, dir, '.~.env.envmount-swap'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );

@@ -71,10 +71,16 @@ export function placementError(path: string, dir: string, state: PathState): Env
   }
 }
 
-/** The prefix of the names beside the mount path that each rotation creates and renames over it (each exists for
- * microseconds, with a random suffix: native/rotate.c). */
+/** The prefix of the names beside the mount path that each rotation creates and renames over it, with a random
+ * suffix (native/rotate.c): the next one waits there while the mount serves. It starts with `.~`, so that no glob a
+ * person or a loader uses for the mount (`.env*`, `.env.*`) names it: a reader opening it would wait for a writer. */
 export function rotationTempPath(path: string): string {
-  return join(dirname(path), `${basename(path)}.envmount-swap`);
+  return join(dirname(path), `.~${basename(path)}.envmount-swap`);
+}
+
+/** The prefix used before the spare was kept (`.env.envmount-swap-*`): still removed when a killed daemon left one. */
+function legacyRotationPrefix(path: string): string {
+  return `${basename(path)}.envmount-swap`;
 }
 
 /**
@@ -107,9 +113,9 @@ export async function placeFifo(path: string, dir: string, uid: number): Promise
 
 /** Removes rotation names left by a killed daemon (the prefix, with or without a suffix), if FIFOs of ours. */
 export async function removeStaleTemp(path: string, uid: number): Promise<void> {
-  const prefix = basename(rotationTempPath(path));
+  const prefixes = [basename(rotationTempPath(path)), legacyRotationPrefix(path)];
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
-  for (const name of names.filter((n) => n === prefix || n.startsWith(`${prefix}-`))) {
+  for (const name of names.filter((n) => prefixes.some((p) => n === p || n.startsWith(`${p}-`)))) {
     const temp = join(dirname(path), name);
     const state = await inspectPath(temp, uid);
     if (state.kind === 'fifo' && state.mine) await unlink(temp).catch(() => undefined);
