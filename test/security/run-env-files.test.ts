@@ -34,7 +34,7 @@ async function pending(client: Awaited<ReturnType<TestDaemon['client']>>, source
 describe('run with a client-named env file under a mount that allows node', () => {
   it('the mount’s own template is still served under its policy', async () => {
     // Judged on its command (node), which the mount allows; `sh -c` would be refused (--otherwise deny).
-    const print = 'console.log(`B=${process.env.B}`)';
+    const print = 'console.log("B=" + process.env.B)';
     const result = await daemon.cli(['run', '--env-file', '.env.op', '--', 'node', '-e', print], { cwd: dir });
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('B=harmless\n');
