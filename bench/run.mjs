@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { root, startSandbox } from '../scripts/sandbox.mjs';
 import { chart } from './chart.mjs';
 import { coldPath } from './cold.mjs';
+import { fuseTable, fuseVsFifo } from './fuse.mjs';
 import { parallel, rounds, sequential } from './latency.mjs';
 import { masking } from './mask.mjs';
 import { scale } from './scale.mjs';
@@ -129,6 +130,8 @@ function table(r) {
     `Masking (\`envmount run\`, ${r.masking.secrets} values): ${r.masking.with_values_mb_s} MB/s with a value every 200 lines, ${r.masking.without_values_mb_s} MB/s with none.`,
     `Resident memory per mount (1000 vs 1 mount): ${r.per_mount_kib} KiB.`,
     '',
+    ...fuseTable(r.fuse),
+    '',
     '| target | measured | met |',
     '|---|---|---|',
     ...r.targets.map(
@@ -151,6 +154,8 @@ if (process.argv.includes('--serve-only')) {
   console.log(JSON.stringify(serve, null, 1));
   process.exit(0);
 }
+log('FUSE vs FIFO');
+const fuse = await fuseVsFifo();
 log('scale');
 const scaleResults = [];
 for (const n of [1, 100, 1000]) {
@@ -171,6 +176,7 @@ const results = {
   per_mount_kib: one && thousand ? Math.round(((thousand.rss_mib - one.rss_mib) * 1024) / 999) : undefined,
   cold,
   masking: mask,
+  fuse,
 };
 results.targets = targets(results);
 results.seconds = Math.round((performance.now() - started) / 1000);

@@ -24,6 +24,7 @@ const code = await main(
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     environment: process.env,
     uid: process.getuid?.() ?? 0,
+    defaultBackend: config.defaultBackend,
     registryFile: config.paths.registryFile,
     exec: (command, args, options) => execCommand(command, args, options.cwd),
     service: serviceControl({

@@ -139,7 +139,12 @@ async function cleanup(format: LogFormat, options: { unlessRestarting?: boolean;
     return;
   }
   const result = await cleanupAfterStop(config.paths, process.getuid?.() ?? 0, logger);
-  const pipes = `${result.removed} pipe${result.removed === 1 ? '' : 's'}`;
+  const pipes = [
+    ...(result.removed > 0 || result.detached === 0
+      ? [`${result.removed} pipe${result.removed === 1 ? '' : 's'}`]
+      : []),
+    ...(result.detached > 0 ? [`${result.detached} FUSE mount${result.detached === 1 ? '' : 's'} (detached)`] : []),
+  ].join(' and ');
   const released =
     result.released === 0
       ? 'no reader was waiting'
@@ -148,8 +153,8 @@ async function cleanup(format: LogFormat, options: { unlessRestarting?: boolean;
     result,
     result.daemonRunning
       ? `envmountd is running (it answers on ${config.paths.socketPath}): its pipes are its own; nothing was cleaned.`
-      : result.removed === 0
-        ? 'Nothing to clean: no pipe of a stopped envmountd is left.'
+      : result.removed === 0 && result.detached === 0
+        ? 'Nothing to clean: no pipe or mount of a stopped envmountd is left.'
         : `Removed ${pipes} left by a stopped envmountd (${released}); \`envmountd start\` puts the mounts back.`,
   );
 }

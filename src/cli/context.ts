@@ -29,6 +29,8 @@ export interface CliContext {
   readonly mcp: () => Promise<void>;
   /** envmountd as a user service (`envmount service`, `envmount doctor`). */
   readonly service: ServiceControl;
+  /** The backend `add` uses when --backend is not given (ENVMOUNT_BACKEND), if the user chose one. */
+  readonly defaultBackend?: string | undefined;
   /** Our uid: mount pipes must be ours. */
   readonly uid: number;
   /** The daemon's registry file: `envmount doctor` reads the mount paths from it when the daemon is down. */

@@ -11,15 +11,10 @@ import { errnoCode, isEnvmountError } from '../core/errors.js';
 import type { ServiceState } from '../core/service-units.js';
 import { isSharedDirectory, privateGroupOf, sharedDirectoryReason } from '../core/shared-directory.js';
 import type { CliContext, CommandOutput } from './context.js';
+import { backendFindings, type DoctorMount, type Finding, fuseMountFindings } from './doctor-fuse.js';
 import { daemonView, lingerNote, restartCommand } from './service-commands.js';
 
-export interface Finding {
-  readonly subject: string;
-  readonly ok: boolean;
-  /** What is right, or what is wrong and why it matters. */
-  readonly says: string;
-  readonly fix?: string;
-}
+export type { Finding };
 
 const ok = (subject: string, says: string): Finding => ({ subject, ok: true, says });
 const problem = (subject: string, says: string, fix: string): Finding => ({ subject, ok: false, says, fix });
@@ -86,9 +81,6 @@ async function serviceFindings(
   ];
 }
 
-/** Mount paths and project directories: from the daemon, or from its registry when it is down. */
-type DoctorMount = { path: string; dir: string; allowSharedDir?: boolean };
-
 async function mountsFromRegistry(file: string): Promise<DoctorMount[]> {
   try {
     const parsed = JSON.parse(await readFile(file, 'utf8')) as { mounts?: DoctorMount[] };
@@ -125,11 +117,18 @@ async function checkMount(ctx: CliContext, m: DoctorMount, up: boolean, uid: num
   const findings: Finding[] = [];
   const shared = await checkDirectory(m, uid);
   if (shared) findings.push(shared);
-  const st = await lstat(m.path).catch((error: unknown) => {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
-  });
-  if (!st) {
+  findings.push(...backendFindings(m));
+  const fuse = m.backend === 'fuse';
+  if (fuse) findings.push(...(await fuseMountFindings(m, up, uid)));
+  const st = fuse
+    ? undefined
+    : await lstat(m.path).catch((error: unknown) => {
+        if (errnoCode(error) === 'ENOENT') return undefined;
+        throw error;
+      });
+  if (fuse) {
+    // A FUSE mount is a regular file to git: it must be ignored (add --backend fuse sees to it).
+  } else if (!st) {
     findings.push(
       up
         ? problem(m.path, 'no pipe is there', `\`envmount add ${m.dir}\``)
@@ -184,7 +183,7 @@ async function checkMount(ctx: CliContext, m: DoctorMount, up: boolean, uid: num
     );
   }
   // git skips named pipes (`git add .` stages nothing there): only a regular file at the path can be staged.
-  if (!st?.isFile()) {
+  if (!fuse && !st?.isFile()) {
     if (!tracked) findings.push(ok(m.path, 'not tracked by git, and `git add .` leaves a named pipe out'));
   } else if ((await git(ctx, m.dir, ['check-ignore', '-q', '--no-index', '--', name])) !== 0) {
     findings.push(

@@ -28,11 +28,16 @@ export function formatWaiting(w: WaitingRead, now = Date.now()): string {
   return `${w.id}: ${who}${startedBy(w.agent)}, waiting since ${ago(w.since, now)}; \`envmount approve ${w.id}\` or \`envmount deny ${w.id}\``;
 }
 
+/** The advice for a FIFO mount that saw collisions: FUSE gives every open a handle of its own. */
+export function fuseAdvice(dir: string): string {
+  return `the FUSE backend gives every open its own copy (Linux): \`envmount remove ${dir} && envmount add ${dir} --backend fuse\``;
+}
+
 export function formatMountList(mounts: readonly MountInfo[], now = Date.now()): string {
   if (mounts.length === 0) return 'No mounts. Add one with `envmount add DIR`.';
   return mounts
     .flatMap((m) => [
-      `${m.state.padEnd(9)} ${m.path}  (${count(m.variables.length, 'variable')})`,
+      `${m.state.padEnd(9)} ${m.path}  (${count(m.variables.length, 'variable')}${m.backend === 'fuse' ? ', fuse' : ''})`,
       ...(m.waiting ?? []).map((w) => `          waiting ${formatWaiting(w, now)}`),
     ])
     .join('\n');
@@ -44,6 +49,9 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
   lines.push(`  variables: ${m.variables.join(', ') || '(none)'}`);
   lines.push(`  readers:   ${m.policy}`);
   for (const w of m.waiting ?? []) lines.push(`  waiting:   ${formatWaiting(w, now)}`);
+  lines.push(
+    `  backend:   ${m.backend === 'fuse' ? 'fuse (a regular file served by envmountd)' : 'fifo (a named pipe per read)'}`,
+  );
   lines.push(`  reads:     ${m.reads}, last ${ago(m.lastReadAt, now)}`);
   for (const r of m.lastReaders.slice(-3)) {
     const who = r.exe ? `${visible(r.exe)} (pid ${r.pid})${startedBy(r.agent)}` : '(reader not identified)';
@@ -53,6 +61,7 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
     lines.push(
       `  warning:   ${count(m.collisions, 'read')} where several processes opened the file at once and shared one pipe; use \`envmount run\` or a mount per consumer (--path)`,
     );
+    if (m.backend !== 'fuse') lines.push(`             ${fuseAdvice(m.dir)}`);
   }
   if ((m.withheld ?? 0) > 0) {
     lines.push(

@@ -9,7 +9,7 @@ import { completionScript, SHELLS } from './completion.js';
 import type { CliContext, CommandOutput } from './context.js';
 import { connectOrExplain } from './daemon-down.js';
 import { doctor } from './doctor.js';
-import { add, importEnv, list, remove, status } from './mount-commands.js';
+import { type AddFlags, add, importEnv, list, remove, status } from './mount-commands.js';
 import { lock, login, refresh, unlock } from './onepassword-commands.js';
 import { log, policyParams } from './policy-commands.js';
 import { policyCommands, policyOptions, RULES_HELP } from './policy-program.js';
@@ -60,31 +60,20 @@ export async function main(
       .option('--path <file>', 'mount at this path instead of DIR/.env')
       .option('--environment <id>', 'serve the variables of a 1Password Environment instead of a template')
       .option('--format <format>', 'what readers get: dotenv (default), json, shell (export lines) or yaml')
-      .option('--allow-shared-dir', 'serve even though other users can write the directory (they could swap the pipe)'),
+      .option('--allow-shared-dir', 'serve even though other users can write the directory (they could swap the pipe)')
+      .option('--backend <backend>', 'fifo (default; or ENVMOUNT_BACKEND) or fuse (a regular file; Linux)'),
     `let these readers have the values (--allow any: every reader). ${RULES_HELP}`,
     'what readers no rule matches get: ask (default), deny or allow',
   ).action(
-    run(
-      (
-        dir: string | undefined,
-        o: {
-          path?: string;
-          environment?: string;
-          format?: string;
-          allowSharedDir?: boolean;
-          allow?: string[];
-          deny?: string[];
-          otherwise?: string;
-          agents?: string;
-        },
-      ) =>
-        add(ctx, dir, {
-          ...(o.path ? { path: o.path } : {}),
-          ...(o.allowSharedDir ? { allowSharedDir: true } : {}),
-          ...(o.environment ? { environment: o.environment } : {}),
-          ...(o.format ? { format: o.format } : {}),
-          ...policyParams(o),
-        }),
+    run((dir: string | undefined, o: AddFlags) =>
+      add(ctx, dir, {
+        ...(o.path ? { path: o.path } : {}),
+        ...(o.allowSharedDir ? { allowSharedDir: true } : {}),
+        ...(o.environment ? { environment: o.environment } : {}),
+        ...(o.format ? { format: o.format } : {}),
+        ...(o.backend ? { backend: o.backend } : {}),
+        ...policyParams(o),
+      }),
     ),
   );
   policyCommands(program, ctx, run);

@@ -1,6 +1,7 @@
 /** `envmount add | remove | list | status | import`. */
 import { resolve } from 'node:path';
 import { EnvmountError } from '../core/errors.js';
+import { BACKENDS, type BackendKind, isBackend } from '../core/mount-backends.js';
 import { FORMATS, type Format } from '../core/render-formats.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
 import { count, formatDaemon, formatMountList, formatMountStatus } from './format.js';
@@ -8,14 +9,40 @@ import type { policyParams } from './policy-commands.js';
 
 type PolicyParams = ReturnType<typeof policyParams>;
 
+/** `add`'s flags as commander gives them. */
+export interface AddFlags {
+  path?: string;
+  environment?: string;
+  format?: string;
+  allowSharedDir?: boolean;
+  backend?: string;
+  allow?: string[];
+  deny?: string[];
+  otherwise?: string;
+}
+
 export function add(
   ctx: CliContext,
   dir: string | undefined,
-  options: { path?: string; environment?: string; format?: string; allowSharedDir?: boolean } & PolicyParams,
+  options: {
+    path?: string;
+    environment?: string;
+    format?: string;
+    allowSharedDir?: boolean;
+    backend?: string;
+  } & PolicyParams,
 ): Promise<CommandOutput> {
-  const { path, format, allowSharedDir, ...policy } = options;
+  const { path, format, allowSharedDir, backend, ...policy } = options;
+  const defaultBackend = backend === undefined ? ctx.defaultBackend : undefined;
   if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
     throw new EnvmountError('USAGE', `Unknown format "${format}": use ${FORMATS.join(', ')}.`);
+  }
+  for (const chosen of [backend, defaultBackend]) {
+    if (chosen === undefined || isBackend(chosen)) continue;
+    throw new EnvmountError(
+      'USAGE',
+      `Unknown backend "${chosen}" (--backend or ENVMOUNT_BACKEND): use ${BACKENDS.join(' or ')}.`,
+    );
   }
   return withClient(ctx, async (client) => {
     const params = {
@@ -23,11 +50,14 @@ export function add(
       ...(path ? { path: resolve(ctx.cwd, path) } : {}),
       ...(format ? { format: format as Format } : {}),
       ...(allowSharedDir ? { allowSharedDir: true } : {}),
+      ...(backend ? { backend: backend as BackendKind } : {}),
+      ...(defaultBackend ? { defaultBackend: defaultBackend as BackendKind } : {}),
       ...policy,
     };
     const status = await client.request('add', params);
     for (const warning of status.warnings ?? []) ctx.note(`envmount: warning: ${warning}`);
-    return { data: status, text: `Mounted ${status.path}\n${formatMountStatus(status)}` };
+    const notice = status.notice ? `\n  git:       ${status.notice}` : '';
+    return { data: status, text: `Mounted ${status.path}\n${formatMountStatus(status)}${notice}` };
   });
 }
 

@@ -43,6 +43,8 @@ export interface Config {
   readonly backoffMs: number;
   /** The `op` executable for the op CLI source. */
   readonly opPath: string;
+  /** The backend `envmount add` uses when --backend is not given: ENVMOUNT_BACKEND (fifo or fuse), if set. */
+  readonly defaultBackend: string | undefined;
   /** systemd's $SERVICE_RESULT, given to ExecStopPost= commands: how the daemon's last run ended. */
   readonly serviceResult: string | undefined;
   /** `envmount service`: the manager, the user's directories, and what the unit passes on to the daemon. */
@@ -60,7 +62,7 @@ export interface Config {
 function serviceEnvironment(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
   const names =
-    /^(XDG_(CONFIG|STATE|DATA)_HOME|XDG_RUNTIME_DIR|ENVMOUNT_(LOG_LEVEL|STORE_KEY_FILE|OP_PATH|DESKTOP_PROMPT))$/;
+    /^(XDG_(CONFIG|STATE|DATA)_HOME|XDG_RUNTIME_DIR|ENVMOUNT_(LOG_LEVEL|STORE_KEY_FILE|OP_PATH|DESKTOP_PROMPT|BACKEND))$/;
   for (const [name, value] of Object.entries(env)) {
     if (value && names.test(name) && !/[\n"\\]/.test(value)) out[name] = value;
   }
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env, home: string = homedir()): Co
     graceMs: nonNegativeInt(env, 'ENVMOUNT_GRACE_MS', 60 * 60_000),
     backoffMs: positiveInt(env, 'ENVMOUNT_BACKOFF_MS', 5_000),
     opPath: env.ENVMOUNT_OP_PATH || 'op',
+    defaultBackend: env.ENVMOUNT_BACKEND || undefined,
     serviceResult: env.SERVICE_RESULT || undefined,
     service: {
       manager:

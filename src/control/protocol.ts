@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isBase64 } from '../core/base64.js';
+import { BACKENDS } from '../core/mount-backends.js';
 import { FORMATS } from '../core/render-formats.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -33,6 +34,9 @@ export const paramSchemas = {
       format: z.enum(FORMATS).optional(),
       storeEnvironment: z.string().min(1).max(100).optional(),
       allowSharedDir: z.boolean().optional(),
+      backend: z.enum(BACKENDS).optional(),
+      /** The user's default (ENVMOUNT_BACKEND): for a new mount only; an existing one keeps its backend. */
+      defaultBackend: z.enum(BACKENDS).optional(),
       ...policyOptions,
     })
     .strict(),

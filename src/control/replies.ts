@@ -2,6 +2,7 @@
  * The replies of the control protocol (protocol.ts): what each method returns. Names, states and counts; the one
  * reply that carries values is `run`'s (RunValues), to a peer the reader policy allowed.
  */
+import type { BackendKind } from '../core/mount-backends.js';
 import type { Format } from '../core/render-formats.js';
 
 export type MountState = 'serving' | 'paused' | 'displaced' | 'error' | 'stopped';
@@ -17,6 +18,8 @@ export interface MountInfo {
   readonly onePasswordEnvironment: string | undefined;
   /** Added with --allow-shared-dir: serves even though other users can write its directory. */
   readonly allowSharedDir?: boolean;
+  /** How the path is served: a named pipe per read (`fifo`) or a regular file through FUSE (`fuse`). */
+  readonly backend: BackendKind;
   /** Reads (and agents' requests) waiting for the user's answer now, oldest first: who, since when, the ID. */
   readonly waiting?: readonly WaitingRead[];
 }
@@ -82,6 +85,8 @@ export interface MountStatus extends MountInfo {
     agent?: string;
     rule?: string;
   }[];
+  /** Said by `add` once: what was done to keep a FUSE mount out of git. */
+  readonly notice?: string;
   /** Whether the mount needs 1Password (its `op://` values go stale with the cache). */
   readonly usesOnePassword: boolean;
 }

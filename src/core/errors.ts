@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'DANGEROUS_NAME'
   | 'DIRECTORY_MISSING'
   | 'FORBIDDEN'
+  | 'FUSE_UNAVAILABLE'
   | 'INTERNAL'
   | 'MOUNT_DISPLACED'
   | 'MOUNT_EXISTS'

@@ -11,12 +11,15 @@ import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { probe } from '../control/server.js';
 import { errnoCode } from '../core/errors.js';
+import { cleanUpFuseMount } from './mounts/backends/fuse-placeholder.js';
 import { inspectPath, removeStaleTemp } from './mounts/placement.js';
 import { Registry } from './mounts/registry.js';
 
 export interface CleanupResult {
   readonly daemonRunning: boolean;
   readonly removed: number;
+  /** FUSE mounts a dead daemon left (detached, placeholder removed). */
+  readonly detached: number;
   /** Readers that were waiting on a pipe and were let go. */
   readonly released: number;
 }
@@ -50,13 +53,19 @@ export async function cleanupAfterStop(
 ): Promise<CleanupResult> {
   if (await probe(paths.socketPath)) {
     logger.debug('a daemon answers on the socket: its mounts are its own; nothing to clean');
-    return { daemonRunning: true, removed: 0, released: 0 };
+    return { daemonRunning: true, removed: 0, released: 0, detached: 0 };
   }
   const registry = await Registry.load(paths.registryFile);
   let removed = 0;
   let released = 0;
+  let detached = 0;
   for (const record of registry.all()) {
     try {
+      if (record.backend === 'fuse') {
+        // A FUSE mount a killed daemon left answers ENOTCONN: detached, and its placeholder removed.
+        if (await cleanUpFuseMount(record.path, uid)) detached++;
+        continue;
+      }
       await removeStaleTemp(record.path, uid);
       const state = await inspectPath(record.path, uid);
       if (state.kind !== 'fifo' || !state.mine) continue;
@@ -67,6 +76,6 @@ export async function cleanupAfterStop(
       if (errnoCode(error) !== 'ENOENT') logger.warn({ path: record.path, err: error }, 'could not clean a mount');
     }
   }
-  logger.debug({ removed, released }, 'cleaned up after the daemon');
-  return { daemonRunning: false, removed, released };
+  logger.debug({ removed, released, detached }, 'cleaned up after the daemon');
+  return { daemonRunning: false, removed, released, detached };
 }

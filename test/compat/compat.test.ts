@@ -11,10 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../src/control/client.js';
 import { dotenvStyle } from '../../src/core/render.js';
 import { killAll, ROOT, TestDaemon } from '../helpers/daemon.js';
+import { FUSE_SKIP } from '../helpers/fuse.js';
 import { HARD_VALUES } from '../helpers/values.js';
 import { type Reader, readers } from './readers.js';
 
 const KEYS = Object.keys(HARD_VALUES);
+/** Whether the FUSE column is measured here (fuseSupport()); otherwise it says why not. */
+const FUSE = FUSE_SKIP === undefined;
 /** Values served as a `# NAME cannot be served safely` line instead (no quoting keeps them inert for all). */
 const served = (value: string) => typeof dotenvStyle(Buffer.from(value)) !== 'object';
 const REFUSED = KEYS.filter((k) => !served(HARD_VALUES[k] ?? ''));
@@ -45,6 +48,14 @@ beforeAll(async () => {
   for (const dir of [hard, random, join(daemon.dirs.projects, 'basic')]) {
     await client.request('add', { dir, allow: ['any'] });
   }
+  // The same values served by the FUSE backend (a regular file), where this machine can mount it.
+  if (FUSE) {
+    for (const name of ['hard-fuse', 'basic-fuse']) {
+      const template =
+        name === 'hard-fuse' ? KEYS.map((k) => `${k}=envmount://${k}\n`).join('') : 'BASIC=envmount://BASIC\n';
+      await client.request('add', { dir: daemon.project(name, template), allow: ['any'], backend: 'fuse' });
+    }
+  }
 });
 
 afterAll(async () => {
@@ -58,6 +69,8 @@ interface Row {
   readonly reads: boolean | undefined;
   readonly lost: string[];
   readonly error: string | undefined;
+  /** The FUSE backend: reads the mount, and the hard values it loses (undefined: FUSE not measured here). */
+  readonly fuse?: { readonly reads: boolean; readonly lost: string[] } | undefined;
 }
 
 function markdown(rows: readonly Row[]): string {
@@ -75,15 +88,19 @@ function markdown(rows: readonly Row[]): string {
     '`# NAME cannot be served safely as dotenv: REASON` line instead and `status` names it (test/security/value-injection.test.ts).',
     `Hard values served that way here: ${REFUSED.join(', ') || 'none'}.`,
     '',
-    '| reader | version | reads the mount | hard values round-trip | limits | workaround |',
-    '|---|---|---|---|---|---|',
+    `The FUSE columns: the same values served with \`--backend fuse\` (a regular file)${FUSE ? '' : `; not measured on this machine (${FUSE_SKIP})`}.`,
+    '',
+    '| reader | version | reads the mount (FIFO) | hard values round-trip (FIFO) | reads it (FUSE) | round-trip (FUSE) | limits | workaround |',
+    '|---|---|---|---|---|---|---|---|',
   ];
-  for (const { reader, reads, lost, error } of rows) {
+  for (const { reader, reads, lost, error, fuse } of rows) {
     const readsText = reads === undefined ? 'not installed' : reads ? 'yes' : `no${error ? ` (${error})` : ''}`;
     const roundTrip = !reads ? '-' : lost.length === 0 ? 'yes' : `no: ${lost.join(', ')}`;
     const workaround = !reads || lost.length > 0 ? reader.workaround : '';
+    const fuseReads = !fuse ? '-' : fuse.reads ? 'yes' : 'no';
+    const fuseTrip = !fuse?.reads ? '-' : fuse.lost.length === 0 ? 'yes' : `no: ${fuse.lost.join(', ')}`;
     lines.push(
-      `| ${cell(reader.name)} | ${reader.version ?? '-'} | ${cell(readsText)} | ${roundTrip} | ${cell(reader.cannotText ?? '')} | ${cell(workaround)} |`,
+      `| ${cell(reader.name)} | ${reader.version ?? '-'} | ${cell(readsText)} | ${roundTrip} | ${fuseReads} | ${fuseTrip} | ${cell(reader.cannotText ?? '')} | ${cell(workaround)} |`,
     );
   }
   lines.push(
@@ -95,6 +112,17 @@ function markdown(rows: readonly Row[]): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** What a reader gets from the FUSE mounts: whether it reads the file, and the hard values it loses. */
+async function fuseRow(reader: Reader): Promise<{ reads: boolean; lost: string[] }> {
+  const projects = daemon.dirs.projects;
+  const basic = await reader.read(join(projects, 'basic-fuse'), ['BASIC'], daemon.env).catch(() => ({}));
+  const reads = (basic as Record<string, string | undefined>).BASIC === 'plain-value';
+  if (!reads) return { reads, lost: [] };
+  const got = await reader.read(join(projects, 'hard-fuse'), KEYS, daemon.env).catch(() => ({}));
+  const values = got as Record<string, string | undefined>;
+  return { reads, lost: KEYS.filter((k) => !REFUSED.includes(k) && values[k] !== HARD_VALUES[k]) };
 }
 
 describe('compatibility matrix', () => {
@@ -118,7 +146,7 @@ describe('compatibility matrix', () => {
       const basic = await reader.read(join(daemon.dirs.projects, 'basic'), ['BASIC'], daemon.env).catch(() => ({}));
       const reads = (basic as Record<string, string | undefined>).BASIC === 'plain-value';
       const lost = reads ? KEYS.filter((k) => !REFUSED.includes(k) && got[k] !== HARD_VALUES[k]) : [];
-      rows.push({ reader, reads, lost, error });
+      rows.push({ reader, reads, lost, error, fuse: FUSE ? await fuseRow(reader) : undefined });
       if (reads) {
         reading.add(reader);
         // Within the documented limits: a value lost outside them is a bug in the rendering (or a new limit).

@@ -133,6 +133,15 @@ export function readers(): Reader[] {
       names: nodeNames('process.env', ['--env-file=.env']),
     },
     {
+      name: 'node process.loadEnvFile()',
+      version: process.versions.node,
+      cannot: (v) => STYLE(v) === 'double' && v.includes('\\n'),
+      cannotText: "`\\n` written in a value that also holds `'` (double-quoted: read as a line break)",
+      workaround: RUN,
+      read: nodeReader("(process.loadEnvFile('.env'),process.env)"),
+      names: nodeNames("(process.loadEnvFile('.env'),process.env)"),
+    },
+    {
       name: 'dotenv (npm)',
       version: npmVersion('dotenv'),
       cannot: DOUBLE_ESCAPES,
@@ -218,6 +227,16 @@ export function readers(): Reader[] {
       workaround: `\`envmount add --format shell\` (export lines bash reads byte-exact), or ${RUN}`,
       read: (dir, keys, env) => bash('set -a; . ./.env; set +a', dir, keys, env),
       names: (dir, env) => bashNames('set -a; . ./.env; set +a', dir, env),
+    },
+    {
+      // The shell guard that wants a regular file: a named pipe fails `-f`, and nothing is loaded.
+      name: 'bash `[ -f .env ] && . ./.env`',
+      version: commandVersion('bash', ['--version'], /version (\S+)/),
+      cannot: (v) => STYLE(v) === 'double-escaped' || (STYLE(v) === 'double' && v.includes('\\')),
+      cannotText: 'as bash `set -a; . ./.env`; a named pipe is not `-f`: the FIFO backend loads nothing',
+      workaround: `the FUSE backend (\`envmount add --backend fuse\`: a regular file), or ${RUN}`,
+      read: (dir, keys, env) => bash('set -a; [ -f .env ] && . ./.env; set +a', dir, keys, env),
+      names: (dir, env) => bashNames('set -a; [ -f .env ] && . ./.env; set +a', dir, env),
     },
     {
       name: "direnv's dotenv",

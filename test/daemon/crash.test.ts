@@ -57,6 +57,7 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
     daemonRunning: false,
     removed: 0,
     released: 0,
+    detached: 0,
   });
   // A new reader fails at once instead of hanging.
   const late = await run('cat', [join(dirs[0] ?? '', '.env')], { timeoutMs: 5000 });

@@ -2,7 +2,7 @@
  * Integration harness: a real envmountd process in a temp root with XDG_* pointed there, the real CLI, and
  * bookkeeping so that every process and FIFO a test starts is gone when it ends.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ControlClient } from '../../src/control/client.js';
@@ -220,8 +220,26 @@ export class TestDaemon {
       }
     } finally {
       keepSanitizerReports(this.log);
+      detachMountsUnder(this.root);
       rmSync(this.root, { recursive: true, force: true });
     }
+  }
+}
+
+/** FUSE mounts a killed daemon left under `root` (they answer ENOTCONN and make rmSync fail with EBUSY): detached
+ * (`umount -l`; `fusermount3 -uz` for a user), so that the temp root can go. */
+function detachMountsUnder(root: string): void {
+  let info = '';
+  try {
+    info = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return;
+  }
+  for (const line of info.split('\n')) {
+    const target = line.split(' ')[4]?.replace(/\\040/g, ' ');
+    if (!target?.startsWith(`${root}/`)) continue;
+    const done = spawnSync('umount', ['-l', target]);
+    if (done.status !== 0) spawnSync('fusermount3', ['-uz', target]);
   }
 }
 

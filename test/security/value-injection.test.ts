@@ -6,7 +6,7 @@
  * regular file: the names each loads must be exactly the variables served, and the canary must never appear.
  * Then the same attack through a real mount.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import type { RenderItem } from '../../src/core/render.js';
 import { renderFormat } from '../../src/core/render-formats.js';
 import { readers } from '../compat/readers.js';
 import { killAll, run, TestDaemon, waitFor, writeTemplate } from '../helpers/daemon.js';
+import { FUSE_SKIP } from '../helpers/fuse.js';
 
 const tmp = mkdtempSync('/tmp/emt-inject-');
 const CANARY = join(tmp, 'ran');
@@ -230,11 +231,23 @@ describe('through a real mount', () => {
     const served = Object.keys(ATTACK).filter((k) => !refused.includes(k));
     // The readers that read a named pipe (docs/compat.md); the others get nothing from a mount.
     const piped = installed.filter(
-      (r) => !['docker-compose env_file', 'python-dotenv (/usr/bin/python3)'].includes(r.name),
+      (r) =>
+        !['docker-compose env_file', 'python-dotenv (/usr/bin/python3)', 'bash `[ -f .env ] && . ./.env`'].includes(
+          r.name,
+        ),
     );
     for (const reader of piped) {
       expectNames(reader.name, await reader.names(dir, ENV), served);
       expect(existsSync(CANARY), `${reader.name} ran code from a value`).toBe(false);
+    }
+    // The same through a FUSE mount (a regular file), which every installed reader reads.
+    if (FUSE_SKIP === undefined) {
+      const fuse = daemon.project('attack-fuse', readFileSync(join(dir, '.env.op'), 'utf8'));
+      expect((await daemon.cli(['add', fuse, '--backend', 'fuse', '--allow', 'any'])).code).toBe(0);
+      for (const reader of installed) {
+        expectNames(reader.name, await reader.names(fuse, ENV), served);
+        expect(existsSync(CANARY), `${reader.name} ran code from a value (FUSE)`).toBe(false);
+      }
     }
     const status = JSON.parse((await daemon.cli(['--json', 'status'])).stdout);
     const mount = status.mounts.find((m: { dir: string }) => m.dir === dir);

@@ -10,6 +10,8 @@ import { auditUndecidedRead } from '../readers/read-outcome.js';
 import type { GatedMount } from '../readers/reader-gate.js';
 import { watchTemplate } from '../templates/template-watch.js';
 import type { LoadedTemplate } from '../templates/templates.js';
+import type { OpenRequest } from './backends/backend.js';
+import { FuseOpens } from './fuse-opens.js';
 import { Mount } from './mount.js';
 import type { MountServiceDeps } from './mount-deps.js';
 import type { MountRecord } from './registry.js';
@@ -67,6 +69,8 @@ export function createEntry(
   callbacks: EntryCallbacks,
 ): Entry {
   const { audit, gate, logger } = deps;
+  // FUSE opens (decided per open, audited at release); unused by a FIFO mount.
+  const opens = new FuseOpens({ gate, audit, logger });
   const hooks = {
     // The end of every read: a decided read's is audited by the gate, a policy `any` read's here.
     onOutcome: (event: MountEvent) => {
@@ -90,6 +94,13 @@ export function createEntry(
         .catch((error: unknown) => logger.error({ err: error }, 'reader decision failed'));
     },
     onLook: () => callbacks.look(entry),
+    onOpen: (open: OpenRequest) => void opens.answer(gated(entry, callbacks.render), open),
+    onServed: (reader: { readonly tgid: number }) => opens.served(record.path, reader.tgid),
+    onReleased: (read: { readonly tgid: number; readonly bytes: number; readonly whole: boolean }) =>
+      opens.released(read),
+    onForeignRead: (read: { readonly tgid: number; readonly openerPid: number }) =>
+      opens.foreignRead(record.path, read),
+    onStopped: () => opens.stopped(),
   };
   const entry: Entry = {
     mount: new Mount(record, deps, hooks),

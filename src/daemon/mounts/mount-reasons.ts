@@ -39,3 +39,8 @@ export function servingFailedReason(syscall: string | undefined, code: string | 
 export function pipeRemovedReason(path: string): string {
   return `the pipe at ${path} was removed; it is put back within a second.`;
 }
+
+/** What `status` says of a FUSE mount someone else unmounted (the healer mounts it again on its placeholder). */
+export function unmountedReason(path: string, dir: string): string {
+  return `${path} was unmounted by someone else; it is mounted again within a second (or run \`envmount remove ${dir}\`).`;
+}

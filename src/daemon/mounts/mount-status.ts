@@ -19,6 +19,7 @@ export function mountInfo(entry: Entry): MountInfo {
     storeEnvironment: record.storeEnvironment,
     onePasswordEnvironment: record.environment,
     ...(record.allowSharedDir ? { allowSharedDir: true } : {}),
+    backend: entry.mount.backend,
   };
 }
 

@@ -1,13 +1,16 @@
 import { join, resolve } from 'node:path';
 import type { MountInfo, MountStatus } from '../../control/protocol.js';
 import { EnvmountError, errnoCode } from '../../core/errors.js';
-import { DEFAULT_POLICY, needsNoDecision, type Policy, type Rule } from '../../core/policy.js';
+import { DEFAULT_POLICY, type Rule } from '../../core/policy.js';
 import { applyPolicyOptions, changesPolicy, type PolicyOptions, withAlwaysRule } from '../../core/policy-edit.js';
 import { usesNamespace, usesStoreName, validateOpReferences } from '../templates/template-references.js';
 import { type LoadedTemplate, loadTemplate } from '../templates/templates.js';
+import { chooseBackend } from './backends/backends.js';
+import { excludeFromGit } from './git-exclude.js';
 import { HealSchedule } from './heal/heal-schedule.js';
 import type { MountServiceDeps } from './mount-deps.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
+import { changePolicy, storePolicy } from './mount-policy.js';
 import { directoryGoneReason } from './mount-reasons.js';
 import { checkedMountStatus, mountInfo, mountStatus, withWarnings } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
@@ -63,10 +66,11 @@ export class MountService {
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
     const warnings: string[] = [];
+    const backend = chooseBackend(path, dir, options, existing?.mount.backend);
     if (existing) {
       existing.template = { entries };
       if (allowSharedDir) existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
-      if (changesPolicy(policy)) await this.#changePolicy(existing, policy, warnings);
+      if (changesPolicy(policy)) await changePolicy(existing, policy, this.#deps, warnings);
       if ((format && format !== existing.format) || allowSharedDir) {
         existing.format = format ?? existing.format;
         await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format: existing.format });
@@ -80,7 +84,8 @@ export class MountService {
       }
       return withWarnings(mountStatus(existing, this.#deps), warnings);
     }
-    const refusal = placementError(path, dir, await inspectPath(path, this.#deps.uid));
+    // The FUSE backend places (and judges) its own placeholder.
+    const refusal = backend === 'fuse' ? undefined : placementError(path, dir, await inspectPath(path, this.#deps.uid));
     if (refusal) throw refusal;
     const record: MountRecord = {
       path,
@@ -92,11 +97,15 @@ export class MountService {
       policy: applyPolicyOptions(DEFAULT_POLICY, policy, dir, warnings),
       ...(format && format !== 'dotenv' ? { format } : {}),
       ...(allowSharedDir ? { allowSharedDir: true as const } : {}),
+      ...(backend === 'fuse' ? { backend } : {}),
     };
     const entry = this.#entry(record, { entries });
+    let notice: string | undefined;
     try {
       // Resolved before the first reader can come: the mount starts with its values, not a "not resolved" line.
       await this.#syncReferences();
+      // A regular file at the path: git is told to ignore it before it is there.
+      notice = backend === 'fuse' ? await excludeFromGit(dir, path) : undefined;
       await this.#start(entry);
       await this.#deps.registry.put(record);
       // An edit of the template right after `add` returns is noticed.
@@ -108,7 +117,7 @@ export class MountService {
       void this.#syncReferences();
       throw error;
     }
-    return withWarnings(mountStatus(entry, this.#deps), warnings);
+    return withWarnings({ ...mountStatus(entry, this.#deps), ...(notice ? { notice } : {}) }, warnings);
   }
 
   /** Stops a mount, removes its FIFO (if still ours) and forgets it. Accepts the FIFO path or the project dir. */
@@ -129,14 +138,14 @@ export class MountService {
   /** Changes who may read a mount; stored in the registry, applied from the next reader on. */
   async setPolicy(pathOrDir: string, options: PolicyOptions): Promise<MountStatus> {
     const entry = this.#find(pathOrDir);
-    const warnings = await this.#changePolicy(entry, options);
+    const warnings = await changePolicy(entry, options, this.#deps);
     return withWarnings(mountStatus(entry, this.#deps), warnings);
   }
 
   /** `envmount approve --always`: the narrowest rule naming the reader (core/refusal-advice.ts), stored. */
   async allowAlways(path: string, rule: Rule, entry = this.#entries.get(path)): Promise<void> {
     const policy = entry && withAlwaysRule(entry.policy, rule, new Date());
-    if (entry && policy) await this.#store(entry, policy);
+    if (entry && policy) await storePolicy(entry, policy, this.#deps);
   }
 
   /** A store environment changed (its variables, or its name, from `from`): its mounts follow and render again. */
@@ -234,19 +243,6 @@ export class MountService {
     const entry = candidates.map((p) => this.#entries.get(p)).find((e) => e !== undefined);
     if (!entry) throw new EnvmountError('NOT_A_MOUNT', `"${pathOrDir}" is not mounted. See \`envmount list\`.`);
     return entry;
-  }
-
-  async #changePolicy(entry: Entry, options: PolicyOptions, warnings: string[] = []): Promise<string[]> {
-    const base = options.reset ? DEFAULT_POLICY : entry.policy;
-    await this.#store(entry, applyPolicyOptions(base, options, entry.mount.record.dir, warnings));
-    if (options.reset) this.#deps.gate.clearGrants(entry.mount.path); // --reset drops --for grants too
-    return warnings;
-  }
-
-  async #store(entry: Entry, policy: Policy): Promise<void> {
-    await this.#deps.registry.put({ ...entry.mount.record, policy, format: entry.format });
-    entry.policy = policy;
-    entry.mount.setDecide(!needsNoDecision(policy));
   }
 
   #entry(record: MountRecord, template: LoadedTemplate): Entry {

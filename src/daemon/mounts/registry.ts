@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EnvmountError, errnoCode } from '../../core/errors.js';
+import type { BackendKind } from '../../core/mount-backends.js';
 import type { Policy } from '../../core/policy.js';
 import type { Format } from '../../core/render-formats.js';
 import { ensurePrivateDir, removeStaleTemps, writeFileAtomic } from '../../io/atomic-write.js';
@@ -27,6 +28,8 @@ export interface MountRecord {
   readonly format?: Format;
   /** Serve even though other users can write the mount's directory (`add --allow-shared-dir`). */
   readonly allowSharedDir?: true;
+  /** How the path is served (absent: `fifo`, a named pipe; `fuse`: a regular file served through FUSE). */
+  readonly backend?: BackendKind;
 }
 
 interface RegistryFile {

@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EnvmountError } from '../../core/errors.js';
+import type { BackendKind } from '../../core/mount-backends.js';
 import type { PolicyOptions } from '../../core/policy-edit.js';
 import type { Format } from '../../core/render-formats.js';
 import type { TemplateEntry } from '../../core/template.js';
@@ -23,6 +24,10 @@ export type AddOptions = PolicyOptions & {
   readonly format?: Format | undefined;
   /** Serve even though other users can write the mount's directory. */
   readonly allowSharedDir?: boolean | undefined;
+  /** How the path is served (absent: an existing mount keeps its own, a new one is `fifo`). */
+  readonly backend?: BackendKind | undefined;
+  /** The user's default, for a new mount only. */
+  readonly defaultBackend?: BackendKind | undefined;
 };
 
 /** The directory, mount path and template of a mount to add; DIRECTORY_MISSING, TEMPLATE_* or NOT_FOUND. */

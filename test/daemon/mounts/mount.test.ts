@@ -5,16 +5,14 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
-import { Mount } from '../../../src/daemon/mounts/mount.js';
+import { IDLE_HOOKS, Mount } from '../../../src/daemon/mounts/mount.js';
 import { directoryGoneReason, pathGoneReason } from '../../../src/daemon/mounts/mount-reasons.js';
-
-const idle = () => undefined;
 
 function mountAt(dir: string, path = `${dir}/.env`): Mount {
   return new Mount(
     { path, dir, template: `${dir}/.env.template`, addedAt: '2026-01-01T00:00:00.000Z', policy: DEFAULT_POLICY },
     { uid: 0, writeTimeoutMs: 1000, logger: pino({ level: 'silent' }) },
-    { onOutcome: idle, onReader: idle, onLook: idle, onForeign: idle },
+    { ...IDLE_HOOKS },
   );
 }
 

@@ -97,12 +97,18 @@ export interface HealOps<E extends Healable> {
   readonly logger: Logger;
 }
 
-/** The mounts whose path holds their thread's FIFO, so need no look (one native call looks at all of them: the
- * common case costs one lstat in C per mount and no allocation). */
+/** The mounts whose path holds what their backend serves, so need no look: a backend that can tell by itself
+ * (FUSE: one lstat) does; FIFOs are looked at together in one native call (the common case costs one lstat in C
+ * per mount and no allocation). */
 export function healthyMounts<E extends Healable>(entries: readonly E[]): Set<E> {
-  const serving = entries.flatMap((e) => (e.mount.state === 'serving' && e.mount.handle ? [e] : []));
-  const codes = lookAtMounts(serving.flatMap((e) => (e.mount.handle ? [e.mount.handle] : [])));
-  return new Set(serving.filter((_, i) => codes[i] === MOUNT_LOOK.same));
+  const serving = entries.filter((e) => e.mount.state === 'serving');
+  const told = serving.map((e) => e.mount.intact());
+  const fifos = serving.filter((e, i) => told[i] === undefined && e.mount.handle);
+  const codes = lookAtMounts(fifos.flatMap((e) => (e.mount.handle ? [e.mount.handle] : [])));
+  return new Set([
+    ...serving.filter((_, i) => told[i] === true),
+    ...fifos.filter((_, i) => codes[i] === MOUNT_LOOK.same),
+  ]);
 }
 
 /**
@@ -124,7 +130,7 @@ export function lookAt(
   }
   let path: PathState;
   try {
-    path = inspectPathSync(mount.path, uid);
+    path = mount.inspect();
   } catch {
     // EACCES and the like: nothing to decide from; the next look may tell more.
     return { action: { kind: 'none' }, suspect };

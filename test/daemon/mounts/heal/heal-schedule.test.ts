@@ -9,13 +9,12 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../../../src/core/policy.js';
 import { HealSchedule } from '../../../../src/daemon/mounts/heal/heal-schedule.js';
-import { Mount } from '../../../../src/daemon/mounts/mount.js';
+import { IDLE_HOOKS, Mount } from '../../../../src/daemon/mounts/mount.js';
 import { mkfifo } from '../../../../src/native/index.js';
 import { waitFor } from '../../../helpers/daemon.js';
 
 const uid = process.getuid?.() ?? 0;
 const logger = pino({ level: 'silent' });
-const idle = () => undefined;
 
 let root: string;
 let mounts: Mount[];
@@ -43,7 +42,7 @@ async function serving(name = 'p'): Promise<{ mount: Mount }> {
   const mount = new Mount(
     { path, dir, template: join(dir, '.env.template'), addedAt: new Date().toISOString(), policy: DEFAULT_POLICY },
     { uid, writeTimeoutMs: 1000, logger },
-    { onOutcome: idle, onReader: idle, onLook: idle, onForeign: idle },
+    { ...IDLE_HOOKS },
   );
   mounts.push(mount);
   await mount.start(Buffer.from('A=1\n'));
@@ -55,7 +54,7 @@ async function serving(name = 'p'): Promise<{ mount: Mount }> {
 /** A schedule over `entries` whose restart does what the MountService's does to a mount: stop, start again. */
 function scheduleFor(entries: { mount: Mount }[], restart?: (entry: { mount: Mount }) => Promise<void>) {
   const restarted: { mount: Mount }[] = [];
-  let onRestart: () => void = idle;
+  let onRestart: () => void = () => undefined;
   const next = () =>
     new Promise<void>((resolve) => {
       onRestart = resolve;

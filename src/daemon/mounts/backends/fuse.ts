@@ -1,0 +1,207 @@
+/**
+ * The FUSE backend (Linux): the mount path is a regular file served by the daemon through libfuse 3
+ * (native/fuse-*.c), mounted over a placeholder (fuse-placeholder.ts). The kernel names the process of every open,
+ * each open gets a handle of its own whose content is fixed when it is answered, and other users (root included)
+ * are refused by the kernel (no allow_other). Every open is handed up for a decision, policy `any` included: known
+ * bulk readers (git, tar, rsync...) must be refused under every policy (core/bulk-readers.ts), and only JS knows
+ * the policy. The backend owns the session (FuseMount) and the placeholder.
+ */
+import { createHash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
+import { EnvmountError, errnoCode } from '../../../core/errors.js';
+import {
+  type FuseEvent,
+  type FuseMount,
+  fuseFinishOpen,
+  fuseMount,
+  fuseSetContent,
+  fuseSupport,
+  fuseUnmount,
+} from '../../../native/index.js';
+import type { PathState } from '../placement.js';
+import type { MountRecord } from '../registry.js';
+import { assertPrivateDirectory } from '../shared-dir.js';
+import type { BackendDeps, BackendSignals, MountBackend } from './backend.js';
+import { lookAtPlaceholder, placePlaceholder, removePlaceholder } from './fuse-placeholder.js';
+import { waitStopped } from './stop-wait.js';
+
+/** Why FUSE mounts cannot be made here (what it needs), or undefined when they can. */
+export function fuseUnavailable(): string | undefined {
+  const support = fuseSupport();
+  return support.available ? undefined : support.reason;
+}
+
+/** The error for a FUSE mount this machine cannot make: what is missing, what FUSE needs, the FIFO way out. */
+export function fuseUnavailableError(path: string, dir: string, missing: string): EnvmountError {
+  return new EnvmountError(
+    'FUSE_UNAVAILABLE',
+    `Cannot mount "${path}" with the FUSE backend: ${missing}. FUSE needs Linux, the fuse3 package (fusermount3), /dev/fuse readable and writable by you, and envmount built where libfuse3-dev was installed. Or use the FIFO backend: \`envmount add ${dir} --backend fifo\`.`,
+  );
+}
+
+/** fuseMount failed: EPERM/EIO are the kernel or fusermount3 saying no (the service unit's sandbox stops it). */
+function mountRefused(path: string, dir: string, error: unknown): unknown {
+  const code = errnoCode(error);
+  if (code !== 'EPERM' && code !== 'EIO' && code !== 'EACCES') return error;
+  return new EnvmountError(
+    'FUSE_UNAVAILABLE',
+    `Cannot mount "${path}" with the FUSE backend: the mount was refused (${code}). An unprivileged daemon mounts through the setuid fusermount3, which the systemd unit's sandbox does not allow (NoNewPrivileges=yes; mount(2) is outside its system call filter); run envmountd from your session (\`envmountd start\`), or use \`envmount add ${dir} --backend fifo\`.`,
+    { cause: error },
+  );
+}
+
+export class FuseBackend implements MountBackend {
+  readonly kind = 'fuse' as const;
+  readonly #record: MountRecord;
+  readonly #deps: BackendDeps;
+  readonly #signals: BackendSignals;
+  #mount: FuseMount | undefined;
+  /** The device and inode the path shows through the live mount (what the healer compares). */
+  #dev = -1;
+  #ino = 0;
+  /** A digest of the content last handed down (never the content): the mtime moves only when it changes. */
+  #digest: Buffer | undefined;
+  #mtimeMs = 0;
+  #stopped: Promise<void> = Promise.resolve();
+  #onStopped: () => void = () => undefined;
+  locked = true;
+
+  constructor(record: MountRecord, deps: BackendDeps, signals: BackendSignals) {
+    this.#record = record;
+    this.#deps = deps;
+    this.#signals = signals;
+  }
+
+  get running(): boolean {
+    return this.#mount !== undefined;
+  }
+
+  get inode(): number {
+    return this.#mount ? this.#ino : 0;
+  }
+
+  async start(content: Buffer, _decide: boolean): Promise<boolean> {
+    if (this.#mount) return false;
+    const missing = fuseUnavailable();
+    if (missing) throw fuseUnavailableError(this.#record.path, this.#record.dir, missing);
+    const { path, dir } = this.#record;
+    await assertPrivateDirectory(path, dir, this.#deps.uid, this.#record.allowSharedDir === true);
+    const placed = await placePlaceholder(path, dir, this.#deps.uid);
+    this.#stopped = new Promise((resolve) => {
+      this.#onStopped = resolve;
+    });
+    // Every open waits for JS: see the file's comment.
+    try {
+      this.#mount = fuseMount(path, { decide: true }, (event) => this.#onEvent(event));
+    } catch (error) {
+      throw mountRefused(path, dir, error);
+    }
+    this.#mtimeMs = placed.mtimeMs;
+    this.#hand(content);
+    const seen = lstatSync(path);
+    this.#dev = seen.dev;
+    this.#ino = seen.ino;
+    return placed.reclaimed;
+  }
+
+  update(content: Buffer): void {
+    if (this.#mount) this.#hand(content);
+  }
+
+  /** Ignored: every open is decided in JS (bulk readers are refused under every policy). */
+  setDecide(_decide: boolean): void {}
+
+  async stop(removeIt: boolean): Promise<void> {
+    const mount = this.#mount;
+    if (mount) {
+      try {
+        fuseUnmount(mount);
+      } catch (error) {
+        this.#onStopped();
+        throw error;
+      }
+      await waitStopped(this.#stopped);
+    }
+    this.#mount = undefined;
+    if (removeIt) await removePlaceholder(this.#record.path, this.#deps.uid);
+  }
+
+  inspect(): PathState {
+    const { path } = this.#record;
+    const look = lookAtPlaceholder(path, this.#deps.uid);
+    switch (look.kind) {
+      case 'absent':
+      case 'placeholder':
+      case 'stale':
+        // Free to mount on again (start detaches a stale mount and reclaims the placeholder).
+        return { kind: 'absent' };
+      default: {
+        const { stats } = look;
+        if (this.#mount && stats.dev === this.#dev && stats.ino === this.#ino)
+          return { kind: 'fifo', inode: this.#ino, mine: true, mode: stats.mode & 0o777 };
+        if (stats.isFile()) return { kind: 'regular' };
+        if (stats.isFIFO()) return { kind: 'fifo', inode: stats.ino, mine: stats.uid === this.#deps.uid, mode: 0 };
+        if (stats.isSymbolicLink()) return { kind: 'symlink' };
+        return { kind: stats.isDirectory() ? 'directory' : 'other' };
+      }
+    }
+  }
+
+  intact(): boolean {
+    if (!this.#mount) return false;
+    try {
+      const seen = lstatSync(this.#record.path, { throwIfNoEntry: false });
+      return seen !== undefined && seen.dev === this.#dev && seen.ino === this.#ino;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Hands `content` down (copied); the mtime moves when it differs from the last. */
+  #hand(content: Buffer): void {
+    if (!this.#mount) return;
+    const digest = createHash('sha256').update(content).digest();
+    if (this.#digest && !digest.equals(this.#digest)) this.#mtimeMs = Math.max(Date.now(), this.#mtimeMs + 1);
+    this.#digest = digest;
+    this.locked = fuseSetContent(this.#mount, content, this.#mtimeMs).locked;
+  }
+
+  #onEvent(event: FuseEvent): void {
+    const signals = this.#signals;
+    switch (event.type) {
+      case 'open': {
+        const { ticket, tgid, pid, uid } = event;
+        signals.opened({
+          tgid,
+          pid,
+          uid,
+          answer: (content) => {
+            try {
+              fuseFinishOpen(ticket, content);
+            } catch (error) {
+              // Already answered for us: the mount stopped while the decision was made.
+              if (errnoCode(error) !== 'EINVAL') throw error;
+            }
+          },
+        });
+        return;
+      }
+      case 'served':
+        signals.served({ tgid: event.tgid, bytes: event.bytes });
+        return;
+      case 'refused':
+        return;
+      case 'foreign-read':
+        signals.foreignRead({ tgid: event.tgid, openerPid: event.openerPid });
+        return;
+      case 'released':
+        signals.released({ tgid: event.tgid, bytes: event.bytes, whole: event.whole });
+        return;
+      case 'stopped':
+        this.#mount = undefined;
+        this.#onStopped();
+        signals.stopped(event.external === true);
+        return;
+    }
+  }
+}

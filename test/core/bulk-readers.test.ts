@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { bulkReaderName, namedByRule } from '../../src/core/bulk-readers.js';
+import { DEFAULT_POLICY } from '../../src/core/policy.js';
+import { buildPolicy } from '../../src/core/policy-edit.js';
+
+const facts = (exe: string, ...argv: string[]) => ({ exe, argv: argv.length ? argv : [exe], cwd: '/p' });
+
+describe('bulk readers', () => {
+  it('names copiers, archivers, sync and backup tools by executable or argv[0]', () => {
+    for (const name of ['git', 'tar', 'rsync', 'zip', 'cp', 'docker', 'buildkitd', 'rg', 'restic', 'borg'])
+      expect(bulkReaderName(facts(`/usr/bin/${name}`))).toBe(name);
+    expect(bulkReaderName(facts('/usr/lib/git-core/git', 'git', 'add', '-A'))).toBe('git');
+  });
+
+  it('names grep only when it recurses', () => {
+    expect(bulkReaderName(facts('/usr/bin/grep', 'grep', 'TOKEN', '.env'))).toBeUndefined();
+    expect(bulkReaderName(facts('/usr/bin/grep', 'grep', '-rn', 'TOKEN', '.'))).toBe('grep -r');
+    expect(bulkReaderName(facts('/usr/bin/grep', 'grep', '--recursive', 'TOKEN'))).toBe('grep -r');
+    expect(bulkReaderName(facts('/usr/bin/grep', 'grep', '--', '-r', 'x'))).toBeUndefined();
+  });
+
+  it('leaves loaders and shells alone', () => {
+    for (const exe of ['/usr/bin/node', '/usr/bin/python3', '/usr/bin/bash', '/usr/bin/cat', '/usr/bin/dd'])
+      expect(bulkReaderName(facts(exe))).toBeUndefined();
+  });
+
+  it('an exe: or argv: allow rule names a bulk reader; any, ancestors and deny rules do not', () => {
+    const tar = facts('/usr/bin/tar', 'tar', 'cf', '-', '.');
+    expect(namedByRule(DEFAULT_POLICY, tar)).toBe(false);
+    expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: ['any'] }), tar)).toBe(false);
+    expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: ['ancestor:bash'] }), tar)).toBe(false);
+    expect(namedByRule(buildPolicy(DEFAULT_POLICY, { deny: ['tar'] }), tar)).toBe(false);
+    expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: ['tar'] }), tar)).toBe(true);
+    expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: ['exe:/usr/bin/tar'] }), tar)).toBe(true);
+    expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: ['argv:tar cf *'] }), tar)).toBe(true);
+  });
+});
