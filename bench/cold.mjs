@@ -15,7 +15,7 @@ export async function coldPath({ rounds }) {
     const dir = join(sandbox.tmp, 'project');
     mkdirSync(dir);
     writeFileSync(join(dir, '.env.op'), 'MARK=0\n');
-    sandbox.envmount(['add', dir, '--allow', 'any']);
+    sandbox.envmount(['add', dir, '--allow', 'any', '--agents', 'rules']);
     const env = join(dir, '.env');
 
     const firstByte = [];

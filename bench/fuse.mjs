@@ -48,7 +48,9 @@ export async function fuseVsFifo() {
         mkdirSync(dir);
         writeFileSync(join(dir, '.env.op'), `${name}=envmount://${name}\n`);
         const policy =
-          kind === 'any' ? ['--allow', 'any'] : ['--allow', 'node', '--allow', 'cat', '--otherwise', 'deny'];
+          kind === 'any'
+            ? ['--allow', 'any', '--agents', 'rules']
+            : ['--allow', 'node', '--allow', 'cat', '--otherwise', 'deny'];
         try {
           sandbox.envmount(['add', dir, '--backend', backend, ...policy]);
         } catch (error) {

@@ -46,7 +46,8 @@ async function serveBench(floorBinary) {
       for (const [kind, dir] of Object.entries(dirs)) {
         mkdirSync(dir);
         writeFileSync(join(dir, '.env.op'), `${name}=envmount://${name}\n`);
-        const policy = kind === 'any' ? ['--allow', 'any'] : ['--allow', 'node', '--otherwise', 'deny'];
+        const policy =
+          kind === 'any' ? ['--allow', 'any', '--agents', 'rules'] : ['--allow', 'node', '--otherwise', 'deny'];
         sandbox.envmount(['add', dir, ...policy]);
       }
       const plain = join(sandbox.tmp, `plain-${bytes}.env`);
@@ -64,7 +65,7 @@ async function serveBench(floorBinary) {
       const dir = join(sandbox.tmp, `par-${i}`);
       mkdirSync(dir);
       writeFileSync(join(dir, '.env.op'), 'VALUE_4096=envmount://VALUE_4096\n');
-      sandbox.envmount(['add', dir, '--allow', 'any']);
+      sandbox.envmount(['add', dir, '--allow', 'any', '--agents', 'rules']);
       eight.push(join(dir, '.env'));
     }
     const throughput = {

@@ -46,7 +46,7 @@ export async function scale(n, { idleMs }) {
       for (const dir of dirs) {
         mkdirSync(dir, { recursive: true });
         writeFileSync(join(dir, '.env.op'), 'VALUE=envmount://VALUE\n');
-        await client.request('add', { dir, allow: ['any'] });
+        await client.request('add', { dir, allow: ['any'], agents: 'rules' });
       }
     });
     await sleep(5000); // let start-up work (V8 compiling, its idle-time GC) settle before measuring idle

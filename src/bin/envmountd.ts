@@ -5,6 +5,8 @@
  * dependencies are wired. Logs go to stderr: sentences on a terminal, JSON lines otherwise (the journal), or as
  * `--log-format` says. Exit codes: see EXIT.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { loadConfig } from '../config/config.js';
@@ -16,6 +18,15 @@ import { socketPeer } from '../daemon/peer.js';
 import { harden, notifyServiceManager, scrubEnvironment } from '../native/index.js';
 import { providerFactory } from './providers.js';
 import { VERSION } from './version.js';
+
+/** envmount's CLI script beside this one, by its real path (`envmount run` from it is judged on its command). */
+function cliScripts(): string[] {
+  try {
+    return [realpathSync(fileURLToPath(new URL('./envmount.js', import.meta.url)))];
+  } catch {
+    return [];
+  }
+}
 
 /** 3 is not used: `envmount` exits 3 for "the daemon is not running". */
 const EXIT = { ok: 0, failure: 1, usage: 2, alreadyRunning: 4 } as const;
@@ -82,6 +93,7 @@ async function start(format: LogFormat): Promise<void> {
       peerOf: socketPeer,
       providerFactory: providerFactory(config, { ...process.env }, VERSION),
       serviceAccountToken,
+      cliScripts: cliScripts(),
     });
   } catch (error) {
     logger.fatal({ code: isEnvmountError(error) ? error.code : undefined }, (error as Error).message);

@@ -1,7 +1,8 @@
 /** Human-readable renderings of daemon replies. Names and states only: replies never hold values. */
 
-import type { DaemonStatus, MountInfo, MountStatus, OnePasswordStatus } from '../control/protocol.js';
+import type { DaemonStatus, MountInfo, MountStatus, OnePasswordStatus, WaitingRead } from '../control/protocol.js';
 import { MIN_MASKED_LENGTH } from '../core/masker.js';
+import { visible } from '../core/visible-text.js';
 
 /** "1 value", "2 values": a count with its noun, singular or plural. */
 export function count(n: number, singular: string, plural = `${singular}s`): string {
@@ -16,18 +17,29 @@ function ago(iso: string | undefined, now: number): string {
   return `${Math.round(seconds / 3600)}h ago`;
 }
 
+/** " started by claude" when a coding agent started the process, else nothing. */
+export function startedBy(agent: string | undefined): string {
+  return agent !== undefined ? ` started by ${visible(agent)}` : '';
+}
+
+/** A read waiting for approval: its ID, who, since when, and the command that answers it. */
+export function formatWaiting(w: WaitingRead, now = Date.now()): string {
+  const who = w.action !== undefined ? `an agent's request: ${visible(w.action)}` : `${visible(w.exe)} (pid ${w.pid})`;
+  return `${w.id}: ${who}${startedBy(w.agent)}, waiting since ${ago(w.since, now)}; \`envmount approve ${w.id}\` or \`envmount deny ${w.id}\``;
+}
+
 /** The advice for a FIFO mount that saw collisions: FUSE gives every open a handle of its own. */
 export function fuseAdvice(dir: string): string {
   return `the FUSE backend gives every open its own copy (Linux): \`envmount remove ${dir} && envmount add ${dir} --backend fuse\``;
 }
 
-export function formatMountList(mounts: readonly MountInfo[]): string {
+export function formatMountList(mounts: readonly MountInfo[], now = Date.now()): string {
   if (mounts.length === 0) return 'No mounts. Add one with `envmount add DIR`.';
   return mounts
-    .map((m) => {
-      const fuse = m.backend === 'fuse' ? ', fuse' : '';
-      return `${m.state.padEnd(9)} ${m.path}  (${count(m.variables.length, 'variable')}${fuse})`;
-    })
+    .flatMap((m) => [
+      `${m.state.padEnd(9)} ${m.path}  (${count(m.variables.length, 'variable')}${m.backend === 'fuse' ? ', fuse' : ''})`,
+      ...(m.waiting ?? []).map((w) => `          waiting ${formatWaiting(w, now)}`),
+    ])
     .join('\n');
 }
 
@@ -36,14 +48,14 @@ export function formatMountStatus(m: MountStatus, onePassword?: OnePasswordStatu
   lines.push(`  template:  ${m.template}${m.format !== 'dotenv' ? ` (served as ${m.format})` : ''}`);
   lines.push(`  variables: ${m.variables.join(', ') || '(none)'}`);
   lines.push(`  readers:   ${m.policy}`);
+  for (const w of m.waiting ?? []) lines.push(`  waiting:   ${formatWaiting(w, now)}`);
   lines.push(
     `  backend:   ${m.backend === 'fuse' ? 'fuse (a regular file served by envmountd)' : 'fifo (a named pipe per read)'}`,
   );
   lines.push(`  reads:     ${m.reads}, last ${ago(m.lastReadAt, now)}`);
   for (const r of m.lastReaders.slice(-3)) {
-    lines.push(
-      `             ${r.decision} ${r.exe ? `${r.exe} (pid ${r.pid})` : '(reader not identified)'} ${ago(r.time, now)}`,
-    );
+    const who = r.exe ? `${visible(r.exe)} (pid ${r.pid})${startedBy(r.agent)}` : '(reader not identified)';
+    lines.push(`             ${r.decision} ${who} ${ago(r.time, now)}`);
   }
   if (m.collisions > 0) {
     lines.push(

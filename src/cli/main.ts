@@ -11,7 +11,8 @@ import { connectOrExplain } from './daemon-down.js';
 import { doctor } from './doctor.js';
 import { type AddFlags, add, importEnv, list, remove, status } from './mount-commands.js';
 import { lock, login, refresh, unlock } from './onepassword-commands.js';
-import { approvals, approve, deny, log, policy, policyParams } from './policy-commands.js';
+import { log, policyParams } from './policy-commands.js';
+import { policyCommands, policyOptions, RULES_HELP } from './policy-program.js';
 import { type RunOptions, runCommand } from './run-command.js';
 import { serviceInstall, serviceLogs, serviceStatus, serviceUninstall } from './service-commands.js';
 import { set, unset, vars } from './variable-commands.js';
@@ -24,16 +25,6 @@ export interface CliIo {
 const EXIT = { ok: 0, failure: 1, usage: 2, daemonDown: 3, notExecutable: 126, notFound: 127 } as const;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** --allow / --deny / --otherwise, shared by add, import and policy. */
-function policyOptions(command: Command, allowHelp: string, otherwiseHelp: string): Command {
-  return command
-    .option('--allow <rule>', allowHelp, collect)
-    .option('--deny <rule>', 'refuse these readers (they get comment lines)', collect)
-    .option('--otherwise <ask|deny|allow>', otherwiseHelp);
-}
-const RULES_HELP =
-  'RULE: any | NAME or exe:GLOB (the executable) | argv:GLOB (the command line) | ancestor:GLOB (a parent process); repeatable';
 
 export async function main(
   argv: readonly string[],
@@ -72,7 +63,7 @@ export async function main(
       .option('--allow-shared-dir', 'serve even though other users can write the directory (they could swap the pipe)')
       .option('--backend <backend>', 'fifo (default; or ENVMOUNT_BACKEND) or fuse (a regular file; Linux)'),
     `let these readers have the values (--allow any: every reader). ${RULES_HELP}`,
-    'what readers no rule matches get (default: ask)',
+    'what readers no rule matches get: ask (default), deny or allow',
   ).action(
     run((dir: string | undefined, o: AddFlags) =>
       add(ctx, dir, {
@@ -85,32 +76,7 @@ export async function main(
       }),
     ),
   );
-  policyOptions(
-    program
-      .command('policy [dir]')
-      .description("change who may read a mount (adds to its rules; --reset starts from 'ask')")
-      .option('--reset', 'drop every rule first'),
-    RULES_HELP,
-    'what readers no rule matches get',
-  ).action(
-    run((dir: string | undefined, o: { allow?: string[]; deny?: string[]; otherwise?: string; reset?: boolean }) =>
-      policy(ctx, dir, o),
-    ),
-  );
-  program
-    .command('approvals')
-    .description('reads waiting for your approval, and who is asking')
-    .action(run(() => approvals(ctx)));
-  program
-    .command('approve <id>')
-    .description('let a waiting read through (asks for confirmation on your terminal)')
-    .option('--for <duration>', 'and let the same executable read this mount for a while (30s, 10m, 8h, 7d)')
-    .option('--always', 'and always (stored as a rule: see `envmount status`)')
-    .action(run((id: string, o: { for?: string; always?: boolean }) => approve(ctx, id, o)));
-  program
-    .command('deny <id>')
-    .description('refuse a waiting read (the reader gets comment lines)')
-    .action(run((id: string) => deny(ctx, id)));
+  policyCommands(program, ctx, run);
   program
     .command('log [dir]')
     .description('the audit log of reads: who, when, what was decided (never values)')
@@ -178,7 +144,7 @@ export async function main(
       .option('--prefix <name>', 'store the values as PREFIX/KEY (default: the directory name)')
       .option('--merge', 'with a template already there: add the references to it (a name in both stops it)'),
     'who may read the new mount (as for add)',
-    'what readers no rule matches get (default: ask)',
+    'what readers no rule matches get: ask (default), deny or allow',
   ).action(
     run(
       (

@@ -55,6 +55,7 @@ export function add(
       ...policy,
     };
     const status = await client.request('add', params);
+    for (const warning of status.warnings ?? []) ctx.note(`envmount: warning: ${warning}`);
     const notice = status.notice ? `\n  git:       ${status.notice}` : '';
     return { data: status, text: `Mounted ${status.path}\n${formatMountStatus(status)}${notice}` };
   });

@@ -3,30 +3,45 @@ import { resolve } from 'node:path';
 import type { ControlClient } from '../control/client.js';
 import type { Approval, LogEntry } from '../control/protocol.js';
 import { EnvmountError } from '../core/errors.js';
+import { AGENTS_SETTINGS, type AgentsSetting } from '../core/policy.js';
+import { parseRule } from '../core/policy-edit.js';
 import { commandLine, visible } from '../core/visible-text.js';
 import { type CliContext, type CommandOutput, withClient } from './context.js';
-import { formatMountStatus } from './format.js';
+import { startedBy } from './format.js';
+import { formatPolicy } from './policy-format.js';
 
 export interface PolicyFlags {
   allow?: string[];
   deny?: string[];
   otherwise?: string;
+  agents?: string;
 }
 
-/** The policy part of a request, from repeated --allow/--deny and --otherwise. */
+/**
+ * The policy part of a request, from repeated --allow/--deny, --otherwise and --agents. Rule texts are parsed here
+ * too, so that a mistyped kind is a usage error before anything is sent (the daemon parses them again).
+ */
 export function policyParams(flags: PolicyFlags): {
   allow?: string[];
   deny?: string[];
   otherwise?: 'ask' | 'deny' | 'allow';
+  agents?: AgentsSetting;
 } {
   const otherwise = flags.otherwise;
   if (otherwise !== undefined && otherwise !== 'ask' && otherwise !== 'deny' && otherwise !== 'allow') {
     throw new EnvmountError('USAGE', `--otherwise takes ask, deny or allow, not "${otherwise}".`);
   }
+  const agents = flags.agents;
+  if (agents !== undefined && !(AGENTS_SETTINGS as readonly string[]).includes(agents)) {
+    throw new EnvmountError('USAGE', `--agents takes ${AGENTS_SETTINGS.join(', ')}, not "${agents}".`);
+  }
+  for (const text of flags.allow ?? []) if (text !== 'any') parseRule(text, 'allow');
+  for (const text of flags.deny ?? []) if (text !== 'any') parseRule(text, 'deny');
   return {
     ...(flags.allow?.length ? { allow: flags.allow } : {}),
     ...(flags.deny?.length ? { deny: flags.deny } : {}),
     ...(otherwise ? { otherwise } : {}),
+    ...(agents ? { agents: agents as AgentsSetting } : {}),
   };
 }
 
@@ -41,15 +56,18 @@ export function parseDuration(text: string): number {
 export function policy(
   ctx: CliContext,
   dir: string | undefined,
-  flags: PolicyFlags & { reset?: boolean },
+  flags: PolicyFlags & { reset?: boolean; remove?: string[] },
 ): Promise<CommandOutput> {
+  const params = policyParams(flags);
   return withClient(ctx, async (client) => {
     const status = await client.request('policy', {
       path: resolve(ctx.cwd, dir ?? '.'),
-      ...policyParams(flags),
+      ...params,
+      ...(flags.remove?.length ? { remove: flags.remove } : {}),
       ...(flags.reset ? { reset: true } : {}),
     });
-    return { data: status, text: formatMountStatus(status) };
+    for (const warning of status.warnings ?? []) ctx.note(`envmount: warning: ${warning}`);
+    return { data: status, text: formatPolicy(status) };
   });
 }
 
@@ -59,7 +77,7 @@ function describeApproval(a: Approval): string {
     return `  ${a.id}  an agent (${visible(a.exe)}, pid ${a.pid}: ${commandLine(a.argv, 600)}) asks to ${visible(a.action)}\n    until: ${a.expiresAt}`;
   }
   const parents = a.ancestors.length ? `\n    parents: ${a.ancestors.map(visible).join(' <- ')}` : '';
-  return `  ${a.id}  ${visible(a.exe)} (pid ${a.pid}) wants ${a.mount}\n    command: ${commandLine(a.argv, 600)}\n    in: ${visible(a.cwd)}${parents}\n    until: ${a.expiresAt}`;
+  return `  ${a.id}  ${visible(a.identity ?? a.exe)} (pid ${a.pid})${startedBy(a.agent)} wants ${a.mount}\n    command: ${commandLine(a.argv, 600)}\n    in: ${visible(a.cwd)}${parents}\n    until: ${a.expiresAt}`;
 }
 
 export function approvals(ctx: CliContext): Promise<CommandOutput> {
@@ -91,10 +109,20 @@ export async function approve(
     const request = (await client.request('approvals', {})).find((a) => a.id === id);
     if (!request) throw new EnvmountError('NOT_FOUND', `No pending request ${id}. See \`envmount approvals\`.`);
     if (request.action !== undefined) return approveAction(ctx, client, request, flags);
-    const scope = flags.always
-      ? ', and always from now on'
+    const always = request.always;
+    if ((flags.always || forMs !== undefined) && always && 'problem' in always) {
+      if (flags.always || always.problem.startsWith('its program is inline')) {
+        throw new EnvmountError(
+          'USAGE',
+          `Cannot approve ${visible(request.identity ?? request.exe)} with ${flags.always ? '--always' : '--for'}: ${always.problem}. Approve this read only: \`envmount approve ${id}\`.`,
+        );
+      }
+    }
+    const stored = flags.always && always && 'rule' in always ? always.rule : undefined;
+    const scope = stored
+      ? `, and always from now on (stores the rule: allow ${visible(stored)})`
       : forMs !== undefined
-        ? `, and for ${flags.for}`
+        ? `, and for ${flags.for} (${visible(request.identity ?? request.exe)})`
         : ' (this read only)';
     const yes = await ctx.confirm(`${describeApproval(request)}\nLet it read${scope}? [y/N] `);
     if (!yes) throw new EnvmountError('USAGE', 'Not approved; the request is still pending.');
@@ -103,7 +131,10 @@ export async function approve(
       ...(forMs !== undefined ? { forMs } : {}),
       ...(flags.always ? { always: true } : {}),
     });
-    return { data: result, text: `Approved ${visible(result.exe)} reading ${result.mount}${scope}.` };
+    return {
+      data: result,
+      text: `Approved ${visible(request.identity ?? result.exe)} reading ${result.mount}${scope}.`,
+    };
   });
 }
 
@@ -138,7 +169,7 @@ export function deny(ctx: CliContext, idText: string): Promise<CommandOutput> {
 
 function formatEntry(e: LogEntry): string {
   const who = e.reader
-    ? `pid ${e.reader.pid} ${visible(e.reader.exe)} (${commandLine(e.reader.argv, 300)})`
+    ? `pid ${e.reader.pid} ${visible(e.reader.exe)} (${commandLine(e.reader.argv, 300)})${startedBy(e.reader.agent)}`
     : e.decision === 'served'
       ? 'reader not identified (policy any)'
       : 'reader not identified';

@@ -36,6 +36,8 @@ export async function runCommand(ctx: CliContext, command: readonly string[], o:
     ...(o.envFile?.length ? { envFiles: o.envFile.map((f) => resolve(cwd, f)) } : {}),
     ...(o.environment ? { environment: o.environment } : {}),
     ...(o.allowDangerous?.length ? { allowDangerous: o.allowDangerous } : {}),
+    // What the daemon judges (and checks against this process's own command line): the command, not envmount.
+    command: { file, argv: [name, ...args] },
   };
   const reply = await withClient(ctx, async (client) => {
     const waiting = setTimeout(

@@ -21,6 +21,7 @@ const policyOptions = {
   allow: ruleTexts.optional(),
   deny: ruleTexts.optional(),
   otherwise: otherwise.optional(),
+  agents: z.enum(['ask', 'deny', 'rules']).optional(),
 };
 
 export const paramSchemas = {
@@ -39,7 +40,9 @@ export const paramSchemas = {
       ...policyOptions,
     })
     .strict(),
-  policy: z.object({ path: absolute, ...policyOptions, reset: z.boolean().optional() }).strict(),
+  policy: z
+    .object({ path: absolute, ...policyOptions, remove: ruleTexts.optional(), reset: z.boolean().optional() })
+    .strict(),
   approvals: z.object({}).strict(),
   approve: z
     .object({
@@ -120,6 +123,11 @@ export const paramSchemas = {
       envFiles: z.array(absolute).max(50).optional(),
       environment: environmentId.optional(),
       allowDangerous: z.array(z.string().min(1).max(200)).max(100).optional(),
+      /** The command the client will run: its resolved executable and its argv (checked against the peer's own). */
+      command: z
+        .object({ file: absolute.max(4096), argv: z.array(z.string().max(100_000)).min(1).max(10_000) })
+        .strict()
+        .optional(),
     })
     .strict(),
 } as const;

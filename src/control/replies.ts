@@ -20,6 +20,21 @@ export interface MountInfo {
   readonly allowSharedDir?: boolean;
   /** How the path is served: a named pipe per read (`fifo`) or a regular file through FUSE (`fuse`). */
   readonly backend: BackendKind;
+  /** Reads (and agents' requests) waiting for the user's answer now, oldest first: who, since when, the ID. */
+  readonly waiting?: readonly WaitingRead[];
+}
+
+/** A read waiting for approval, as `status` and `list` show it (`envmount approvals` has the whole request). */
+export interface WaitingRead {
+  readonly id: number;
+  readonly pid: number;
+  readonly exe: string;
+  readonly argv: readonly string[];
+  readonly agent?: string;
+  readonly since: string;
+  readonly until: string;
+  /** An agent's request, in words, instead of a read. */
+  readonly action?: string;
 }
 
 export interface VariableProblem {
@@ -45,13 +60,31 @@ export interface MountStatus extends MountInfo {
   readonly policy: string;
   /** What readers get: dotenv, json, shell or yaml. */
   readonly format: Format;
-  readonly rules: readonly { effect: 'allow' | 'deny'; kind: 'exe' | 'argv' | 'ancestor'; pattern: string }[];
+  readonly rules: readonly {
+    effect: 'allow' | 'deny';
+    kind: 'exe' | 'argv' | 'ancestor' | 'script';
+    pattern: string;
+    exe?: string;
+  }[];
   readonly otherwise: 'allow' | 'ask' | 'deny';
+  /** What readers started by a coding agent get: ask (always asked), deny, or rules (as any reader). */
+  readonly agents: 'ask' | 'deny' | 'rules';
+  /** Approvals that let a reader through without asking: `--for` grants (until) and `--always` rules (stored). */
+  readonly grants: readonly { readonly reader: string; readonly until?: string; readonly rule?: string }[];
+  /** What a policy change warned about (a deny rule that wins over a new allow); set on `policy` and `add` replies. */
+  readonly warnings?: readonly string[];
   /** Reads where several processes held one pipe (see `envmount log`). */
   readonly collisions: number;
   /** Shared pipes whose readers read in pieces smaller than the content: nothing written to them (fail closed). */
   readonly withheld?: number;
-  readonly lastReaders: readonly { time: string; decision: string; pid?: number; exe?: string }[];
+  readonly lastReaders: readonly {
+    time: string;
+    decision: string;
+    pid?: number;
+    exe?: string;
+    agent?: string;
+    rule?: string;
+  }[];
   /** Said by `add` once: what was done to keep a FUSE mount out of git. */
   readonly notice?: string;
   /** Whether the mount needs 1Password (its `op://` values go stale with the cache). */
@@ -66,6 +99,12 @@ export interface Approval {
   readonly argv: readonly string[];
   readonly cwd: string;
   readonly ancestors: readonly string[];
+  /** Who it is for rules and grants: `node /app/server.js`, `python3 (inline code: -c)`, `/usr/bin/cat`. */
+  readonly identity?: string;
+  /** The coding agent that started it, if one did. */
+  readonly agent?: string;
+  /** The rule `approve --always` would store (the narrowest that names it), or why none can be stored. */
+  readonly always?: { readonly rule: string } | { readonly problem: string };
   readonly requestedAt: string;
   readonly expiresAt: string;
   /** What an agent asks for, in words (a request from `envmount mcp`, not a read). */
@@ -89,8 +128,18 @@ export interface LogEntry {
   readonly outcome?: string;
   readonly reason: string | undefined;
   readonly bytes: number;
-  readonly reader: { pid: number; exe: string; argv: readonly string[]; cwd: string } | undefined;
+  readonly reader:
+    | {
+        pid: number;
+        exe: string;
+        argv: readonly string[];
+        cwd: string /** Started by this coding agent. */;
+        agent?: string;
+      }
+    | undefined;
   readonly others: readonly { pid: number; exe: string }[];
+  /** What decided: the rule that matched (`allow script:/app/server.js`), a grant, an answer, or the fallback. */
+  readonly rule?: string;
 }
 
 export interface DaemonStatus {
@@ -132,7 +181,8 @@ export interface Results {
   import: { path: string; template: string; names: string[]; merged: boolean };
   policy: MountStatus;
   approvals: Approval[];
-  approve: { id: number; mount: string; exe: string };
+  /** `rule`: the rule `--always` stored. */
+  approve: { id: number; mount: string; exe: string; rule?: string };
   deny: { id: number; mount: string; exe: string };
   log: { entries: LogEntry[] };
   login: OnePasswordStatus;

@@ -8,23 +8,37 @@
  * - `argv:GLOB`           the command line, arguments joined by spaces, with the mount's own location taken out
  *                         (argv-location.ts): naming the mount is not what makes a rule match
  * - `ancestor:GLOB`       any ancestor up to the session leader, by executable (as exe:) or command line (as argv:)
+ * - `script:GLOB`         the script an interpreter runs (core/reader-identity.ts): a glob on its full path, or on
+ *                         its basename when it holds no `/`; `./` and `../` are resolved against the mount's directory
+ * - `exe:GLOB script:GLOB`, `exe:GLOB argv:GLOB`  both at once (what `approve --always` stores: the narrowest rule)
  * Deny rules win over allow rules; a reader no rule matches gets the fallback: ask (the default), allow or deny.
+ * Readers started by a coding agent are judged by the mount's `agents` setting first (core/reader-verdict.ts).
  */
 import { type MountLocation, withoutLocation } from './argv-location.js';
-import { EnvmountError } from './errors.js';
+import { scriptOf } from './reader-identity.js';
 
 export type Fallback = 'allow' | 'ask' | 'deny';
-export type RuleKind = 'exe' | 'argv' | 'ancestor';
+export type RuleKind = 'exe' | 'argv' | 'ancestor' | 'script';
+export const RULE_KINDS: readonly RuleKind[] = ['exe', 'argv', 'ancestor', 'script'];
+/** What readers started by a coding agent get: always asked (default), refused, or judged as any reader. */
+export type AgentsSetting = 'ask' | 'deny' | 'rules';
+export const AGENTS_SETTINGS: readonly AgentsSetting[] = ['ask', 'deny', 'rules'];
 
 export interface Rule {
   readonly effect: 'allow' | 'deny';
   readonly kind: RuleKind;
   readonly pattern: string;
+  /** A glob on the executable that must match too (a compound rule: `exe:GLOB script:GLOB`). */
+  readonly exe?: string;
+  /** When `approve --always` stored it (such rules are listed as grants too). */
+  readonly since?: string;
 }
 
 export interface Policy {
   readonly fallback: Fallback;
   readonly rules: readonly Rule[];
+  /** Absent: ask. */
+  readonly agents?: AgentsSetting;
 }
 
 export interface ProcessFacts {
@@ -37,15 +51,17 @@ export interface ProcessFacts {
 export interface ReaderFacts extends ProcessFacts {
   /** Parent first, up to the session leader. */
   readonly ancestors: readonly ProcessFacts[];
+  /** The coding agent that started it (a recognised ancestor's name), if any. */
+  readonly agent?: string | undefined;
 }
 
 export type Decision = { readonly verdict: 'allow' | 'deny' | 'ask'; readonly rule: Rule | undefined };
 
 export const DEFAULT_POLICY: Policy = { fallback: 'ask', rules: [] };
 
-/** Whether a policy never needs to know the reader (every read is served). */
+/** Whether a policy never needs to know the reader (every read is served, agents' too). */
 export function needsNoDecision(policy: Policy): boolean {
-  return policy.fallback === 'allow' && policy.rules.every((r) => r.effect === 'allow');
+  return policy.agents === 'rules' && policy.fallback === 'allow' && policy.rules.every((r) => r.effect === 'allow');
 }
 
 export function globToRegExp(glob: string): RegExp {
@@ -71,7 +87,12 @@ function matchesArgv(pattern: string, process: ProcessFacts, location: MountLoca
 
 /** Whether a rule matches; `location`: the mount's, taken out of command lines before `argv:` matching. */
 export function ruleMatches(rule: Rule, facts: ReaderFacts, location?: MountLocation): boolean {
+  if (rule.exe !== undefined && !matchesExe(rule.exe, facts.exe)) return false;
   switch (rule.kind) {
+    case 'script': {
+      const script = scriptOf(facts);
+      return script?.kind === 'file' && matchesExe(rule.pattern, script.path);
+    }
     case 'exe':
       return matchesExe(rule.pattern, facts.exe);
     case 'argv':
@@ -89,43 +110,8 @@ export function decide(policy: Policy, facts: ReaderFacts, location?: MountLocat
   return { verdict: policy.fallback, rule: undefined };
 }
 
-export function parseRule(text: string, effect: 'allow' | 'deny'): Rule {
-  const match = /^(exe|argv|ancestor):(.*)$/s.exec(text);
-  const kind = (match?.[1] ?? 'exe') as RuleKind;
-  const pattern = match ? (match[2] ?? '') : text;
-  if (pattern.trim() === '') {
-    throw new EnvmountError('USAGE', `The rule "${text}" has an empty pattern. Write for example --${effect} node.`);
-  }
-  return { effect, kind, pattern };
-}
-
-/** Builds a policy from `--allow` / `--deny` texts on top of `base`; `any` sets the fallback. */
-export function buildPolicy(
-  base: Policy,
-  options: { allow?: readonly string[]; deny?: readonly string[]; fallback?: Fallback },
-): Policy {
-  let fallback = options.fallback ?? base.fallback;
-  const rules = [...base.rules];
-  for (const [effect, texts] of [
-    ['allow', options.allow ?? []],
-    ['deny', options.deny ?? []],
-  ] as const) {
-    for (const text of texts) {
-      if (text === 'any') {
-        fallback = effect;
-        continue;
-      }
-      const rule = parseRule(text, effect);
-      if (!rules.some((r) => r.effect === rule.effect && r.kind === rule.kind && r.pattern === rule.pattern)) {
-        rules.push(rule);
-      }
-    }
-  }
-  return { fallback, rules };
-}
-
 export function describeRule(rule: Rule): string {
-  return `${rule.effect} ${rule.kind}:${rule.pattern}`;
+  return `${rule.effect} ${rule.exe !== undefined ? `exe:${rule.exe} ` : ''}${rule.kind}:${rule.pattern}`;
 }
 
 /** A word as a POSIX shell reads it back unchanged: bare when it holds no special character, else single-quoted. */
@@ -135,36 +121,29 @@ export function shellWord(text: string): string {
 
 /** The `--allow` / `--deny` text that parses back to `rule` (a bare name only where it cannot mean anything else). */
 export function ruleText(rule: Rule): string {
-  const bare = rule.kind === 'exe' && rule.pattern !== 'any' && !/^(exe|argv|ancestor):/.test(rule.pattern);
+  if (rule.exe !== undefined) return `exe:${rule.exe} ${rule.kind}:${rule.pattern}`;
+  const bare =
+    rule.kind === 'exe' && rule.pattern.toLowerCase() !== 'any' && !/^[A-Za-z][A-Za-z0-9_-]*:/.test(rule.pattern);
   return bare ? rule.pattern : `${rule.kind}:${rule.pattern}`;
 }
 
 /** Shell-quoted flags that, after `--reset`, rebuild `policy` exactly (DEFAULT_POLICY's fallback is ask). */
 export function policyFlags(policy: Policy): string[] {
   const flags = policy.rules.map((rule) => `--${rule.effect} ${shellWord(ruleText(rule))}`);
+  if (policy.agents !== undefined && policy.agents !== 'ask') flags.push(`--agents ${policy.agents}`);
   return policy.fallback === 'ask' ? flags : [...flags, `--otherwise ${policy.fallback}`];
 }
 
 export function describePolicy(policy: Policy): string {
-  if (needsNoDecision(policy) && policy.rules.length === 0) return 'any reader of this user (every read audited)';
+  if (policy.fallback === 'allow' && policy.rules.length === 0) {
+    const agents = {
+      ask: ' but readers started by a coding agent, who are asked',
+      deny: ' but readers started by a coding agent',
+      rules: ', agents included',
+    }[policy.agents ?? 'ask'];
+    return `any reader of this user${agents} (every read audited)`;
+  }
   const rules = policy.rules.map(describeRule);
-  return [...rules, `otherwise ${policy.fallback}`].join('; ');
-}
-
-/** `--allow` / `--deny` / `--otherwise` / `--reset` as given to add, import and policy. */
-export interface PolicyOptions {
-  readonly allow?: readonly string[];
-  readonly deny?: readonly string[];
-  readonly otherwise?: Fallback;
-  /** Start from the default (ask) instead of the mount's current policy. */
-  readonly reset?: boolean;
-}
-
-/** The policy after applying options to `base` (the caller picks DEFAULT_POLICY for --reset). */
-export function applyPolicyOptions(base: Policy, options: PolicyOptions): Policy {
-  const built = buildPolicy(base, {
-    ...(options.allow ? { allow: options.allow } : {}),
-    ...(options.deny ? { deny: options.deny } : {}),
-  });
-  return options.otherwise ? { ...built, fallback: options.otherwise } : built;
+  const agents = policy.agents === undefined || policy.agents === 'ask' ? [] : [`agents ${policy.agents}`];
+  return [...rules, `otherwise ${policy.fallback}`, ...agents].join('; ');
 }

@@ -25,6 +25,7 @@ import { Approvals } from './readers/approvals.js';
 import { AuditLog } from './readers/audit.js';
 import { desktopPrompter } from './readers/desktop-prompt.js';
 import { ReaderGate } from './readers/reader-gate.js';
+import { terminalNotice } from './readers/wait-notice.js';
 import { runValues } from './run/run-values.js';
 
 export interface DaemonDeps {
@@ -39,6 +40,8 @@ export interface DaemonDeps {
   readonly providerFactory: ProviderFactory;
   /** OP_SERVICE_ACCOUNT_TOKEN, taken out of the environment by src/bin. */
   readonly serviceAccountToken: string | undefined;
+  /** The real paths of envmount's CLI scripts: `envmount run` from one is judged on its command (run/). */
+  readonly cliScripts?: readonly string[];
 }
 
 export class Daemon {
@@ -110,6 +113,7 @@ export class Daemon {
       const approvals = new Approvals(
         config.approvalTimeoutMs,
         config.desktopPrompt ? desktopPrompter({ platform: config.platform, display: true }) : undefined,
+        terminalNotice(deps.uid),
       );
       approvalsRef = approvals;
       // The cache re-renders the mounts after each refresh; the mounts exist a few lines below.
@@ -167,7 +171,14 @@ export class Daemon {
         mounts.refreshAll();
         logger.info('unlocked');
       };
-      const runDeps = { mounts, source, gate, audit, validate: (r: string) => op.validate(r) };
+      const runDeps = {
+        mounts,
+        source,
+        gate,
+        audit,
+        validate: (r: string) => op.validate(r),
+        cliScripts: deps.cliScripts ?? [],
+      };
       const run = (params: Params<'run'>, peer: Peer) => runValues(params, peer, runDeps);
       const environmentDeps = { environments, store, mounts, source, waiters, validate: (r: string) => op.validate(r) };
       const environmentHandlers = environmentMethods(environmentDeps);

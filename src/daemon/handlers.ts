@@ -3,9 +3,12 @@
  * piece of state. Replies carry names and states, never values.
  */
 import { z } from 'zod';
+import type { Approval } from '../control/protocol.js';
 import { type DaemonStatus, type Method, type Params, paramSchemas, type Results } from '../control/protocol.js';
 import type { Handler, Peer } from '../control/server.js';
 import { EnvmountError } from '../core/errors.js';
+import { describeRule, type Rule } from '../core/policy.js';
+import { parseRule } from '../core/policy-edit.js';
 import { isReservedName, RESERVED_PREFIX, storeNameProblem } from '../core/reference.js';
 import type { OnePassword } from '../secrets/onepassword.js';
 import type { EmbeddedStore } from '../secrets/store.js';
@@ -16,7 +19,7 @@ import { importDotenv } from './import.js';
 import type { MountService } from './mounts/mounts.js';
 import type { Approvals } from './readers/approvals.js';
 import type { AuditLog } from './readers/audit.js';
-import { describeProcess } from './readers/process-info.js';
+import { describeProcess, isSameProcess, registerAgentClient } from './readers/process-info.js';
 
 export interface HandlerDeps {
   readonly mounts: MountService;
@@ -48,6 +51,33 @@ function requireTerminal(peer: Peer, what: string): void {
       `${what} must be run by a person in a terminal; this request came from a process without one (pid ${peer.pid}). Ask the user to run it.`,
     );
   }
+}
+
+/**
+ * Before a read is approved: the reader must still be the process that asked (else it is refused, and nothing is
+ * approved), `--always` stores the narrowest rule naming it (never a bare interpreter or shell), and inline code is
+ * approvable for this read only. Returns the rule `--always` stores.
+ */
+function checkApproval(p: Params<'approve'>, request: Approval, approvals: Approvals): Rule | undefined {
+  const reader = approvals.reader(p.id);
+  if (reader && !isSameProcess(reader)) {
+    approvals.deny(p.id);
+    throw new EnvmountError(
+      'NOT_FOUND',
+      `Request ${p.id}: ${request.identity ?? request.exe} (pid ${request.pid}) has exited; nothing was approved. Approve its next read when it asks again.`,
+    );
+  }
+  const always = request.always;
+  if ((p.always || p.forMs !== undefined) && always && 'problem' in always) {
+    const how = p.always ? '--always' : '--for';
+    if (p.always || always.problem.startsWith('its program is inline')) {
+      throw new EnvmountError(
+        'USAGE',
+        `Cannot approve ${request.identity ?? request.exe} with ${how}: ${always.problem}. Approve this read only: \`envmount approve ${p.id}\`.`,
+      );
+    }
+  }
+  return p.always && always && 'rule' in always ? parseRule(always.rule, 'allow') : undefined;
 }
 
 function noPending(id: number): EnvmountError {
@@ -90,9 +120,11 @@ export function createHandler(deps: HandlerDeps): Handler {
         await deps.agent.apply(p.id);
         return { id: p.id, mount: request.mount, exe: request.exe };
       }
-      if (!request || !approvals.approve(p.id, p.forMs !== undefined ? { forMs: p.forMs } : {})) throw noPending(p.id);
-      if (p.always) await mounts.allowAlways(request.mount, request.exe);
-      return { id: p.id, mount: request.mount, exe: request.exe };
+      if (!request) throw noPending(p.id);
+      const rule = checkApproval(p, request, approvals);
+      if (!approvals.approve(p.id, p.forMs !== undefined ? { forMs: p.forMs } : {})) throw noPending(p.id);
+      if (rule) await mounts.allowAlways(request.mount, rule);
+      return { id: p.id, mount: request.mount, exe: request.exe, ...(rule ? { rule: describeRule(rule) } : {}) };
     },
     deny: (p) => {
       const request = approvals.get(p.id);
@@ -109,10 +141,15 @@ export function createHandler(deps: HandlerDeps): Handler {
     remove: async (p) => {
       const removed = await mounts.remove(p.path);
       approvals.cancel(removed.path);
+      approvals.clearGrants(removed.path);
       return removed;
     },
-    list: () => mounts.list(),
-    status: async () => ({ daemon: deps.daemonStatus(), mounts: await mounts.status() }),
+    // What waits for the user is shown with each mount, the moment it starts waiting.
+    list: () => mounts.list().map((m) => ({ ...m, waiting: approvals.waitingOn(m.path) })),
+    status: async () => ({
+      daemon: deps.daemonStatus(),
+      mounts: (await mounts.status()).map((m) => ({ ...m, waiting: approvals.waitingOn(m.path) })),
+    }),
     set: async (p) => {
       checkName(p.name);
       const value = Buffer.from(p.valueBase64, 'base64');
@@ -170,6 +207,8 @@ export function createHandler(deps: HandlerDeps): Handler {
     let implementation = methods[name] as (p: unknown, peer: Peer) => Promise<unknown> | unknown;
     if (peer.agent) {
       deps.agent.check(name);
+      // The peer is `envmount mcp`: its client (an agent) is known from now on, and so are its children.
+      registerAgentClient(peer.pid);
       const held = deps.agent.methods[name as keyof AgentRequests['methods']];
       if (held) implementation = held as typeof implementation;
     }

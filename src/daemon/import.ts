@@ -11,7 +11,7 @@ import { lstat, rename, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseDotenv } from '../core/dotenv-parse.js';
 import { EnvmountError } from '../core/errors.js';
-import type { PolicyOptions } from '../core/policy.js';
+import type { PolicyOptions } from '../core/policy-edit.js';
 import { isReservedName, storeNameProblem } from '../core/reference.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { CLIENT_FILE_MAX_BYTES, openClientFile, readClientFile, readOpened } from '../io/client-file.js';

@@ -42,6 +42,24 @@ export function createMcpServer(options: McpOptions): McpServer {
   return server;
 }
 
+/**
+ * One request at start, so that the daemon knows this server's client (the agent: our parent) before the agent
+ * runs anything: readers it starts are then marked "started by" it. Every tool's request does the same; a daemon
+ * that is not running yet learns it at the first tool call.
+ */
+async function introduce(options: McpOptions): Promise<void> {
+  try {
+    const client = await options.connect();
+    try {
+      await client.request('ping', {});
+    } finally {
+      client.close();
+    }
+  } catch {
+    // No daemon yet: nothing to introduce to.
+  }
+}
+
 /** Serves until the client closes stdin. */
 export async function serveMcp(options: McpOptions): Promise<void> {
   const server = createMcpServer(options);
@@ -52,6 +70,7 @@ export async function serveMcp(options: McpOptions): Promise<void> {
   });
   await server.connect(transport);
   options.log(`envmount mcp ${options.version}: serving on stdio`);
+  void introduce(options);
   await closed;
   await server.close();
 }

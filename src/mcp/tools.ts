@@ -44,6 +44,8 @@ function mountView(m: Results['status']['mounts'][number]) {
     readers: m.policy,
     reads: m.reads,
     lastReaders: m.lastReaders,
+    // Reads waiting for the user's approval: the agent can tell the user which command answers them.
+    waiting: m.waiting,
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bulkReaderName, namedByRule } from '../../src/core/bulk-readers.js';
-import { buildPolicy, DEFAULT_POLICY } from '../../src/core/policy.js';
+import { DEFAULT_POLICY } from '../../src/core/policy.js';
+import { buildPolicy } from '../../src/core/policy-edit.js';
 
 const facts = (exe: string, ...argv: string[]) => ({ exe, argv: argv.length ? argv : [exe], cwd: '/p' });
 

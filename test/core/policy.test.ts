@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { withoutLocation } from '../../src/core/argv-location.js';
 import {
-  buildPolicy,
   DEFAULT_POLICY,
   decide,
   describePolicy,
   globToRegExp,
   needsNoDecision,
-  parseRule,
   type ReaderFacts,
 } from '../../src/core/policy.js';
+import { buildPolicy, parseRule } from '../../src/core/policy-edit.js';
 
 const node: ReaderFacts = {
   exe: '/usr/local/bin/node',
@@ -47,8 +46,10 @@ describe('policy', () => {
   });
 
   it('lets deny win and falls back to ask by default', () => {
-    const policy = buildPolicy(DEFAULT_POLICY, { allow: ['node', 'cat'], deny: ['cat'] });
+    const policy = buildPolicy(DEFAULT_POLICY, { allow: ['node', 'cat*'], deny: ['cat'] });
     expect(decide(policy, cat)).toMatchObject({ verdict: 'deny', rule: { effect: 'deny', pattern: 'cat' } });
+    // The same rule both ways is refused: the allow could never apply.
+    expect(() => buildPolicy(DEFAULT_POLICY, { allow: ['cat'], deny: ['cat'] })).toThrow(/contradicts "allow exe:cat"/);
     expect(decide(policy, node).verdict).toBe('allow');
     expect(decide(DEFAULT_POLICY, node)).toEqual({ verdict: 'ask', rule: undefined });
   });
@@ -56,8 +57,10 @@ describe('policy', () => {
   it('treats any as the fallback and knows when no decision is needed', () => {
     const any = buildPolicy(DEFAULT_POLICY, { allow: ['any'] });
     expect(any).toEqual({ fallback: 'allow', rules: [] });
-    expect(needsNoDecision(any)).toBe(true);
-    expect(needsNoDecision(buildPolicy(any, { deny: ['cat'] }))).toBe(false);
+    // Readers started by an agent are still asked about (--agents ask, the default): every read is decided.
+    expect(needsNoDecision(any)).toBe(false);
+    expect(needsNoDecision({ ...any, agents: 'rules' })).toBe(true);
+    expect(needsNoDecision(buildPolicy({ ...any, agents: 'rules' }, { deny: ['cat'] }))).toBe(false);
     expect(needsNoDecision(DEFAULT_POLICY)).toBe(false);
     expect(describePolicy(any)).toContain('any reader');
     expect(describePolicy(buildPolicy(DEFAULT_POLICY, { allow: ['node'] }))).toBe('allow exe:node; otherwise ask');

@@ -76,7 +76,8 @@ it('kill -9 with 5 readers blocked across 3 mounts: the next daemon serves each 
     await d.start();
     expect((await d.cli(['set', 'TOKEN'], { input: 'crash-value-2' })).code).toBe(0);
     const dirs = ['a', 'b', 'c'].map((name) => d.project(name, 'TOKEN=envmount://TOKEN\nMODE=crash\n'));
-    for (const dir of dirs) expect((await d.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    // Policy any for every reader, agents included: the native serve path, undecided.
+    for (const dir of dirs) expect((await d.cli(['add', dir, '--allow', 'any', '--agents', 'rules'])).code).toBe(0);
     await d.stop('SIGKILL');
     const env = (i: number) => join(dirs[i] ?? '', '.env');
     // Five readers of four kinds; two pairs of them queue on the same pipe.

@@ -139,7 +139,8 @@ describe('1Password as the source (op CLI)', () => {
 
   it('a template edit triggers a refresh of that mount: the next reader gets the new variable', async () => {
     const dir = daemon.project('edited', `A=${REFS[0]}\n`);
-    await daemon.cli(['add', dir, '--allow', 'any']);
+    // The undecided path (agents included): its content is rendered ahead, so the edit's refresh shows as an op call.
+    await daemon.cli(['add', dir, '--allow', 'any', '--agents', 'rules']);
     const before = opCalls().length;
     // Written the way editors save: a new file renamed over the old one.
     writeFileSync(join(dir, '.env.op.tmp'), `A=${REFS[0]}\nB=${REFS[39]}\n`);

@@ -90,7 +90,8 @@ describe('rules', () => {
     const dir = await mount('change', '--otherwise', 'deny');
     expect((await run('cat', [join(dir, '.env')])).stdout).not.toContain('tok-value');
     const changed = await daemon.cli(['policy', dir, '--allow', 'cat']);
-    expect(changed.stdout).toContain('readers:   allow exe:cat; otherwise deny');
+    expect(changed.stdout).toContain('    allow exe:cat\n');
+    expect(changed.stdout).toContain('otherwise: deny');
     expect((await run('cat', [join(dir, '.env')])).stdout).toBe(VALUES);
     const reset = await daemon.cli(['--json', 'policy', dir, '--reset', '--allow', 'any']);
     expect(JSON.parse(reset.stdout)).toMatchObject({ otherwise: 'allow', rules: [] });
@@ -162,7 +163,7 @@ describe('asking', () => {
     }
   });
 
-  it('approve --always stores a rule: the next read of the same executable is not asked', async () => {
+  it('approve --always stores the narrowest rule: the next read of the same command is not asked', async () => {
     const dir = await mount('always');
     const reader = startReader('cat', [join(dir, '.env')]);
     const pending = await pendingFor(dir);
@@ -174,7 +175,10 @@ describe('asking', () => {
     expect((await run('cat', [join(dir, '.env')])).stdout).toBe(VALUES);
     const status = JSON.parse((await daemon.cli(['--json', 'status'])).stdout);
     const mounted = status.mounts.find((m: { dir: string }) => m.dir === dir);
-    expect(mounted.rules).toEqual([{ effect: 'allow', kind: 'exe', pattern: '/usr/bin/cat' }]);
+    // The executable with its arguments, the mount's own path taken out: never a bare executable.
+    expect(mounted.rules).toEqual([
+      { effect: 'allow', kind: 'argv', pattern: 'cat {mount}', exe: '/usr/bin/cat', since: expect.any(String) },
+    ]);
   });
 
   it('approve refuses without a terminal, in the CLI and in the daemon', async () => {

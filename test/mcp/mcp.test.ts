@@ -12,7 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLI, killAll, run, TestDaemon, waitFor } from '../helpers/daemon.js';
-import { callTool } from '../helpers/mcp.js';
+import { callTool, MCP_COMMAND } from '../helpers/mcp.js';
 
 const CANARY = `mcp-canary-${randomBytes(10).toString('hex')}`;
 let daemon: TestDaemon;
@@ -25,8 +25,7 @@ beforeAll(async () => {
   daemon = new TestDaemon();
   await daemon.start();
   const transport = new StdioClientTransport({
-    command: CLI,
-    args: ['mcp'],
+    ...MCP_COMMAND,
     cwd: daemon.dirs.projects,
     env: daemon.env as Record<string, string>,
     stderr: 'pipe',

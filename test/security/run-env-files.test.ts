@@ -1,7 +1,7 @@
 /**
  * `envmount run --env-file F` / `--environment ID` in a directory with a mount: the mount's policy speaks for the
  * values of its own template only. Values the client names are asked about (DEFAULT_POLICY), so a process the
- * mount allows (here envmount's own node) cannot use the mount to read any other store value unasked.
+ * mount allows (here node, the command run) cannot use the mount to read any other store value unasked.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -33,7 +33,9 @@ async function pending(client: Awaited<ReturnType<TestDaemon['client']>>, source
 
 describe('run with a client-named env file under a mount that allows node', () => {
   it('the mount’s own template is still served under its policy', async () => {
-    const result = await daemon.cli(['run', '--env-file', '.env.op', '--', 'sh', '-c', 'echo "B=$B"'], { cwd: dir });
+    // Judged on its command (node), which the mount allows; `sh -c` would be refused (--otherwise deny).
+    const print = 'console.log("B=" + process.env.B)';
+    const result = await daemon.cli(['run', '--env-file', '.env.op', '--', 'node', '-e', print], { cwd: dir });
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('B=harmless\n');
   });

@@ -12,6 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_OP, FAKE_OP_ERRORS } from '../fixtures/fake-op-env.js';
 import { CLI, killAll, ROOT, run, startReader, TestDaemon, track, waitFor } from '../helpers/daemon.js';
+import { MCP_COMMAND } from '../helpers/mcp.js';
 
 const WRAPPER = join(ROOT, 'scripts/with-user-systemd.sh');
 const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
@@ -193,7 +194,7 @@ describe.skipIf(skip !== undefined)(
 
       const client = new Client({ name: 'test', version: '1.0.0' });
       await client.connect(
-        new StdioClientTransport({ command: CLI, args: ['mcp'], cwd: dir, env: d.env as Record<string, string> }),
+        new StdioClientTransport({ ...MCP_COMMAND, cwd: dir, env: d.env as Record<string, string> }),
       );
       try {
         const result = await client.callTool({ name: 'list_local_env_files', arguments: {} });

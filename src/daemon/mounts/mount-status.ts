@@ -1,6 +1,6 @@
 /** What `list` and `status` say about a mount: state, reads, problems, policy, recent readers. Names, never values. */
 import type { MountInfo, MountStatus } from '../../control/protocol.js';
-import { describePolicy } from '../../core/policy.js';
+import { describePolicy, describeRule } from '../../core/policy.js';
 import type { AuditLog } from '../readers/audit.js';
 import type { Entry } from './mount-entry.js';
 import { directoryGoneReason, pipeRemovedReason } from './mount-reasons.js';
@@ -23,7 +23,13 @@ export function mountInfo(entry: Entry): MountInfo {
   };
 }
 
-export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
+/** What status needs besides the entry: the audit log, and the `--for` grants (the reader gate's). */
+export interface StatusDeps {
+  readonly audit: AuditLog;
+  readonly gate?: { grants(path: string): { reader: string; until: string }[] };
+}
+
+export function mountStatus(entry: Entry, { audit, gate }: StatusDeps): MountStatus {
   const { mount } = entry;
   const templateError = 'error' in entry.template ? entry.template.error : undefined;
   return {
@@ -43,6 +49,13 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
     format: entry.format,
     rules: entry.policy.rules,
     otherwise: entry.policy.fallback,
+    agents: entry.policy.agents ?? 'ask',
+    grants: [
+      ...(gate?.grants(mount.path) ?? []),
+      ...entry.policy.rules
+        .filter((r) => r.since !== undefined)
+        .map((r) => ({ reader: r.pattern, rule: describeRule(r) })),
+    ],
     collisions: entry.collisions,
     withheld: entry.withheld,
     usesOnePassword:
@@ -53,6 +66,8 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
       decision: e.decision,
       pid: e.reader?.pid,
       exe: e.reader?.exe,
+      ...(e.reader?.agent !== undefined ? { agent: e.reader.agent } : {}),
+      ...(e.rule !== undefined ? { rule: e.rule } : {}),
     })),
   };
 }
@@ -60,9 +75,10 @@ export function mountStatus(entry: Entry, audit: AuditLog): MountStatus {
 /** Status with the path checked now: a serving mount whose FIFO or directory vanished is reported paused. */
 export async function checkedMountStatus(
   entry: Entry,
-  { audit, uid }: { readonly audit: AuditLog; readonly uid: number },
+  deps: StatusDeps & { readonly uid: number },
 ): Promise<MountStatus> {
-  const status = mountStatus(entry, audit);
+  const { uid } = deps;
+  const status = mountStatus(entry, deps);
   if (entry.mount.state === 'serving') {
     // A directory that became writable by other users (SHARED_DIRECTORY): the healer pauses the mount within
     // seconds (and a restored one starts paused); say so now.
@@ -78,4 +94,9 @@ export async function checkedMountStatus(
     state: 'paused',
     reason: dirGone ? directoryGoneReason(status.dir) : pipeRemovedReason(status.path),
   };
+}
+
+/** A status with the warnings of a policy change (a deny rule that wins over a new allow). */
+export function withWarnings(status: MountStatus, warnings: readonly string[]): MountStatus {
+  return warnings.length > 0 ? { ...status, warnings } : status;
 }

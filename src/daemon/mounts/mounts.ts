@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { MountInfo, MountStatus } from '../../control/protocol.js';
 import { EnvmountError, errnoCode } from '../../core/errors.js';
-import { applyPolicyOptions, DEFAULT_POLICY, needsNoDecision, type PolicyOptions } from '../../core/policy.js';
+import { DEFAULT_POLICY, type Rule } from '../../core/policy.js';
+import { applyPolicyOptions, changesPolicy, type PolicyOptions, withAlwaysRule } from '../../core/policy-edit.js';
 import { usesNamespace, usesStoreName, validateOpReferences } from '../templates/template-references.js';
 import { type LoadedTemplate, loadTemplate } from '../templates/templates.js';
 import { chooseBackend } from './backends/backends.js';
@@ -9,8 +10,9 @@ import { excludeFromGit } from './git-exclude.js';
 import { HealSchedule } from './heal/heal-schedule.js';
 import type { MountServiceDeps } from './mount-deps.js';
 import { createEntry, type Entry, mountCovering } from './mount-entry.js';
+import { changePolicy, storePolicy } from './mount-policy.js';
 import { directoryGoneReason } from './mount-reasons.js';
-import { checkedMountStatus, mountInfo, mountStatus } from './mount-status.js';
+import { checkedMountStatus, mountInfo, mountStatus, withWarnings } from './mount-status.js';
 import { exists, inspectPath, placementError } from './placement.js';
 import { ReferenceLeases, wantedReferences } from './reference-leases.js';
 import type { MountRecord } from './registry.js';
@@ -63,11 +65,12 @@ export class MountService {
     const { dir, path, templatePath, entries } = await mountSource(options, this.#deps.storeEnvironments);
     validateOpReferences(templatePath, entries, (ref) => this.#deps.references.validate(ref));
     const existing = this.#entries.get(path);
+    const warnings: string[] = [];
     const backend = chooseBackend(path, dir, options, existing?.mount.backend);
     if (existing) {
       existing.template = { entries };
       if (allowSharedDir) existing.mount.record = { ...existing.mount.record, allowSharedDir: true };
-      if (policy.allow || policy.deny || policy.otherwise || policy.reset) await this.#changePolicy(existing, policy);
+      if (changesPolicy(policy)) await changePolicy(existing, policy, this.#deps, warnings);
       if ((format && format !== existing.format) || allowSharedDir) {
         existing.format = format ?? existing.format;
         await this.#deps.registry.put({ ...existing.mount.record, policy: existing.policy, format: existing.format });
@@ -79,7 +82,7 @@ export class MountService {
         await existing.mount.stop(false);
         await this.#start(existing);
       }
-      return mountStatus(existing, this.#deps.audit);
+      return withWarnings(mountStatus(existing, this.#deps), warnings);
     }
     // The FUSE backend places (and judges) its own placeholder.
     const refusal = backend === 'fuse' ? undefined : placementError(path, dir, await inspectPath(path, this.#deps.uid));
@@ -91,7 +94,7 @@ export class MountService {
       ...(environment ? { environment } : {}),
       ...(storeEnvironment ? { storeEnvironment } : {}),
       addedAt: new Date().toISOString(),
-      policy: applyPolicyOptions(DEFAULT_POLICY, policy),
+      policy: applyPolicyOptions(DEFAULT_POLICY, policy, dir, warnings),
       ...(format && format !== 'dotenv' ? { format } : {}),
       ...(allowSharedDir ? { allowSharedDir: true as const } : {}),
       ...(backend === 'fuse' ? { backend } : {}),
@@ -114,7 +117,7 @@ export class MountService {
       void this.#syncReferences();
       throw error;
     }
-    return { ...mountStatus(entry, this.#deps.audit), ...(notice ? { notice } : {}) };
+    return withWarnings({ ...mountStatus(entry, this.#deps), ...(notice ? { notice } : {}) }, warnings);
   }
 
   /** Stops a mount, removes its FIFO (if still ours) and forgets it. Accepts the FIFO path or the project dir. */
@@ -135,14 +138,14 @@ export class MountService {
   /** Changes who may read a mount; stored in the registry, applied from the next reader on. */
   async setPolicy(pathOrDir: string, options: PolicyOptions): Promise<MountStatus> {
     const entry = this.#find(pathOrDir);
-    await this.#changePolicy(entry, options);
-    return mountStatus(entry, this.#deps.audit);
+    const warnings = await changePolicy(entry, options, this.#deps);
+    return withWarnings(mountStatus(entry, this.#deps), warnings);
   }
 
-  /** `envmount approve --always`: a stored rule allowing this executable on this mount. */
-  async allowAlways(path: string, exe: string): Promise<void> {
-    const entry = this.#entries.get(path);
-    if (entry) await this.#changePolicy(entry, { allow: [`exe:${exe}`] });
+  /** `envmount approve --always`: the narrowest rule naming the reader (core/refusal-advice.ts), stored. */
+  async allowAlways(path: string, rule: Rule, entry = this.#entries.get(path)): Promise<void> {
+    const policy = entry && withAlwaysRule(entry.policy, rule, new Date());
+    if (entry && policy) await storePolicy(entry, policy, this.#deps);
   }
 
   /** A store environment changed (its variables, or its name, from `from`): its mounts follow and render again. */
@@ -216,7 +219,7 @@ export class MountService {
     // One provider call: the sync already made it when the templates brought new references.
     if (!(await this.#syncReferences())) await this.#deps.references.refresh();
     this.refreshAll();
-    return targets.map((entry) => mountStatus(entry, this.#deps.audit));
+    return targets.map((entry) => mountStatus(entry, this.#deps));
   }
 
   /** The mount of a project directory: the mount whose directory is `dir` or its nearest ancestor. */
@@ -240,13 +243,6 @@ export class MountService {
     const entry = candidates.map((p) => this.#entries.get(p)).find((e) => e !== undefined);
     if (!entry) throw new EnvmountError('NOT_A_MOUNT', `"${pathOrDir}" is not mounted. See \`envmount list\`.`);
     return entry;
-  }
-
-  async #changePolicy(entry: Entry, options: PolicyOptions): Promise<void> {
-    const policy = applyPolicyOptions(options.reset ? DEFAULT_POLICY : entry.policy, options);
-    await this.#deps.registry.put({ ...entry.mount.record, policy, format: entry.format });
-    entry.policy = policy;
-    entry.mount.setDecide(!needsNoDecision(policy));
   }
 
   #entry(record: MountRecord, template: LoadedTemplate): Entry {

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EnvmountError } from '../../core/errors.js';
 import type { BackendKind } from '../../core/mount-backends.js';
-import type { PolicyOptions } from '../../core/policy.js';
+import type { PolicyOptions } from '../../core/policy-edit.js';
 import type { Format } from '../../core/render-formats.js';
 import type { TemplateEntry } from '../../core/template.js';
 import { checkDirectoryAccess, findTemplate, permissionError, readTemplate } from '../templates/templates.js';

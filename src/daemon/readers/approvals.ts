@@ -3,7 +3,7 @@
  * it (`envmount approve ID` / `deny ID`, or a desktop dialog) or when the timeout passes. Approvals can grant the
  * same executable on the same mount for a while (`--for`); `--always` is turned into a stored rule by the caller.
  */
-import type { Approval } from '../../control/protocol.js';
+import type { Approval, WaitingRead } from '../../control/protocol.js';
 import type { ProcessInfo } from './process-info.js';
 
 /** `stopped`: the daemon stopped before an answer came; `removed`: the mount was removed meanwhile. */
@@ -19,6 +19,7 @@ export interface ApproveOptions {
 
 interface Waiting {
   readonly request: PendingApproval;
+  readonly reader: ProcessInfo;
   readonly answer: (answer: Answer) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -36,17 +37,25 @@ export type Prompter = (
   asker: Asker,
 ) => Promise<'allow' | 'deny' | undefined>;
 
+/**
+ * Tells the person that a read waits, where they will see it (a line on the reader's terminal:
+ * src/daemon/readers/wait-notice.ts); called once per read that waits, never for an agent's own request.
+ */
+export type WaitNotice = (request: PendingApproval, asker: Asker) => void;
+
 export class Approvals {
   readonly #timeoutMs: number;
   readonly #prompter: Prompter | undefined;
-  // Owned here: pending requests by id, and grants by "mount\0exe" with their expiry (ms since epoch).
+  readonly #notice: WaitNotice | undefined;
+  // Owned here: pending requests by id, and grants by "mount\0identity" with their expiry (ms since epoch).
   readonly #waiting = new Map<number, Waiting>();
   readonly #grants = new Map<string, number>();
   #nextId = 1;
 
-  constructor(timeoutMs: number, prompter?: Prompter) {
+  constructor(timeoutMs: number, prompter?: Prompter, notice?: WaitNotice) {
     this.#timeoutMs = timeoutMs;
     this.#prompter = prompter;
+    this.#notice = notice;
   }
 
   /**
@@ -58,7 +67,12 @@ export class Approvals {
     mount: string,
     reader: ProcessInfo,
     ancestors: readonly ProcessInfo[],
-    options: { readonly action?: string; readonly timeoutMs?: number } = {},
+    options: {
+      readonly action?: string;
+      readonly timeoutMs?: number;
+      /** Who it is (core/reader-identity.ts), its agent, what `--always` would store. */
+      readonly who?: Pick<PendingApproval, 'identity' | 'agent' | 'always'>;
+    } = {},
   ): { id: number; answer: Promise<Answer> } {
     const id = this.#nextId++;
     const now = Date.now();
@@ -71,6 +85,8 @@ export class Approvals {
       argv: reader.argv,
       cwd: reader.cwd,
       ancestors: ancestors.map((a) => a.exe),
+      ...(reader.agent !== undefined ? { agent: reader.agent } : {}),
+      ...options.who,
       requestedAt: new Date(now).toISOString(),
       expiresAt: new Date(now + timeoutMs).toISOString(),
       ...(options.action !== undefined ? { action: options.action } : {}),
@@ -86,9 +102,14 @@ export class Approvals {
         resolve(value);
       };
       const timer = setTimeout(() => finish('timeout'), timeoutMs);
-      this.#waiting.set(id, { request, answer: finish, timer });
+      this.#waiting.set(id, { request, reader, answer: finish, timer });
     });
     if (options.action !== undefined) return { id, answer };
+    try {
+      this.#notice?.(request, { reader, ancestors });
+    } catch {
+      // A notice is a courtesy: the request stands in `envmount approvals` and `status` whatever became of it.
+    }
     this.#prompter?.(request, controller.signal, { reader, ancestors }).then(
       (value) => {
         if (value) this.#waiting.get(id)?.answer(value);
@@ -102,8 +123,29 @@ export class Approvals {
     return [...this.#waiting.values()].map((w) => w.request);
   }
 
+  /** What waits on one mount, oldest first, as `status` and `list` show it. */
+  waitingOn(mount: string): WaitingRead[] {
+    return this.list()
+      .filter((request) => request.mount === mount)
+      .map((r) => ({
+        id: r.id,
+        pid: r.pid,
+        exe: r.exe,
+        argv: r.argv,
+        ...(r.agent !== undefined ? { agent: r.agent } : {}),
+        since: r.requestedAt,
+        until: r.expiresAt,
+        ...(r.action !== undefined ? { action: r.action } : {}),
+      }));
+  }
+
   get(id: number): PendingApproval | undefined {
     return this.#waiting.get(id)?.request;
+  }
+
+  /** The process behind a pending request, as described when it asked (to check it is still there). */
+  reader(id: number): ProcessInfo | undefined {
+    return this.#waiting.get(id)?.reader;
   }
 
   /** Approves a pending request; false when there is none with that id. */
@@ -111,7 +153,8 @@ export class Approvals {
     const waiting = this.#waiting.get(id);
     if (!waiting) return false;
     if (options.forMs !== undefined) {
-      this.#grants.set(grantKey(waiting.request.mount, waiting.request.exe), Date.now() + options.forMs);
+      const who = waiting.request.identity ?? waiting.request.exe;
+      this.#grants.set(grantKey(waiting.request.mount, who), Date.now() + options.forMs);
     }
     waiting.answer('allow');
     return true;
@@ -124,14 +167,30 @@ export class Approvals {
     return true;
   }
 
-  /** Whether a `--for` grant lets `exe` read `mount` now. */
-  granted(mount: string, exe: string): boolean {
-    const key = grantKey(mount, exe);
+  /** Whether a `--for` grant lets the reader `identity` (core/reader-identity.ts) read `mount` now. */
+  granted(mount: string, identity: string): boolean {
+    const key = grantKey(mount, identity);
     const until = this.#grants.get(key);
     if (until === undefined) return false;
     if (until > Date.now()) return true;
     this.#grants.delete(key);
     return false;
+  }
+
+  /** The `--for` grants of a mount still in force: who, and until when. */
+  grants(mount: string): { reader: string; until: string }[] {
+    const now = Date.now();
+    return [...this.#grants.entries()].flatMap(([key, until]) => {
+      const [of, reader] = key.split('\0');
+      return of === mount && until > now && reader !== undefined
+        ? [{ reader, until: new Date(until).toISOString() }]
+        : [];
+    });
+  }
+
+  /** Drops every grant of a mount (`policy --reset`, `remove`). */
+  clearGrants(mount: string): void {
+    for (const key of [...this.#grants.keys()]) if (key.startsWith(`${mount}\0`)) this.#grants.delete(key);
   }
 
   /**

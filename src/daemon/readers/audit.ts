@@ -32,6 +32,8 @@ export interface AuditReader {
   readonly exe: string;
   readonly argv: readonly string[];
   readonly cwd: string;
+  /** The coding agent that started it, when one did (agents.ts). */
+  readonly agent?: string;
 }
 
 export interface AuditEntry {
@@ -47,6 +49,8 @@ export interface AuditEntry {
   readonly reader: AuditReader | undefined;
   /** Other processes that held the same pipe (a collision). */
   readonly others: readonly AuditReader[];
+  /** What decided: the rule that matched, a grant, an answer, or the fallback (absent: policy any, or unknown). */
+  readonly rule?: string;
   /** Processes of this user whose fd table could not be read when the reader was identified (they may have held
    * the pipe unseen: THREAT-MODEL.md). Absent when none. */
   readonly unreadable?: number;
@@ -67,9 +71,16 @@ export function boundedArgv(argv: readonly string[]): string[] {
   return argv.length > MAX_ARGS ? [...kept, `… ${argv.length - MAX_ARGS} more`] : kept;
 }
 
-/** A process as the log records it: pid, executable, bounded argv, cwd. */
+/** A process as the log records it: pid, executable, bounded argv, cwd, and the agent that started it. */
 export function auditReader(info: ProcessInfo): AuditReader {
-  return { pid: info.pid, exe: info.exe, argv: boundedArgv(info.argv), cwd: info.cwd };
+  const agent = info.agent;
+  return {
+    pid: info.pid,
+    exe: info.exe,
+    argv: boundedArgv(info.argv),
+    cwd: info.cwd,
+    ...(agent !== undefined ? { agent } : {}),
+  };
 }
 
 export class AuditLog {

@@ -2,11 +2,13 @@
  * The desktop dialog for approvals, where a display is present: zenity or kdialog on Linux, osascript on macOS.
  * Run with execFile (no shell); the text shows who asks (reader-description.ts), never a value, and is
  * plain text in every dialog: nothing a reader puts in its command line or paths becomes markup. Deny is the
- * default button everywhere, and only Allow allows: Enter, Escape and closing the window deny; a dialog that fails,
+ * default button everywhere, and only Allow allows: Enter, Escape and closing the window deny (with neither zenity
+ * nor kdialog, a notify-send notification says what waits and the command to run); a dialog that fails,
  * times out or is killed gives no answer (the request stays for `envmount approve` until its timeout, which
  * refuses). Closed when the request ends elsewhere.
  */
 import { execFile } from 'node:child_process';
+import { visible } from '../../core/visible-text.js';
 import type { Prompter } from './approvals.js';
 import { describeReader } from './reader-description.js';
 
@@ -89,12 +91,36 @@ export function dialogCommands(platform: NodeJS.Platform, lines: readonly string
   ];
 }
 
+/**
+ * Where no dialog is installed, a desktop notification (notify-send): it cannot answer, so it says what waits and
+ * the command that answers. Its body is markup to some notification servers: &, < and > go as entities.
+ */
+export function notifyCommand(request: Parameters<Prompter>[0]): DialogCommand {
+  const by = request.agent !== undefined ? ` started by ${request.agent}` : '';
+  const body = `${request.exe} (pid ${request.pid})${by} waits to read ${request.mount}.\nRun \`envmount approve ${request.id}\` to let it, or \`envmount deny ${request.id}\`.`;
+  const text = visibleLines(body).replace(/[&<>]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return {
+    file: 'notify-send',
+    args: ['--app-name=envmount', '--urgency=critical', 'envmount: a read waits for your approval', text],
+    answer: () => undefined,
+  };
+}
+
+/** Each line made visible (control characters escaped), the line breaks kept. */
+function visibleLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => visible(line))
+    .join('\n');
+}
+
 export function desktopPrompter(options: DesktopOptions): Prompter | undefined {
   if (!options.display) return undefined;
   return (request, signal, asker) =>
     new Promise((resolve) => {
       const lines = describeReader(request.mount, asker.reader, asker.ancestors);
       const candidates = dialogCommands(options.platform, lines);
+      if (options.platform !== 'darwin') candidates.push(notifyCommand(request));
       const tryNext = () => {
         const next = candidates.shift();
         if (!next || signal.aborted) return resolve(undefined);

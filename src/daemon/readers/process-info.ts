@@ -4,6 +4,7 @@
  * against pid reuse: a pid whose start time changed is another process.
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { agentOf, clientNameOf, pruneAgents, registerAgent } from './agents.js';
 
 export interface ProcessInfo {
   readonly pid: number;
@@ -17,6 +18,11 @@ export interface ProcessInfo {
   readonly sid: number;
   /** Controlling terminal device number, 0 when there is none. */
   readonly tty: number;
+  /**
+   * The coding agent this process is or was started by (agents.ts: recognised by name, or registered as the client
+   * of an `envmount mcp`), found in it or its parents up to pid 1; absent when none. Read from /proc on first use.
+   */
+  readonly agent?: string;
 }
 
 const MAX_ANCESTORS = 32;
@@ -69,7 +75,33 @@ function liveTaskDir(pid: number): string {
   return live ? `${own}/task/${live}` : own;
 }
 
+/** The agent among a process and its parents (all of them, past session leaders: agents may start sessions). */
+function agentAbove(info: ProcessInfo): string | undefined {
+  let current: ProcessInfo | undefined = info;
+  for (let depth = 0; current && depth <= MAX_ANCESTORS; depth++) {
+    const agent = agentOf(current);
+    if (agent) return agent;
+    current = current.ppid > 1 ? describeBare(current.ppid) : undefined;
+  }
+  return undefined;
+}
+
 export function describeProcess(pid: number): ProcessInfo | undefined {
+  const info = describeBare(pid);
+  if (!info) return undefined;
+  // `agent` is looked up when first read (a walk up /proc costs a few reads a parent): an enumerable getter, so
+  // copies and JSON carry it.
+  let agent: string | undefined | null = null;
+  return Object.defineProperty(info, 'agent', {
+    enumerable: true,
+    get: () => {
+      if (agent === null) agent = agentAbove(info);
+      return agent;
+    },
+  });
+}
+
+function describeBare(pid: number): ProcessInfo | undefined {
   const fields = statFields(pid);
   if (!fields) return undefined;
   let uid: number;
@@ -110,4 +142,31 @@ export function ancestorsOf(info: ProcessInfo): ProcessInfo[] {
 /** Whether `pid` is still the process described (same start time). */
 export function isSameProcess(info: ProcessInfo): boolean {
   return startTimeOf(info.pid) === info.startTime;
+}
+
+/** A shell running one command (`sh -c ...`) or npx / `npm exec`: a wrapper that started the server, not the client. */
+function isWrapper(info: ProcessInfo): boolean {
+  if (/\/(ba|da|z|k)?sh$/.test(info.exe)) return info.argv.some((arg) => /^-[a-zA-Z]*c[a-zA-Z]*$/.test(arg));
+  return info.argv.slice(0, 3).some((arg) => /(^|\/)(npx|npx-cli\.js|npm-cli\.js|npm)$/.test(arg));
+}
+
+/**
+ * Registers the client of an `envmount mcp` server (the process `mcpPid`) as an agent: its parent, past wrappers
+ * that only started it, unless an agent recognised by name is above it (its descendants are known then). A session
+ * leader is never registered: that is a person's shell or terminal running `envmount mcp` by hand, not an agent.
+ * Returns the agent's name, or undefined when there is none to register.
+ */
+export function registerAgentClient(mcpPid: number): string | undefined {
+  pruneAgents((pid, startTime) => startTimeOf(pid) === startTime);
+  const server = describeProcess(mcpPid);
+  if (!server) return undefined;
+  if (server.agent) return server.agent;
+  let client = server.ppid > 1 ? describeBare(server.ppid) : undefined;
+  for (let hops = 0; client && isWrapper(client) && client.ppid > 1 && hops < 3; hops++) {
+    client = describeBare(client.ppid);
+  }
+  if (!client || client.pid === client.sid) return undefined;
+  const name = clientNameOf(client);
+  registerAgent(client, name);
+  return name;
 }

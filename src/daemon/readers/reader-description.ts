@@ -5,64 +5,18 @@
  * script when the executable is an interpreter, and the command line, last, quoted and escaped. Every line is plain
  * text; each dialog encodes it its own way (desktop-prompt.ts).
  */
-import { basename, isAbsolute, resolve } from 'node:path';
+import { basename } from 'node:path';
+import { type Script, scriptOf } from '../../core/reader-identity.js';
 import { commandLine, truncate, visible } from '../../core/visible-text.js';
+import { AGENTS, agentOf } from './agents.js';
 import type { ProcessInfo } from './process-info.js';
 
-/** Coding agents named when one of them is the reader or one of its parents. */
-export const AGENTS = ['claude', 'codex', 'cursor', 'gemini', 'aider'] as const;
+/** One reading of a reader's script for rules, grants and the dialog: core/reader-identity.ts. */
+export { AGENTS, agentOf, type Script, scriptOf };
 
 const FIELD_MAX = 240;
 const COMMAND_MAX = 600;
 const PARENTS_SHOWN = 8;
-
-const INTERPRETER = /^(node|nodejs|python[0-9.]*|pypy[0-9.]*|ruby[0-9.]*|perl[0-9.]*|php[0-9.]*|bash|sh|dash|zsh|ksh)$/;
-/** Options after which the program is given inline (or as a module), not as a script file. */
-const INLINE = new Set(['-e', '-E', '-c', '-p', '-m', '--eval', '--print']);
-/** Options that take the next argument as their value. */
-const WITH_VALUE = new Set([
-  ...['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--input-type'],
-  ...['-W', '-X', '-I', '-o', '-O'],
-]);
-
-export type Script =
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'inline'; readonly option: string }
-  | { readonly kind: 'stdin' };
-
-/** The script an interpreter runs: its first non-option argument, resolved against its working directory. */
-export function scriptOf(info: Pick<ProcessInfo, 'exe' | 'argv' | 'cwd'>): Script | undefined {
-  if (!INTERPRETER.test(basename(info.exe))) return undefined;
-  const shell = /sh$/.test(basename(info.exe));
-  for (let i = 1; i < info.argv.length; i++) {
-    const arg = info.argv[i] ?? '';
-    if (arg === '--') {
-      const next = info.argv[i + 1];
-      return next === undefined ? { kind: 'stdin' } : file(info.cwd, next);
-    }
-    if (INLINE.has(arg) || (shell && /^-[a-zA-Z]*c[a-zA-Z]*$/.test(arg))) return { kind: 'inline', option: arg };
-    if (WITH_VALUE.has(arg)) i++;
-    else if (!arg.startsWith('-') || arg === '-') return arg === '-' ? { kind: 'stdin' } : file(info.cwd, arg);
-  }
-  return { kind: 'stdin' };
-}
-
-function file(cwd: string, arg: string): Script {
-  return { kind: 'file', path: isAbsolute(arg) || !isAbsolute(cwd) ? arg : resolve(cwd, arg) };
-}
-
-/** The agent a process is, by the last path segments of its executable, its argv[0] and its script. */
-export function agentOf(info: Pick<ProcessInfo, 'exe' | 'argv' | 'cwd'>): string | undefined {
-  const script = scriptOf(info);
-  const paths = [info.exe, info.argv[0] ?? '', script?.kind === 'file' ? script.path : ''];
-  const tokens = paths.flatMap((path) =>
-    path
-      .split('/')
-      .slice(-3)
-      .flatMap((segment) => segment.toLowerCase().split(/[^a-z0-9]+/)),
-  );
-  return AGENTS.find((agent) => tokens.includes(agent));
-}
 
 function field(text: string): string {
   return truncate(visible(text), FIELD_MAX);
@@ -100,8 +54,9 @@ function parentsLine(ancestors: readonly ProcessInfo[]): string {
 function agentLine(reader: ProcessInfo, ancestors: readonly ProcessInfo[]): string {
   for (const info of [reader, ...ancestors]) {
     const agent = agentOf(info);
-    if (agent) return `${agent} (pid ${info.pid}${info === reader ? ', the reader itself' : ''})`;
+    if (agent) return `${field(agent)} (pid ${info.pid}${info === reader ? ', the reader itself' : ''})`;
   }
+  if (reader.agent) return `${field(reader.agent)} (a parent beyond the session leader)`;
   return `none of ${AGENTS.join(', ')} in the parent chain`;
 }
 
@@ -111,7 +66,7 @@ function agentLine(reader: ProcessInfo, ancestors: readonly ProcessInfo[]): stri
  */
 export function describeReader(mount: string, reader: ProcessInfo, ancestors: readonly ProcessInfo[]): string[] {
   return [
-    `A program asks to read ${field(mount)}`,
+    `A program${reader.agent ? ` started by ${field(reader.agent)}` : ''} asks to read ${field(mount)}`,
     'Allow it only if you know it and expect it to read this file. Deny is the default.',
     '',
     `Program: ${program(reader)} (pid ${reader.pid})`,

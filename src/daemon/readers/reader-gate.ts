@@ -1,18 +1,21 @@
 /**
- * The decision for one reader of a mount whose policy needs one: who holds the served pipe (found by the mount
- * thread before any byte was written), what the policy says about each, asking the user when it says ask. Allowed
- * readers get the values; anyone else gets `#` comment lines saying who was refused and how to allow it. Every
- * outcome is audited. If anyone other than allowed readers holds the pipe, no value is written.
+ * The effects around the verdict on one read of a mount whose policy needs one: who holds the served pipe (found by
+ * the mount thread before any byte was written), describing each process, asking the user when the verdict says
+ * ask, finishing the ticket once and auditing. The decision itself is pure: core/reader-verdict.ts. Allowed readers
+ * get the values; anyone else gets `#` comment lines saying who was refused, by which rule, and how to allow it.
+ * If anyone other than allowed readers holds the pipe, no value is written.
  */
 import type { Logger } from 'pino';
 import type { MountLocation } from '../../core/argv-location.js';
-import { type Decision, decide, describeRule, type Policy, type ReaderFacts } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
+import { identityOf } from '../../core/reader-identity.js';
+import { type Outcome, unansweredFix, type VerdictMount, verdict } from '../../core/reader-verdict.js';
 import { type MountEvent, ticketHolders } from '../../native/index.js';
 import type { Approvals } from './approvals.js';
 import { type AuditDecision, type AuditLog, type AuditReader, auditReader } from './audit.js';
 import { type DecidedRead, DecidedReads } from './decided-reads.js';
-import { ancestorsOf, describeProcess, isSameProcess, type ProcessInfo, UNKNOWN_EXE } from './process-info.js';
-import { approveAdvice, deniedAdvice } from './refusal-advice.js';
+import type { ProcessInfo } from './process-info.js';
+import { type Facts, factsOf, PROC_DESCRIBER, type ProcessDescriber, whoFor } from './reader-facts.js';
 
 export interface GatedMount {
   readonly path: string;
@@ -32,35 +35,16 @@ export interface GateDeps {
   readonly approvals: Approvals;
   readonly audit: AuditLog;
   readonly logger: Logger;
-}
-
-interface Reader {
-  readonly info: ProcessInfo;
-  readonly facts: ReturnType<typeof factsOf>;
-  readonly decision: Decision;
-}
-
-/** Facts for the policy; the parent chain is read from /proc only if a rule (or a question) needs it. */
-function factsOf(info: ProcessInfo): ReaderFacts & { readonly chain: () => ProcessInfo[] } {
-  let ancestors: ProcessInfo[] | undefined;
-  const chain = () => {
-    ancestors ??= ancestorsOf(info);
-    return ancestors;
-  };
-  return {
-    exe: info.exe,
-    argv: info.argv,
-    cwd: info.cwd,
-    get ancestors() {
-      return chain();
-    },
-    chain,
-  };
+  readonly processes?: ProcessDescriber;
 }
 
 /** Where the mount is: arguments naming it are taken out before `argv:` rules match (core/argv-location.ts). */
-function locationOf(mount: Pick<GatedMount, 'path' | 'dir' | 'template'>): MountLocation {
+export function locationOf(mount: Pick<GatedMount, 'path' | 'dir' | 'template'>): MountLocation {
   return { dir: mount.dir, files: mount.template ? [mount.path, mount.template] : [mount.path] };
+}
+
+function verdictMount(mount: Pick<GatedMount, 'path' | 'dir' | 'policy' | 'template'>): VerdictMount {
+  return { dir: mount.dir, policy: mount.policy, location: locationOf(mount) };
 }
 
 function clean(text: string, max = 160): string {
@@ -92,28 +76,36 @@ function cancelled(
     : { why: `the mount ${mount.path} was removed before anyone answered`, fix: `\`envmount add ${mount.dir}\`` };
 }
 
-/** A reader whose executable no thread shows: no rule, `--otherwise` or grant can speak for it. */
-function unidentified(reader: ProcessInfo): { why: string; fix: string } {
-  return {
-    why: `the executable of pid ${reader.pid} cannot be read (/proc/${reader.pid}/exe), so no rule can judge it`,
-    fix: 'read it from a process whose executable can be read (one whose main thread has not exited)',
-  };
-}
-
 /** How long a reader's fd is looked for after its open() returned to the daemon's side. */
 const FD_WAIT_MS = 20;
 
 export type Verdict =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly decision: AuditDecision; readonly why: string; readonly fix: string };
+  | { readonly allowed: true; readonly basis: string }
+  | {
+      readonly allowed: false;
+      readonly decision: AuditDecision;
+      readonly why: string;
+      readonly fix: string;
+      readonly basis: string;
+    };
 
 export class ReaderGate {
   readonly #deps: GateDeps;
   readonly #reads: DecidedReads;
+  readonly #processes: ProcessDescriber;
 
   constructor(deps: GateDeps) {
     this.#deps = deps;
     this.#reads = new DecidedReads(deps.audit);
+    this.#processes = deps.processes ?? PROC_DESCRIBER;
+  }
+
+  #judge(mount: GatedMount | Pick<GatedMount, 'path' | 'dir' | 'policy' | 'template'>, infos: readonly ProcessInfo[]) {
+    const readers = infos.map((info) => {
+      const facts = factsOf(info, this.#processes);
+      return { info, facts, granted: this.#deps.approvals.granted(mount.path, identityOf(facts)) };
+    });
+    return { readers, outcome: verdict(verdictMount(mount), readers) };
   }
 
   async handle(mount: GatedMount, event: MountEvent): Promise<void> {
@@ -132,61 +124,26 @@ export class ReaderGate {
     // the read, not refused (ssh-agent and gpg-agent are such processes: THREAT-MODEL.md).
     const read = { mount, ticket, inode: event.inode, unreadable: scan.unreadable };
     const pids = [...new Set(holders.map((h) => h.pid))];
-    const readers: Reader[] = [];
-    for (const pid of pids) {
-      const info = describeProcess(pid);
-      if (!info) continue;
-      const facts = factsOf(info);
-      const granted = this.#deps.approvals.granted(mount.path, info.exe);
-      readers.push({
-        info,
-        facts,
-        decision: granted ? { verdict: 'allow', rule: undefined } : decide(mount.policy, facts, locationOf(mount)),
-      });
+    const infos = pids.flatMap((pid) => this.#processes.describe(pid) ?? []);
+    const reading = holders.some((h) => h.mode !== 'w');
+    const { readers, outcome } = this.#judge(mount, reading ? infos : []);
+    const auditOf = (i: number | undefined) => readers.filter((_, j) => j !== i).map((r) => auditReader(r.info));
+    if (outcome.kind === 'refuse') {
+      if (outcome.collision) mount.noteCollision();
+      const at = outcome.reader;
+      const who = at === undefined ? undefined : readers[at]?.info;
+      this.#refuse(read, who, outcome.decision, outcome.why, outcome.fix, auditOf(at), outcome.basis);
+      return;
     }
     const first = readers[0];
-    if (!first || !holders.some((h) => h.mode !== 'w')) {
-      const why = 'the process that opened the file could not be identified (it may have exited)';
-      this.#refuse(read, undefined, 'unidentified', why, `envmount policy ${mount.dir} --allow any`, []);
+    if (!first) return;
+    if (outcome.kind === 'serve') {
+      this.#serve(read, first.info, 'allowed', auditOf(0), basisOf(outcome));
       return;
     }
-    const others = readers.slice(1).map((r) => auditReader(r.info));
-    const blind = readers.find((r) => r.info.exe === UNKNOWN_EXE);
-    if (blind) {
-      const { why, fix } = unidentified(blind.info);
-      const rest = readers.filter((r) => r !== blind).map((r) => auditReader(r.info));
-      this.#refuse(read, blind.info, 'unidentified', why, fix, rest);
-      return;
-    }
-    // Readers sharing one pipe who may all read each get a copy of their own (native/share.c); otherwise the pipe
-    // is refused as a whole, since what is written on it goes to whichever of them reads first.
-    if (readers.length > 1 && !readers.every((r) => r.decision.verdict === 'allow')) mount.noteCollision();
-    const denied = readers.find((r) => r.decision.verdict === 'deny');
-    if (denied) {
-      const rule = denied.decision.rule;
-      const why = rule ? `the rule "${describeRule(rule)}" refuses it` : 'this mount refuses readers no rule allows';
-      const decision: AuditDecision = readers.length > 1 ? 'collision' : 'denied';
-      this.#refuse(
-        read,
-        denied.info,
-        decision,
-        why,
-        deniedAdvice(mount, locationOf(mount), denied.facts, denied.info, rule),
-        others,
-      );
-      return;
-    }
-    if (readers.every((r) => r.decision.verdict === 'allow')) {
-      this.#serve(read, first.info, 'allowed', others);
-      return;
-    }
-    if (readers.length > 1) {
-      const why = `${readers.length} processes opened the file at the same instant and share one pipe`;
-      const fix = `read through \`envmount run\`, or give each consumer its own mount (--path)`;
-      this.#refuse(read, first.info, 'collision', why, fix, others);
-      return;
-    }
-    const { id, answer } = this.#deps.approvals.ask(mount.path, first.info, first.facts.chain());
+    const { id, answer } = this.#deps.approvals.ask(mount.path, first.info, first.facts.chain(), {
+      who: whoFor(verdictMount(mount), first.facts),
+    });
     this.#deps.logger.info(
       { id, path: mount.path, pid: first.info.pid, exe: first.info.exe },
       'read waits for approval',
@@ -196,16 +153,17 @@ export class ReaderGate {
     if (joined.length > 0) {
       mount.noteCollision();
       const why = 'another process opened the same pipe while the read waited for approval';
-      this.#refuse(read, first.info, 'collision', why, 'read it again', []);
-    } else if (result === 'allow' && isSameProcess(first.info)) {
-      this.#serve(read, first.info, 'allowed', []);
+      this.#refuse(read, first.info, 'collision', why, 'read it again', [], 'collision');
+    } else if (result === 'allow' && this.#processes.isSame(first.info)) {
+      this.#serve(read, first.info, 'allowed', [], `approved (${outcome.basis})`);
     } else if (result === 'stopped' || result === 'removed') {
       const { why, fix } = cancelled(result, mount);
-      this.#refuse(read, first.info, 'cancelled', why, fix, []);
+      this.#refuse(read, first.info, 'cancelled', why, fix, [], outcome.basis);
     } else {
       const why = result === 'timeout' ? 'nobody approved it in time' : 'the request was denied';
       const decision: AuditDecision = result === 'timeout' ? 'timed-out' : 'denied';
-      this.#refuse(read, first.info, decision, why, this.#allowCommand(mount, first.info), []);
+      const fix = unansweredFix(verdictMount(mount), first.facts);
+      this.#refuse(read, first.info, decision, why, fix, [], outcome.basis);
     }
   }
 
@@ -216,37 +174,38 @@ export class ReaderGate {
   async authorize(
     mount: Pick<GatedMount, 'path' | 'dir' | 'policy' | 'template'>,
     reader: ProcessInfo,
+    facts: Facts = factsOf(reader, this.#processes),
   ): Promise<Verdict> {
-    if (reader.exe === UNKNOWN_EXE) return { allowed: false, decision: 'unidentified', ...unidentified(reader) };
-    const facts = factsOf(reader);
-    const decision: Decision = this.#deps.approvals.granted(mount.path, reader.exe)
-      ? { verdict: 'allow', rule: undefined }
-      : decide(mount.policy, facts, locationOf(mount));
-    const fix = this.#allowCommand(mount, reader);
-    if (decision.verdict === 'allow') return { allowed: true };
-    if (decision.verdict === 'deny') {
-      const rule = decision.rule;
-      const why = rule ? `the rule "${describeRule(rule)}" refuses it` : 'this mount refuses readers no rule allows';
-      return {
-        allowed: false,
-        decision: 'denied',
-        why,
-        fix: deniedAdvice(mount, locationOf(mount), facts, reader, rule),
-      };
+    const granted = this.#deps.approvals.granted(mount.path, identityOf(facts));
+    const outcome = verdict(verdictMount(mount), [{ facts, granted }]);
+    if (outcome.kind === 'serve') return { allowed: true, basis: basisOf(outcome) };
+    if (outcome.kind === 'refuse') {
+      const { decision, why, fix, basis } = outcome;
+      return { allowed: false, decision: decision === 'collision' ? 'denied' : decision, why, fix, basis };
     }
-    const { id, answer } = this.#deps.approvals.ask(mount.path, reader, facts.chain());
+    const { id, answer } = this.#deps.approvals.ask(mount.path, reader, facts.chain(), {
+      who: whoFor(verdictMount(mount), facts),
+    });
     this.#deps.logger.info({ id, path: mount.path, pid: reader.pid, exe: reader.exe }, 'run waits for approval');
     const result = await answer;
-    if (result === 'allow' && isSameProcess(reader)) return { allowed: true };
+    const basis = outcome.basis;
+    if (result === 'allow' && this.#processes.isSame(reader)) return { allowed: true, basis: `approved (${basis})` };
     if (result === 'stopped' || result === 'removed')
-      return { allowed: false, decision: 'cancelled', ...cancelled(result, mount) };
+      return { allowed: false, decision: 'cancelled', basis, ...cancelled(result, mount) };
+    const fix = unansweredFix(verdictMount(mount), facts);
     return result === 'timeout'
-      ? { allowed: false, decision: 'timed-out', why: 'nobody approved it in time', fix }
-      : { allowed: false, decision: 'denied', why: 'the request was denied', fix };
+      ? { allowed: false, decision: 'timed-out', why: 'nobody approved it in time', fix, basis }
+      : { allowed: false, decision: 'denied', why: 'the request was denied', fix, basis };
   }
 
-  #allowCommand(mount: Pick<GatedMount, 'dir'>, reader: ProcessInfo): string {
-    return approveAdvice(mount.dir, reader);
+  /** The `--for` grants of a mount still in force. */
+  grants(path: string): { reader: string; until: string }[] {
+    return this.#deps.approvals.grants(path);
+  }
+
+  /** Drops a mount's `--for` grants (`policy --reset`). */
+  clearGrants(path: string): void {
+    this.#deps.approvals.clearGrants(path);
   }
 
   /** The final event of a decided read a native thread finished: audited now. False when not a decided read's. */
@@ -254,7 +213,13 @@ export class ReaderGate {
     return this.#reads.finished(path, event);
   }
 
-  #serve(read: DecidedRead<GatedMount>, reader: ProcessInfo, decision: AuditDecision, others: AuditReader[]): void {
+  #serve(
+    read: DecidedRead<GatedMount>,
+    reader: ProcessInfo,
+    decision: AuditDecision,
+    others: AuditReader[],
+    rule: string,
+  ): void {
     const content = read.mount.render();
     try {
       const input = {
@@ -264,6 +229,7 @@ export class ReaderGate {
         bytes: 0,
         reader: auditReader(reader),
         others,
+        rule,
       };
       this.#reads.finish(read, content, others.length + 1, input, false);
     } finally {
@@ -278,6 +244,7 @@ export class ReaderGate {
     why: string,
     fix: string,
     others: AuditReader[],
+    rule: string,
   ): void {
     const { mount } = read;
     const input = {
@@ -287,6 +254,7 @@ export class ReaderGate {
       bytes: 0,
       reader: reader ? auditReader(reader) : undefined,
       others,
+      rule,
     };
     const result = this.#reads.finish(read, refusalText(mount, reader, why, fix), others.length + 1, input, true);
     this.#deps.logger.info(
@@ -294,4 +262,8 @@ export class ReaderGate {
       'read refused',
     );
   }
+}
+
+function basisOf(outcome: Extract<Outcome, { kind: 'serve' }>): string {
+  return outcome.judgements.map((j) => j.basis).join(', ');
 }

@@ -15,9 +15,11 @@ import { resolveEntries, type ValueSource, wipeItems } from '../../secrets/resol
 import type { MountService } from '../mounts/mounts.js';
 import { type AuditLog, auditReader } from '../readers/audit.js';
 import { describeProcess } from '../readers/process-info.js';
+import { factsOf } from '../readers/reader-facts.js';
 import type { ReaderGate } from '../readers/reader-gate.js';
 import { opReferencesOf, validateOpReferences } from '../templates/template-references.js';
 import { readTemplate } from '../templates/templates.js';
+import { runReader } from './run-command-check.js';
 
 /** How long references only `envmount run` uses stay resolved after the last run that used them. */
 export const RUN_LEASE_MS = 15 * 60_000;
@@ -28,6 +30,8 @@ export interface RunDeps {
   readonly gate: ReaderGate;
   readonly audit: AuditLog;
   readonly validate: (reference: string) => string | undefined;
+  /** The real paths of envmount's CLI scripts (run-command-check.ts). */
+  readonly cliScripts: readonly string[];
 }
 
 interface Plan {
@@ -100,10 +104,12 @@ function environmentEntries(id: string, source: ValueSource): TemplateEntry[] {
 }
 
 export async function runValues(params: Params<'run'>, peer: Peer, deps: RunDeps): Promise<RunValues> {
-  const reader = describeProcess(peer.pid);
-  if (!reader) throw new EnvmountError('FORBIDDEN', `Cannot identify the requesting process (pid ${peer.pid}).`);
+  const peerInfo = describeProcess(peer.pid);
+  if (!peerInfo) throw new EnvmountError('FORBIDDEN', `Cannot identify the requesting process (pid ${peer.pid}).`);
+  // Judged on the command it will run, never on envmount's own node (run-command-check.ts).
+  const { reader, processes } = runReader(peerInfo, params.command, deps.cliScripts);
   const { target, source, entries, environments } = await plan(params, deps);
-  const verdict = await deps.gate.authorize(target, reader);
+  const verdict = await deps.gate.authorize(target, reader, factsOf(reader, processes));
   if (!verdict.allowed) {
     deps.audit.record({
       mount: target.path,
@@ -112,6 +118,7 @@ export async function runValues(params: Params<'run'>, peer: Peer, deps: RunDeps
       bytes: 0,
       reader: auditReader(reader),
       others: [],
+      rule: verdict.basis,
     });
     throw new EnvmountError(
       'FORBIDDEN',
@@ -153,6 +160,7 @@ export async function runValues(params: Params<'run'>, peer: Peer, deps: RunDeps
       bytes,
       reader: auditReader(reader),
       others: [],
+      rule: verdict.basis,
     });
     return { source, variables };
   } finally {

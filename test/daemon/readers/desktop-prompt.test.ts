@@ -125,7 +125,7 @@ describe.skipIf(missing.length > 0)(title, () => {
     const text = read.args.find((arg) => arg.startsWith('--text='))?.slice('--text='.length) ?? '';
     const lines = text.split('\n');
     expect(lines).toEqual([
-      `A program asks to read ${join(read.dir, '.env')}`,
+      `A program started by claude asks to read ${join(read.dir, '.env')}`,
       'Allow it only if you know it and expect it to read this file. Deny is the default.',
       '',
       `Program: /usr/bin/cat (pid ${read.pid})`,

@@ -4,7 +4,8 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { type Policy, parseRule } from '../../../src/core/policy.js';
+import type { Policy } from '../../../src/core/policy.js';
+import { parseRule } from '../../../src/core/policy-edit.js';
 import { Approvals } from '../../../src/daemon/readers/approvals.js';
 import type { AuditLog } from '../../../src/daemon/readers/audit.js';
 import { type ProcessInfo, UNKNOWN_EXE } from '../../../src/daemon/readers/process-info.js';
