@@ -123,19 +123,23 @@ static int hand_over(const reader_pipe_t *pipe, const unsigned char *rest, size_
   s->pipe.probe_fd = -1;
   s->buf = copy_secret(rest, len, &s->locked);
   int r = s->buf != NULL ? 0 : -ENOMEM;
-  if (r == 0 && pipe->probe_fd >= 0) {
-    s->pipe.probe_fd = fcntl(pipe->probe_fd, F_DUPFD_CLOEXEC, 0);
-    if (s->pipe.probe_fd < 0) r = -errno;
-  }
-  if (r == 0) {
-    napi_acquire_threadsafe_function(pipe->tsfn);
-    r = spawn_thread(slow_main, s);
-    if (r == 0) return 0;
-    napi_release_threadsafe_function(pipe->tsfn, napi_tsfn_release);
-  }
+  if (r == 0) r = pipe_thread_start(&s->pipe, pipe, slow_main, s);
+  if (r == 0) return 0;
   if (s->pipe.probe_fd >= 0) close(s->pipe.probe_fd);
   free_secret(s->buf, s->len, s->locked);
   free(s);
+  return r;
+}
+
+int pipe_thread_start(reader_pipe_t *own, const reader_pipe_t *from, void *(*fn)(void *), void *arg) {
+  own->probe_fd = -1;
+  if (from->probe_fd >= 0) {
+    own->probe_fd = fcntl(from->probe_fd, F_DUPFD_CLOEXEC, 0);
+    if (own->probe_fd < 0) return -errno;
+  }
+  napi_acquire_threadsafe_function(from->tsfn);
+  int r = spawn_thread(fn, arg);
+  if (r != 0) napi_release_threadsafe_function(from->tsfn, napi_tsfn_release);
   return r;
 }
 

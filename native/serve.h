@@ -39,6 +39,11 @@ void release_late_readers(int old_handle, const char *path);
 int write_or_hand_over(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, int done_type,
                        size_t *written);
 
+/* Starts a writer or share thread `fn(arg)` that takes over `from`'s pipe as `own` (already a copy of `from`, whose
+ * probe it duplicates): it holds its own reference on the thread-safe function and its own probe from then on.
+ * 0, or -errno with nothing held (own->probe_fd is -1 or a duplicate the caller closes). */
+int pipe_thread_start(reader_pipe_t *own, const reader_pipe_t *from, void *(*fn)(void *), void *arg);
+
 /* The end of a writer or share thread: closes the write end and the probe (releasing late readers), reports how
  * the write ended (`r`: 0 or -errno, see emit_write) and releases the thread's hold on the thread-safe function. */
 void writer_done(const reader_pipe_t *pipe, int r, int done_type, uint64_t bytes, int copies, int readers);

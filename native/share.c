@@ -224,16 +224,8 @@ int share_spawn(const reader_pipe_t *pipe, const unsigned char *buf, size_t len,
   s->pipe.probe_fd = -1;
   s->buf = copy_secret(buf, len, &s->locked);
   int r = len > 0 && s->buf == NULL ? -ENOMEM : 0;
-  if (r == 0 && pipe->probe_fd >= 0) {
-    s->pipe.probe_fd = fcntl(pipe->probe_fd, F_DUPFD_CLOEXEC, 0);
-    if (s->pipe.probe_fd < 0) r = -errno;
-  }
-  if (r == 0) {
-    napi_acquire_threadsafe_function(pipe->tsfn);
-    r = spawn_thread(share_main, s);
-    if (r == 0) return 0;
-    napi_release_threadsafe_function(pipe->tsfn, napi_tsfn_release);
-  }
+  if (r == 0) r = pipe_thread_start(&s->pipe, pipe, share_main, s);
+  if (r == 0) return 0;
   if (s->pipe.probe_fd >= 0) close(s->pipe.probe_fd);
   free_secret(s->buf, s->len, s->locked);
   free(s);
