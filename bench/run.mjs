@@ -3,8 +3,10 @@
 // floor built here (bench/floor.c) and a plain file, throughput, scale (1, 100, 1000 mounts), the cold path and
 // masking. Writes bench/results.json and bench/results.svg, prints a table, and puts the table in the README.
 // `node bench/run.mjs --serve-only` (after `npm run build`): serve latency and throughput only, printed.
+// `node bench/run.mjs --fuse-load-only`: decided reads with 600 extra processes and 1000 FUSE mounts only, merged
+// into the last bench/results.json and the README.
 // Not part of `npm test`: nothing here fails on a slow machine; a missed target is reported with by how much.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { coldPath } from './cold.mjs';
 import { fuseTable, fuseVsFifo } from './fuse.mjs';
 import { parallel, rounds, sequential } from './latency.mjs';
 import { masking } from './mask.mjs';
+import { decidedUnderLoad, procsTable } from './procs.mjs';
 import { scale } from './scale.mjs';
 
 const SIZES = { '1 KiB': 1024, '4 KiB': 4096, '60 KiB': 60 * 1024 };
@@ -99,6 +102,14 @@ function targets(r) {
     add('1000 mounts: all serving after start', big.startup_ms, 2000, 'ms');
     add('1000 mounts: resident per mount thread', r.per_mount_kib, 64, 'KiB');
   }
+  const fuseBig = r.fuse_scale?.find((s) => s.mounts === 1000);
+  if (fuseBig) {
+    add('1000 FUSE mounts: RSS', fuseBig.rss_mib, 150, 'MiB');
+    add('1000 FUSE mounts: idle CPU', fuseBig.idle_cpu_percent, 1, '% of a core');
+    add('1000 FUSE mounts: all serving after start', fuseBig.startup_ms, 2000, 'ms');
+  }
+  if (r.decided_under_load?.fuse?.ratio !== undefined)
+    add('FUSE decided p50, 600 extra processes vs none', r.decided_under_load.fuse.ratio, 1.5, 'x');
   add('sequential reads/s', r.throughput.sequential_reads_s, 3000, 'reads/s', false);
   return t;
 }
@@ -123,6 +134,11 @@ function table(r) {
       `| ${s.mounts} | ${s.rss_mib} MiB | ${s.threads} | ${s.idle_cpu_percent}% of a core | ${s.startup_ms} ms | ${s.status_p50_ms} ms |`,
     );
   }
+  for (const s of r.fuse_scale ?? []) {
+    rows.push(
+      `| ${s.mounts} FUSE | ${s.rss_mib} MiB | ${s.threads} | ${s.idle_cpu_percent}% of a core (over ${s.idle_s} s) | ${s.startup_ms} ms | ${s.status_p50_ms} ms |`,
+    );
+  }
   const tp = r.throughput;
   rows.push(
     '',
@@ -132,6 +148,8 @@ function table(r) {
     `Resident memory per mount (1000 vs 1 mount): ${r.per_mount_kib} KiB.`,
     '',
     ...fuseTable(r.fuse),
+    '',
+    ...procsTable(r.decided_under_load),
     '',
     '| target | measured | met |',
     '|---|---|---|',
@@ -143,11 +161,30 @@ function table(r) {
   return rows.join('\n').replaceAll('under 3000 reads/s', 'at least 3000 reads/s');
 }
 
+/** Decided reads with 600 extra processes, and 1000 FUSE mounts (issue 17). */
+async function fuseLoad() {
+  log('decided reads under load');
+  const decided = await decidedUnderLoad({ extra: 600, fds: 50 });
+  log('  1000 FUSE mounts');
+  const big = await scale(1000, { idleMs: 5_000, backend: 'fuse' });
+  return { decided_under_load: decided, fuse_scale: [{ ...big, idle_s: 5 }] };
+}
+
 const started = performance.now();
+const load = () => spawnSync('uptime', [], { encoding: 'utf8' }).stdout.trim();
 const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}`;
 log(`envmount bench on ${machine}`);
 const floorBinary = join(root, 'build', 'bench-floor');
 execFileSync('cc', ['-O2', '-Wall', '-o', floorBinary, join(root, 'bench', 'floor.c')]);
+if (process.argv.includes('--fuse-load-only')) {
+  const loadBefore = load();
+  const merged = { ...JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')), ...(await fuseLoad()) };
+  merged.fuse_load = { date: new Date().toISOString(), uptime_before: loadBefore, uptime_after: load() };
+  merged.targets = targets(merged);
+  writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(merged, null, 2)}\n`);
+  writeReadme(merged);
+  process.exit(0);
+}
 log('serve latency and throughput');
 const serve = await serveBench(floorBinary);
 if (process.argv.includes('--serve-only')) {
@@ -165,6 +202,8 @@ for (const n of [1, 100, 1000]) {
 }
 log('cold path');
 const cold = await coldPath({ rounds: 5 });
+const loadMid = load();
+const extraFuse = await fuseLoad();
 log('masking');
 const mask = masking();
 const one = scaleResults.find((s) => s.mounts === 1);
@@ -178,16 +217,27 @@ const results = {
   cold,
   masking: mask,
   fuse,
+  ...extraFuse,
+  fuse_load: { date: new Date().toISOString(), uptime_before: loadMid, uptime_after: load() },
 };
 results.targets = targets(results);
 results.seconds = Math.round((performance.now() - started) / 1000);
 writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(join(root, 'bench', 'results.svg'), chart(results.latency, machine));
-const text = table(results);
-const readme = join(root, 'README.md');
-const marked = /<!-- bench:begin -->[\s\S]*<!-- bench:end -->/;
-const section = `<!-- bench:begin -->\nLatest run (${results.date.slice(0, 10)}, ${machine}; ${results.seconds} s):\n\n![serve latency](bench/results.svg)\n\n${text}\n<!-- bench:end -->`;
-const current = readFileSync(readme, 'utf8');
-if (marked.test(current)) writeFileSync(readme, current.replace(marked, section));
-console.log(text);
+writeReadme(results);
 log(`done in ${results.seconds} s: bench/results.json, bench/results.svg, README.md`);
+
+/** Puts the table between the README's bench markers, and prints it. */
+function writeReadme(r) {
+  const text = table(r);
+  const readme = join(root, 'README.md');
+  const marked = /<!-- bench:begin -->[\s\S]*<!-- bench:end -->/;
+  const fl = r.fuse_load;
+  const loadNote = fl
+    ? `\n\nFUSE load parts (${fl.date.slice(0, 16)}Z), machine load before: \`${fl.uptime_before}\`; after: \`${fl.uptime_after}\`.`
+    : '';
+  const section = `<!-- bench:begin -->\nLatest run (${r.date.slice(0, 10)}, ${r.machine}; ${r.seconds} s):${loadNote}\n\n![serve latency](bench/results.svg)\n\n${text}\n<!-- bench:end -->`;
+  const current = readFileSync(readme, 'utf8');
+  if (marked.test(current)) writeFileSync(readme, current.replace(marked, section));
+  console.log(text);
+}

@@ -1,5 +1,5 @@
 // Scale: a daemon with N mounts. Resident memory, threads, CPU while idle, `status` latency, and the start-up time
-// until every mount serves (from its registry, after a clean stop).
+// until every mount serves (from its registry, after a clean stop). `backend: 'fuse'` makes them FUSE mounts.
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,7 +36,7 @@ async function allServing(socket, n) {
   });
 }
 
-export async function scale(n, { idleMs }) {
+export async function scale(n, { idleMs, backend = 'fifo' }) {
   const sandbox = await startSandbox('emb-scale');
   const socket = join(sandbox.env.XDG_RUNTIME_DIR, 'envmount', 'envmountd.sock');
   try {
@@ -46,7 +46,7 @@ export async function scale(n, { idleMs }) {
       for (const dir of dirs) {
         mkdirSync(dir, { recursive: true });
         writeFileSync(join(dir, '.env.op'), 'VALUE=envmount://VALUE\n');
-        await client.request('add', { dir, allow: ['any'], agents: 'rules' });
+        await client.request('add', { dir, allow: ['any'], agents: 'rules', backend });
       }
     });
     await sleep(5000); // let start-up work (V8 compiling, its idle-time GC) settle before measuring idle
@@ -70,13 +70,15 @@ export async function scale(n, { idleMs }) {
     const t0 = performance.now();
     await sandbox.restart();
     const spawnedToReady = performance.now() - t0;
-    while (!dirs.every((dir) => statSync(join(dir, '.env'), { throwIfNoEntry: false })?.isFIFO())) await sleep(5);
+    const served = (st) => (backend === 'fuse' ? st?.isFile() : st?.isFIFO());
+    while (!dirs.every((dir) => served(statSync(join(dir, '.env'), { throwIfNoEntry: false })))) await sleep(5);
     while (!(await allServing(socket, n))) await sleep(10);
     const startupMs = performance.now() - t0;
     const last = readFileSync(join(dirs[n - 1], '.env'), 'utf8');
     if (!last.includes('VALUE=')) throw new Error('the last mount did not serve after start-up');
     return {
       mounts: n,
+      backend,
       rss_mib: +(rssKiB / 1024).toFixed(1),
       threads,
       idle_cpu_percent: +idleCpuPercent.toFixed(2),
