@@ -67,7 +67,7 @@ describe('churn', () => {
   it('32 readers at once: each gets one whole copy or, in the instant of a rotation, an empty read (README)', async () => {
     const d = await started();
     const dir = d.project('burst', 'TOKEN=envmount://TOKEN\n');
-    expect((await d.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    expect((await d.cli(['add', dir, '--allow', 'any', '--agents', 'rules'])).code).toBe(0);
     const reads = await Promise.all(Array.from({ length: 32 }, () => run('cat', [join(dir, '.env')])));
     expect(reads.map((r) => r.code)).toEqual(Array(32).fill(0));
     for (const r of reads) expect(['', "TOKEN='tok-value'\n"]).toContain(r.stdout);
@@ -79,7 +79,7 @@ describe('churn', () => {
     const big = 'b'.repeat(512 * 1024);
     expect((await d.cli(['set', 'BIG', '--raw'], { input: big })).code).toBe(0);
     const dir = d.project('big', 'BIG=envmount://BIG\n');
-    expect((await d.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    expect((await d.cli(['add', dir, '--allow', 'any', '--agents', 'rules'])).code).toBe(0);
     const path = JSON.stringify(join(dir, '.env'));
     // Openers that never read (they outlive the write deadline), and readers that take one chunk and are killed.
     const stalled = Array.from({ length: 3 }, () =>
@@ -134,7 +134,8 @@ async function inFlight(d: TestDaemon) {
   const served = d.project('served', 'BIG=envmount://BIG\n');
   const asking = d.project('asking', 'TOKEN=envmount://TOKEN\n');
   const other = d.project('other', 'TOKEN=envmount://TOKEN\n');
-  for (const dir of [served, other]) expect((await d.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+  for (const dir of [served, other])
+    expect((await d.cli(['add', dir, '--allow', 'any', '--agents', 'rules'])).code).toBe(0);
   expect((await d.cli(['add', asking])).code).toBe(0);
   const waiting = await askingReaders(d, asking, 2);
   const path = JSON.stringify(join(served, '.env'));

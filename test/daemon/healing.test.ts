@@ -12,10 +12,11 @@ import { daemonSuite } from '../helpers/suite.js';
 
 const suite = daemonSuite({ TOKEN: 'heal-value-1' });
 
+/** A mount on the fast path (policy any, agents' readers judged by the rules): what the healer must leave alone. */
 async function mounted(name: string): Promise<{ dir: string; env: string }> {
   const daemon = suite();
   const dir = daemon.project(name, 'TOKEN=envmount://TOKEN\n');
-  expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+  expect((await daemon.cli(['add', dir, '--allow', 'any', '--agents', 'rules'])).code).toBe(0);
   return { dir, env: join(dir, '.env') };
 }
 

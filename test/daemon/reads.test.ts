@@ -31,7 +31,7 @@ beforeAll(async () => {
     .map((key) => `${key}=envmount://${key}`)
     .join('\n');
   const dir = daemon.project('app', template);
-  expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+  expect((await daemon.cli(['add', dir, '--allow', 'any', '--agents', 'rules'])).code).toBe(0);
   envPath = join(dir, '.env');
   // One CLI process per value: a guard against a hang, wide enough for a loaded machine under the sanitizer tier.
 }, 180_000);

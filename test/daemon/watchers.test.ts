@@ -15,7 +15,7 @@ const suite = daemonSuite({ TOKEN: 'watch-value-1' });
 it('100 served reads: no chokidar event for .env; fs.watch sees renames only, no change to .env', async () => {
   const daemon = suite();
   const dir = daemon.project('watched', 'TOKEN=envmount://TOKEN\n');
-  expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+  expect((await daemon.cli(['add', dir, '--allow', 'any', '--agents', 'rules'])).code).toBe(0);
   const envPath = join(dir, '.env');
 
   // Like Vite: chokidar on the project root.
