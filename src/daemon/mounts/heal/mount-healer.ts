@@ -54,10 +54,12 @@ export function healAction(f: HealFacts): HealAction {
     // A mount in error with its FIFO still there is not retried every look: `envmount add` retries it.
     const free = path.kind === 'absent' || (path.kind === 'fifo' && path.mine && f.state !== 'error');
     if (f.dirExists && free) return { kind: 'replace' };
-    // A heal that lost the race with a file saved at the path (`rm .env; echo X > .env`) ends in error: what is
-    // there now is a displacement, and saying so is what brings the mount back once the path is free.
+    // Something not ours at the path of a mount waiting for it is a displacement, and saying so is what brings the
+    // mount back once the path is free. `rm .env; echo X > .env` races the heal that places a new FIFO: the heal
+    // ends in error (the file came first), or, the FIFO placed and unlinked before the thread opened it, paused
+    // (its thread's ENOENT) while the file appears after. A displaced mount already says so.
     const occupied = path.kind !== 'absent' && !(path.kind === 'fifo' && path.mine);
-    return f.state === 'error' && f.dirExists && occupied
+    return f.state !== 'displaced' && f.dirExists && occupied
       ? { kind: 'displace', what: occupant(path) }
       : { kind: 'none' };
   }

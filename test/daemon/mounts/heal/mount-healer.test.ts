@@ -35,7 +35,19 @@ describe('healAction', () => {
       what: 'a regular file',
     });
     expect(healAction(facts({ state: 'error', path: fifo(9) }))).toEqual({ kind: 'none' });
-    expect(healAction(facts({ state: 'paused', path: { kind: 'regular' } }))).toEqual({ kind: 'none' });
+  });
+
+  it('a mount paused by its FIFO unlinked before its thread opened it is displaced by the file saved there after', () => {
+    // `rm .env; echo X > .env` between the heal's mkfifo and the thread's first open: ENOENT pauses the mount, and
+    // the file that appears next is what it waits behind (it stayed paused forever: the healing.test.ts flake).
+    expect(healAction(facts({ state: 'paused', path: { kind: 'regular' } }))).toEqual({
+      kind: 'displace',
+      what: 'a regular file',
+    });
+    expect(healAction(facts({ state: 'paused', path: { kind: 'regular' }, dirExists: false }))).toEqual({
+      kind: 'none',
+    });
+    expect(healAction(facts({ state: 'paused', path: fifo(9) }))).toEqual({ kind: 'replace' });
   });
 
   it('takes the path over from a foreign FIFO of ours only when two looks agree (its own rotations are fleeting)', () => {
@@ -48,8 +60,9 @@ describe('healAction', () => {
     for (const state of ['paused', 'displaced', 'error'] as const) {
       expect(healAction(facts({ state, path: { kind: 'absent' } }))).toEqual({ kind: 'replace' });
       expect(healAction(facts({ state, path: { kind: 'absent' }, dirExists: false }))).toEqual({ kind: 'none' });
-      // An error mount with a file at its path is displaced by it (below); the others already say why they wait.
-      if (state !== 'error') expect(healAction(facts({ state, path: { kind: 'regular' } }))).toEqual({ kind: 'none' });
+      // A file at the path: a mount waiting for it is displaced by it (above); a displaced one already says so.
+      if (state === 'displaced')
+        expect(healAction(facts({ state, path: { kind: 'regular' } }))).toEqual({ kind: 'none' });
     }
   });
 });
