@@ -57,8 +57,18 @@ it('a regular file put in its place: displaced, the file untouched; back by itse
   // `rm .env; echo X > .env` too: the shell's file is left as written.
   unlinkSync(env);
   await waitFor(() => isFifo(env));
-  unlinkSync(env);
-  writeFileSync(env, 'X\n');
+  // As `rm .env; echo X > .env`, but with O_EXCL: if the healer put its FIFO back in between (a loaded machine), a
+  // plain create would open that FIFO and wait for a reader; this one fails with EEXIST and the two steps go again.
+  await waitFor(() => {
+    unlinkSync(env);
+    try {
+      writeFileSync(env, 'X\n', { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  });
   await waitFor(async () => (await stateOf(dir)).state === 'displaced');
   expect(readFileSync(env, 'utf8')).toBe('X\n');
   unlinkSync(env);
