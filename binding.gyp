@@ -1,11 +1,22 @@
 {
+  "variables": {
+    "have_fuse%": "<!(pkg-config --exists fuse3 2>/dev/null && echo 1 || echo 0)"
+  },
   "targets": [
     {
       "target_name": "envmount",
       "sources": ["native/addon.c", "native/errors.c", "native/mount.c", "native/mount-api.c", "native/mount-life.c", "native/rotate.c", "native/process.c", "native/serve.c", "native/ticket.c", "native/holders.c", "native/share.c", "native/watch.c", "native/lifetime.c", "native/notify.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration", "-O2"],
       "defines": ["NAPI_VERSION=8"],
-      "xcode_settings": { "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra"] }
+      "xcode_settings": { "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra"] },
+      "conditions": [
+        ["have_fuse==1", {
+          "sources": ["native/fuse-api.c", "native/fuse-host.c", "native/fuse-mount.c", "native/fuse-proc.c", "native/fuse-session.c", "native/fuse-ticket.c"],
+          "defines": ["HAVE_FUSE=1"],
+          "cflags": ["<!@(pkg-config --cflags fuse3)"],
+          "libraries": ["<!@(pkg-config --libs fuse3)"]
+        }]
+      ]
     }
   ]
 }

@@ -12,7 +12,8 @@
  *      its mount from the watcher before it returns, so the watcher holds nothing of this environment;
  *   2. every writer and share thread is told to give up (life_cancel_fd) and waited for;
  *   3. every ticket still open is settled: its write end closed, so its reader gets EOF, not a hang;
- *   4. every mount's descriptors are closed.
+ *   4. every mount's descriptors are closed;
+ *   5. every FUSE session (fuse-*.c) is ended and its thread joined: it answered its held opens EIO and unmounted.
  *
  * The finalizers that run next only free memory. Mounts are listed on the JS thread alone; tickets are listed by
  * the mount thread and unlisted wherever they are freed, under `lock`. Each environment (the main thread, a
@@ -31,6 +32,7 @@
 
 struct life {
   life_node_t mounts;  /* JS thread only */
+  life_node_t fuse;    /* JS thread only: FUSE mounts */
   life_node_t tickets; /* under lock */
   pthread_mutex_t lock;
 };
@@ -72,6 +74,11 @@ static void list_remove(life_node_t *node) {
 static void cleanup(void *arg) {
   life_t *l = arg;
   for (life_node_t *n = l->mounts.next; n != &l->mounts; n = n->next) mount_cancel_node(n);
+#ifdef HAVE_FUSE
+  /* FUSE sessions end together (each thread unmounts on its way out), then each is joined. */
+  for (life_node_t *n = l->fuse.next; n != &l->fuse; n = n->next) fuse_cancel_node(n);
+  for (life_node_t *n = l->fuse.next; n != &l->fuse; n = n->next) fuse_join_node(n);
+#endif
   /* Writers give up at once; the byte stays in the pipe (level-triggered) until every one has returned. */
   int fd = life_cancel_fd();
   if (fd >= 0) (void)!write(cancel_pipe[1], "x", 1);
@@ -91,7 +98,7 @@ static void cleanup(void *arg) {
 static void life_free(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
   life_t *l = data;
-  if (l->mounts.next != &l->mounts || l->tickets.next != &l->tickets) return;
+  if (l->mounts.next != &l->mounts || l->tickets.next != &l->tickets || l->fuse.next != &l->fuse) return;
   pthread_mutex_destroy(&l->lock);
   free(l);
 }
@@ -101,6 +108,7 @@ napi_status life_init(napi_env env) {
   if (l == NULL) return napi_generic_failure;
   list_init(&l->mounts);
   list_init(&l->tickets);
+  list_init(&l->fuse);
   pthread_mutex_init(&l->lock, NULL);
   napi_status s = napi_set_instance_data(env, l, life_free, NULL);
   if (s == napi_ok) s = napi_add_env_cleanup_hook(env, cleanup, l);
@@ -117,6 +125,15 @@ void life_add_mount(life_t *l, life_node_t *node) {
 }
 
 void life_remove_mount(life_t *l, life_node_t *node) {
+  (void)l;
+  list_remove(node);
+}
+
+void life_add_fuse(life_t *l, life_node_t *node) {
+  list_add(&l->fuse, node);
+}
+
+void life_remove_fuse(life_t *l, life_node_t *node) {
   (void)l;
   list_remove(node);
 }

@@ -21,6 +21,9 @@ life_t *life_get(napi_env env);
 /* Mounts: added by mountStart, removed by free_mount; JS thread only. */
 void life_add_mount(life_t *l, life_node_t *node);
 void life_remove_mount(life_t *l, life_node_t *node);
+/* FUSE mounts (fuse-api.c, fuse-mount.c): the same, in a list of their own. */
+void life_add_fuse(life_t *l, life_node_t *node);
+void life_remove_fuse(life_t *l, life_node_t *node);
 /* Tickets: added on the mount thread, removed where the ticket is freed; any thread. */
 void life_add_ticket(life_t *l, life_node_t *node);
 void life_remove_ticket(life_t *l, life_node_t *node);
@@ -39,4 +42,8 @@ int life_cancel_fd(void);
 void mount_cancel_node(life_node_t *node); /* ask the thread to end (mountStop) */
 void mount_join_node(life_node_t *node);   /* join it, unwatch, close the mount's descriptors */
 void ticket_settle_node(life_node_t *node); /* close the write end (the reader gets EOF); no call into JS */
+#ifdef HAVE_FUSE
+void fuse_cancel_node(life_node_t *node); /* end the session loop (fuseUnmount) */
+void fuse_join_node(life_node_t *node);   /* join the session thread: it has answered held opens and unmounted */
+#endif
 #endif

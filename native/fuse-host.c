@@ -1,0 +1,188 @@
+/*
+ * The host side of the FUSE backend: whether this process can mount (the device, and fusermount3 for a user who
+ * is not root), which FUSE mounts at a path are envmount's (/proc/self/mountinfo), and detaching a stale one left
+ * by a daemon that died (its connection is gone: every access gets ENOTCONN until it is detached).
+ */
+#define _GNU_SOURCE
+#include "fuse-host.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "errors.h"
+
+extern char **environ;
+
+int fuse_host_resolve(const char *path, char **out) {
+  char *copy_dir = strdup(path), *copy_base = strdup(path), dir[PATH_MAX];
+  int r = copy_dir && copy_base ? 0 : -ENOMEM;
+  if (r == 0 && realpath(dirname(copy_dir), dir) == NULL) r = -errno;
+  const char *base = r == 0 ? basename(copy_base) : NULL;
+  if (r == 0 && (strcmp(base, "/") == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)) r = -EINVAL;
+  if (r == 0 && asprintf(out, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, base) < 0) r = -ENOMEM;
+  free(copy_dir);
+  free(copy_base);
+  return r;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo: undone in place. */
+static void unescape(char *s) {
+  char *out = s;
+  for (; *s; s++) {
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+      *out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+      s += 3;
+    } else {
+      *out++ = *s;
+    }
+  }
+  *out = '\0';
+}
+
+int fuse_host_mounted(const char *abs) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL) return -errno;
+  char *line = NULL;
+  size_t size = 0;
+  int found = 0;
+  while (!found && getline(&line, &size, f) > 0) {
+    /* id parent major:minor root MOUNT_POINT options [optional fields] - FSTYPE source super-options */
+    char *save = NULL, *field = strtok_r(line, " ", &save);
+    for (int i = 0; field != NULL && i < 4; i++) field = strtok_r(NULL, " ", &save);
+    char *sep = field ? strstr(field + strlen(field) + 1, " - ") : NULL;
+    if (field == NULL || sep == NULL) continue;
+    unescape(field);
+    found = strcmp(field, abs) == 0 && strncmp(sep + 3, "fuse.envmount ", 14) == 0;
+  }
+  free(line);
+  fclose(f);
+  return found;
+}
+
+/* The first executable `name` on PATH into `out`, or 0. */
+static int find_on_path(const char *name, char *out, size_t size) {
+  const char *path = getenv("PATH");
+  char *dirs = strdup(path && *path ? path : "/usr/bin:/bin"), *save = NULL;
+  int found = 0;
+  for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !found; d = strtok_r(NULL, ":", &save)) {
+    snprintf(out, size, "%s/%s", d, name);
+    found = access(out, X_OK) == 0;
+  }
+  free(dirs);
+  return found;
+}
+
+const char *fuse_host_missing(int *err, const char **syscall) {
+  static char reason[PATH_MAX + 200];
+  int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  *err = errno;
+  *syscall = "open";
+  if (fd < 0 && (errno == ENOENT || errno == ENODEV || errno == ENXIO))
+    return "/dev/fuse is missing: load the fuse kernel module (`modprobe fuse`), or give the container /dev/fuse";
+  if (fd < 0) {
+    snprintf(reason, sizeof reason,
+             "/dev/fuse cannot be opened by this user (%s): it must be readable and writable by all (mode 0666)",
+             errno_name(errno));
+    return reason;
+  }
+  close(fd);
+  if (geteuid() == 0) return NULL;
+  char found[PATH_MAX];
+  struct stat st;
+  *syscall = "fusermount3";
+  *err = ENOENT;
+  if (!find_on_path("fusermount3", found, sizeof found))
+    return "fusermount3 is not on PATH: install fuse3 (`apt-get install fuse3`)";
+  if (stat(found, &st) != 0 || st.st_uid != 0 || !(st.st_mode & S_ISUID)) {
+    *err = EPERM;
+    snprintf(reason, sizeof reason, "%s is not setuid root: reinstall fuse3", found);
+    return reason;
+  }
+  return NULL;
+}
+
+/* fuseSupport(): { available: true } or { available: false, reason }. */
+napi_value em_fuse_support(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result, flag, text;
+  int err = 0;
+  const char *syscall = NULL;
+  const char *missing = fuse_host_missing(&err, &syscall);
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_get_boolean(env, missing == NULL, &flag));
+  NAPI_OK(napi_set_named_property(env, result, "available", flag));
+  if (missing != NULL) {
+    NAPI_OK(napi_create_string_utf8(env, missing, NAPI_AUTO_LENGTH, &text));
+    NAPI_OK(napi_set_named_property(env, result, "reason", text));
+  }
+  return result;
+}
+
+/* fusermount3 -u -z -- abs: 0, or -EPERM when it failed (its reason on stderr). Waits for it (a few ms). */
+static int fusermount_detach(const char *abs) {
+  char *argv[] = {"fusermount3", "-u", "-z", "--", (char *)abs, NULL};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int r = posix_spawnp(&pid, "fusermount3", &actions, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (r != 0) return -r;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) continue;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
+}
+
+/* fuseDetach(path): detaches envmount's FUSE mount at `path` (lazily: a stale one answers ENOTCONN). Not mounted,
+ * or no such directory: nothing to do. */
+napi_value em_fuse_detach(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char *abs = NULL;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_arg(env, "fuseDetach(path) takes a path");
+  char *path = arg_string(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  int r = fuse_host_resolve(path, &abs);
+  if (r == -ENOENT || r == -ENOTDIR) r = 0;
+  else if (r == 0 && (r = fuse_host_mounted(abs)) == 1) {
+    if (geteuid() == 0) r = umount2(abs, MNT_DETACH) == 0 || errno == EINVAL || errno == ENOENT ? 0 : -errno;
+    else r = fusermount_detach(abs);
+    if (r != 0 && fuse_host_mounted(abs) == 0) r = 0;
+  }
+  napi_value result = NULL;
+  if (r < 0) throw_errno(env, -r, geteuid() == 0 ? "umount2" : "fusermount3", path);
+  else napi_get_undefined(env, &result);
+  free(abs);
+  free(path);
+  return result;
+}
+
+/* fuseMounted(path): whether envmount's FUSE mount is at `path`. */
+napi_value em_fuse_mounted(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result = NULL;
+  char *abs = NULL;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_arg(env, "fuseMounted(path) takes a path");
+  char *path = arg_string(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  int r = fuse_host_resolve(path, &abs);
+  if (r == 0) r = fuse_host_mounted(abs);
+  if (r == -ENOENT || r == -ENOTDIR) r = 0;
+  if (r < 0) throw_errno(env, -r, "open", "/proc/self/mountinfo");
+  else napi_get_boolean(env, r == 1, &result);
+  free(abs);
+  free(path);
+  return result;
+}
