@@ -47,7 +47,7 @@ function entries(dir: string, count: number): Promise<Entry[]> {
 describe('policy any', () => {
   it('logs a whole read, a reader that closed early and one that never read, one entry each', async () => {
     const dir = daemon.project('any', 'BIG=envmount://BIG\n');
-    expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    expect((await daemon.cli(['add', dir, '--allow', 'any', '--agents', 'rules'])).code).toBe(0);
     const path = join(dir, '.env');
     const whole = await run('cat', [path], { timeoutMs: 20_000 });
     expect(whole.stdout.length).toBeGreaterThan(BIG.length);
@@ -68,7 +68,7 @@ describe('policy any', () => {
 
   it('logs each reader of a shared pipe: three readers queued on one pipe are three entries', async () => {
     const dir = daemon.project('shared', 'SMALL=envmount://SMALL\n');
-    expect((await daemon.cli(['add', dir, '--allow', 'any'])).code).toBe(0);
+    expect((await daemon.cli(['add', dir, '--allow', 'any', '--agents', 'rules'])).code).toBe(0);
     const path = join(dir, '.env');
     await daemon.stop('SIGKILL');
     const readers = [0, 1, 2].map(() => startReader('cat', [path]));
