@@ -77,13 +77,33 @@ function liveTaskDir(pid: number): string {
 
 /** The agent among a process and its parents (all of them, past session leaders: agents may start sessions). */
 function agentAbove(info: ProcessInfo): string | undefined {
-  let current: ProcessInfo | undefined = info;
-  for (let depth = 0; current && depth <= MAX_ANCESTORS; depth++) {
-    const agent = agentOf(current);
+  const own = agentOf(info);
+  if (own) return own;
+  let ppid = info.ppid;
+  for (let depth = 0; ppid > 1 && depth < MAX_ANCESTORS; depth++) {
+    const parent = sketch(ppid);
+    if (!parent) return undefined;
+    const agent = agentOf(parent);
     if (agent) return agent;
-    current = current.ppid > 1 ? describeBare(current.ppid) : undefined;
+    ppid = parent.ppid;
   }
   return undefined;
+}
+
+/** What naming an agent needs of a parent, in three reads (stat, exe, cmdline; cwd only for a relative script). */
+function sketch(pid: number) {
+  const fields = statFields(pid);
+  if (!fields) return undefined;
+  const argv = (read(`/proc/${pid}/cmdline`) ?? '').split('\0').slice(0, 8);
+  const relative = argv.slice(1).some((arg) => arg !== '' && !arg.startsWith('-') && !arg.startsWith('/'));
+  return {
+    pid,
+    startTime: Number(fields[19]),
+    ppid: Number(fields[1]),
+    exe: link(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''),
+    argv,
+    cwd: relative ? link(`/proc/${pid}/cwd`) : '/',
+  };
 }
 
 export function describeProcess(pid: number): ProcessInfo | undefined {
