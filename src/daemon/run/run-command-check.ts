@@ -23,18 +23,30 @@ function real(path: string): string {
   }
 }
 
+/** NODE_OPTIONS and PATH of a process (/proc/PID/environ); nothing else of its environment, which may hold secrets
+ * of the user's, is kept: the bytes read are zeroed. */
 function environ(pid: number): Map<string, string> | undefined {
+  let raw: Buffer;
   try {
-    const text = readFileSync(`/proc/${pid}/environ`, 'utf8');
-    return new Map(
-      text
-        .split('\0')
-        .flatMap((kv) =>
-          kv.includes('=') ? [[kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]] : [],
-        ),
-    );
+    raw = readFileSync(`/proc/${pid}/environ`);
   } catch {
     return undefined;
+  }
+  try {
+    const wanted = new Map<string, string>();
+    let start = 0;
+    while (start < raw.length) {
+      const end = raw.indexOf(0, start) === -1 ? raw.length : raw.indexOf(0, start);
+      for (const name of ['NODE_OPTIONS', 'PATH']) {
+        const prefix = `${name}=`;
+        if (end - start >= prefix.length && raw.toString('latin1', start, start + prefix.length) === prefix)
+          wanted.set(name, raw.toString('utf8', start + prefix.length, end));
+      }
+      start = end + 1;
+    }
+    return wanted;
+  } finally {
+    raw.fill(0);
   }
 }
 
