@@ -36,7 +36,8 @@ function environ(pid: number): Map<string, string> | undefined {
     const wanted = new Map<string, string>();
     let start = 0;
     while (start < raw.length) {
-      const end = raw.indexOf(0, start) === -1 ? raw.length : raw.indexOf(0, start);
+      const nul = raw.indexOf(0, start);
+      const end = nul === -1 ? raw.length : nul;
       for (const name of ['NODE_OPTIONS', 'PATH']) {
         const prefix = `${name}=`;
         if (end - start >= prefix.length && raw.toString('latin1', start, start + prefix.length) === prefix)
