@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_OP, FAKE_OP_ERRORS } from '../fixtures/fake-op-env.js';
 import { CLI, killAll, ROOT, run, startReader, TestDaemon, track, waitFor } from '../helpers/daemon.js';
 import { MCP_COMMAND } from '../helpers/mcp.js';
+import { Xvfb } from '../helpers/xvfb.js';
 
 const WRAPPER = join(ROOT, 'scripts/with-user-systemd.sh');
 const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
@@ -54,25 +55,13 @@ describe.skipIf(skip !== undefined)(
         .filter((l) => /^[A-Z]\w+=/.test(l) && !/^(Type|NotifyAccess|Exec\w+|Restart\w*|Kill\w+|Timeout\w+)=/.test(l))
         .flatMap((l) => ['-p', l]);
     };
-    /** An X server on a free display (a fixed one may be taken, or locked by a killed Xvfb), stopped at the end. */
+    /** An X server on a free display (test/helpers/xvfb.ts), stopped at the end. */
     const startXvfb = async () => {
-      const x = track(
-        spawn('Xvfb', ['-displayfd', '3', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }),
-      );
-      cleanups.push(() => x.kill('SIGTERM')); // SIGTERM lets it remove its lock file
-      const display = await new Promise<string>((resolve, reject) => {
-        let said = '';
-        x.stdio[3]?.on('data', (b: Buffer) => {
-          said += b.toString();
-          if (said.includes('\n')) resolve(`:${said.trim()}`);
-        });
-        x.once('exit', (code) => reject(new Error(`Xvfb exited ${code}`)));
-      });
-      const xenv = { ...process.env, DISPLAY: display };
-      await waitFor(() => spawnSync('xdotool', ['getmouselocation'], { env: xenv }).status === 0 || undefined, 20_000);
+      const x = await Xvfb.start();
+      cleanups.push(() => void x.stop());
       const shows = (title: string) =>
-        spawnSync('xdotool', ['search', '--name', `^${title}`], { env: xenv }).status === 0;
-      return { display, shows };
+        spawnSync('xdotool', ['search', '--name', `^${title}`], { env: x.env }).status === 0;
+      return { display: x.display, shows };
     };
 
     beforeAll(async () => {
@@ -246,7 +235,7 @@ describe.skipIf(skip !== undefined)(
           const args = ['--user', '--quiet', '--unit', unit, '-E', `DISPLAY=${display}`, ...sandbox(), ...argv];
           expect((await run('systemd-run', args, { env: d.env })).code).toBe(0);
           await waitFor(() => shows(title) || undefined, 30_000).catch((error: unknown) => {
-            // Seen once under load (cause not found yet): say whether the dialog exited or is still starting.
+            // Say whether the dialog exited (it aborts when it loses its display) or is still starting.
             const state = spawnSync('systemctl', ['--user', 'show', unit, '-p', 'ActiveState,Result,ExecMainStatus'], {
               env: d.env,
               encoding: 'utf8',
