@@ -17,6 +17,10 @@ describe('scriptOf', () => {
     [at('/usr/local/bin/bun', ['bun', 'index.ts']), '/app/index.ts'],
     [at('/usr/bin/ruby', ['ruby', '-r', 'json', 'app.rb']), '/app/app.rb'],
     [at('/usr/bin/fish', ['fish', 'x.fish']), '/app/x.fish'],
+    [at('/usr/bin/perl', ['perl', '-pi.e', 'x.pl']), '/app/x.pl'],
+    [at('/usr/bin/python3', ['python3', '-Wignore', 'app.py', '-c', 'x']), '/app/app.py'],
+    [at('/usr/bin/node', ['node', '--inspect', 'app.js']), '/app/app.js'],
+    [at('/usr/bin/bash', ['bash', '-eu', 'deploy.sh']), '/app/deploy.sh'],
   ])('%o runs %s', (facts, path) => {
     expect(scriptOf(facts)).toEqual({ kind: 'file', path });
   });
@@ -32,6 +36,16 @@ describe('scriptOf', () => {
     at('/usr/bin/bash', ['bash', '-c', 'cat .env']),
     at('/usr/bin/sh', ['sh', '-ec', 'cat .env']),
     at('/usr/local/bin/deno', ['deno', 'eval', 'code']),
+    // Option clusters and node's options with a separate value (test/security/inline-code-disguise.test.ts).
+    at('/usr/bin/node', ['node', '-pe', 'code']),
+    at('/usr/bin/node', ['node', '--title', '/app/server.js', '-e', 'code']),
+    at('/usr/bin/node', ['node', '--future-option', '/app/server.js', '--eval=code']),
+    at('/usr/bin/python3', ['python3', '-Ic', 'code']),
+    at('/usr/bin/python3', ['python3', '-cimport os']),
+    at('/usr/bin/python3', ['python3', '-Bm', 'http.server']),
+    at('/usr/bin/perl', ['perl', '-lne', 'code']),
+    at('/usr/bin/ruby', ['ruby', '-ne', 'code']),
+    at('/usr/bin/bash', ['bash', '-euo', 'pipefail', '-c', 'cat .env']),
   ])('%o is inline code', (facts) => {
     expect(scriptOf(facts)?.kind).toBe('inline');
     expect(isInlineCode(facts)).toBe(true);
