@@ -6,6 +6,7 @@
  */
 import type { MountLocation } from './argv-location.js';
 import { type Policy, type ProcessFacts, ruleMatches } from './policy.js';
+import { isInterpreter, scriptOf } from './reader-identity.js';
 
 /** Executables (basenames) that copy, archive, sync, back up or index whole trees. */
 const BULK_EXES = new Set([
@@ -55,6 +56,16 @@ const BULK_EXES = new Set([
   'baloo_file_extractor',
 ]);
 
+/**
+ * Scripts (basenames) an interpreter runs that pack, publish, install from or upload a whole tree: `npm pack` and
+ * `npm publish` are node running npm-cli.js, and put every file npm does not ignore in the package.
+ */
+const BULK_SCRIPTS = new Set([
+  ...['npm', 'npm-cli.js', 'pnpm', 'pnpm.cjs', 'pnpm.js', 'yarn', 'yarn.js', 'yarn.cjs', 'yarnpkg', 'pip', 'pip3'],
+  ...['vercel', 'netlify', 'wrangler', 'firebase', 'vsce', 'aws', 'gsutil', 'rsync', 'tar', 'zip'],
+]);
+const BULK_SCRIPT = /^(yarn-.*\.c?js|pip[0-9.]+)$/;
+
 /** Searchers that are bulk readers only when asked to recurse. */
 const RECURSIVE_SEARCHERS = new Set(['grep', 'egrep', 'fgrep']);
 
@@ -62,14 +73,27 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Whether any short-option cluster (`-rn`) holds one of `letters`, or a long option is `--recursive`. */
+/** Whether `arg` is a long option `--NAME` spelled in full or as the unambiguous prefix grep takes. */
+function longOption(arg: string, name: string, shortest: number): boolean {
+  const spelled = arg.slice(2, arg.includes('=') ? arg.indexOf('=') : undefined);
+  return arg.startsWith('--') && spelled.length >= shortest && name.startsWith(spelled);
+}
+
+/**
+ * Whether grep is asked to recurse: a short-option cluster holding r or R (`-rn`), `--recursive` or
+ * `--dereference-recursive` (or a prefix grep takes), or `-d recurse` / `--directories=recurse` in any spelling.
+ */
 function recurses(argv: readonly string[]): boolean {
   const end = argv.indexOf('--');
   const options = argv.slice(1, end === -1 ? undefined : end);
-  return options.some(
-    (arg) =>
-      arg === '--recursive' || arg === '--dereference-recursive' || (/^-[A-Za-z]+$/.test(arg) && /[rR]/.test(arg)),
-  );
+  return options.some((arg, i) => {
+    if (longOption(arg, 'recursive', 3) || longOption(arg, 'dereference-recursive', 3)) return true;
+    const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : options[i + 1];
+    if (longOption(arg, 'directories', 2)) return value === 'recurse';
+    if (!/^-[A-Za-z]+$/.test(arg)) return false;
+    if (/[rR]/.test(arg)) return true;
+    return arg.endsWith('d') && options[i + 1] === 'recurse';
+  });
 }
 
 /** The name of the bulk reader this process is (its executable's basename, or argv[0]'s), or undefined. */
@@ -78,6 +102,13 @@ export function bulkReaderName(facts: ProcessFacts): string | undefined {
   for (const name of names) {
     if (BULK_EXES.has(name)) return name;
     if (RECURSIVE_SEARCHERS.has(name) && recurses(facts.argv)) return `${name} -r`;
+  }
+  if (!isInterpreter(facts.exe)) return undefined;
+  // npm sets its process title (`npm pack ...`), which replaces its command line: the title's first word counts too.
+  const script = scriptOf(facts);
+  const titled = basename((facts.argv[0] ?? '').split(' ')[0] ?? '');
+  for (const file of [script?.kind === 'file' ? basename(script.path) : '', titled]) {
+    if (BULK_SCRIPTS.has(file) || BULK_SCRIPT.test(file)) return `${basename(facts.exe)} ${file}`;
   }
   return undefined;
 }

@@ -17,6 +17,30 @@ describe('bulk readers', () => {
     expect(bulkReaderName(facts('/usr/bin/grep', 'grep', '-rn', 'TOKEN', '.'))).toBe('grep -r');
     expect(bulkReaderName(facts('/usr/bin/grep', 'grep', '--recursive', 'TOKEN'))).toBe('grep -r');
     expect(bulkReaderName(facts('/usr/bin/grep', 'grep', '--', '-r', 'x'))).toBeUndefined();
+    for (const args of [['-d', 'recurse'], ['-nd', 'recurse'], ['-drecurse'], ['--directories=recurse']].concat([
+      ['--directories', 'recurse'],
+      ['--dir=recurse'],
+      ['--recurs'],
+      ['--dereference'],
+    ]))
+      expect(bulkReaderName(facts('/usr/bin/grep', 'grep', ...args, 'TOKEN', '.'))).toBe('grep -r');
+    expect(bulkReaderName(facts('/usr/bin/grep', 'grep', '-d', 'skip', 'TOKEN', '.env'))).toBeUndefined();
+    expect(bulkReaderName(facts('/usr/bin/grep', 'grep', '--directories=read', 'TOKEN', '.env'))).toBeUndefined();
+  });
+
+  it('names the tools an interpreter runs to pack, publish or upload a tree, by their script', () => {
+    const npm = facts('/usr/bin/node', 'node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'pack');
+    expect(bulkReaderName(npm)).toBe('node npm-cli.js');
+    expect(bulkReaderName(facts('/usr/bin/node', 'node', '/p/.yarn/releases/yarn-4.1.0.cjs', 'pack'))).toBe(
+      'node yarn-4.1.0.cjs',
+    );
+    expect(bulkReaderName(facts('/usr/bin/python3.11', 'python3', '/usr/bin/pip3.11', 'install', '.'))).toBe(
+      'python3.11 pip3.11',
+    );
+    expect(bulkReaderName(facts('/usr/bin/node', 'npm pack --pack-destination /tmp/x'))).toBe('node npm');
+    expect(bulkReaderName(facts('/usr/bin/node', 'node', 'server.js'))).toBeUndefined();
+    expect(bulkReaderName(facts('/usr/bin/cat', 'npm', '.env'))).toBeUndefined();
+    expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: [`script:${npm.argv[1]}`] }), npm)).toBe(true);
   });
 
   it('leaves loaders and shells alone', () => {

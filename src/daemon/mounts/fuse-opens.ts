@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { bulkReaderName, namedByRule } from '../../core/bulk-readers.js';
 import { needsNoDecision, ruleText, shellWord } from '../../core/policy.js';
+import { isInterpreter, scriptOf } from '../../core/reader-identity.js';
 import { type AuditDecision, type AuditInput, type AuditLog, auditReader } from '../readers/audit.js';
 import { describeProcess, type ProcessInfo, UNKNOWN_EXE } from '../readers/process-info.js';
 import { type GatedMount, type ReaderGate, refusalText } from '../readers/reader-gate.js';
@@ -57,7 +58,13 @@ export class FuseOpens {
     const bulk = bulkReaderName(info);
     if (bulk && !namedByRule(mount.policy, info, location)) {
       const why = `${bulk} reads whole trees (it copies, archives, syncs or indexes them), and a regular-file mount must not end up in a copy; refused under every policy unless a rule names it`;
-      const rule = ruleText({ effect: 'allow', kind: 'exe', pattern: info.exe });
+      // A tool an interpreter runs (npm) is named with its script: `exe:` of node would let every node program read.
+      const script = scriptOf(info);
+      const rule = ruleText(
+        isInterpreter(info.exe) && script?.kind === 'file'
+          ? { effect: 'allow', kind: 'script', pattern: script.path, exe: info.exe }
+          : { effect: 'allow', kind: 'exe', pattern: info.exe },
+      );
       this.#refuse(
         mount,
         open,
