@@ -3,7 +3,8 @@
  * read what. It may use only the methods its tools send. Its environments reach only values they hold: a name
  * whose store namespace (`NAME/…`) already holds values cannot be taken, and a reference it appends that is not the
  * environment's own value (`envmount://ENV/VAR`) — another stored value, any `op://` — is added only once the user
- * confirms it. A mount's rules that admit readers (allow, `--otherwise allow`) likewise wait: the mount serves with
+ * confirms it, and so is a variable whose name changes which code a program loads (NODE_OPTIONS, LD_PRELOAD...:
+ * core/dangerous-env.ts). A mount's rules that admit readers (allow, `--otherwise allow`) likewise wait: the mount serves with
  * the default (ask each reader) and the deny rules until then. A confirmation is a pending request of Approvals,
  * answered only by `envmount approve ID` run in a terminal (never the desktop dialog, never an agent's request).
  */
@@ -11,6 +12,7 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Confirmation, Method, Params, Results } from '../control/protocol.js';
 import type { Peer } from '../control/server.js';
+import { isDangerousName } from '../core/dangerous-env.js';
 import { EnvmountError } from '../core/errors.js';
 import { parseReference } from '../core/reference.js';
 import type { EmbeddedStore } from '../secrets/store.js';
@@ -148,11 +150,19 @@ export class AgentRequests {
       const rest = ref.name.startsWith(`${p.name}/`) ? ref.name.slice(p.name.length + 1) : '';
       return VARIABLE_NAME.test(rest);
     };
-    const held = p.variables.filter((v) => v.reference !== undefined && !own(v.reference));
+    // A name that changes which code a program loads (NODE_OPTIONS: `node --env-file` applies it) would run the
+    // agent's code as the user in a reader the user trusts: it waits for the user too, whatever its value.
+    const held = p.variables.filter((v) => isDangerousName(v.name) || (v.reference !== undefined && !own(v.reference)));
     const direct = p.variables.filter((v) => !held.includes(v));
     const info = await this.#deps.environments.environmentAppend({ name: p.name, variables: direct });
     if (held.length === 0) return info;
-    const list = held.map((v) => `${v.name}=${v.reference}`).join(', ');
+    const list = held
+      .map((v) =>
+        v.reference !== undefined
+          ? `${v.name}=${v.reference}`
+          : `${v.name}=(a value of the agent's; this name changes which code programs load)`,
+      )
+      .join(', ');
     const confirm = this.#confirm(
       peer,
       `environment ${p.name}`,
