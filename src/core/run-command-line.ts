@@ -24,9 +24,13 @@ export function runCommandOf(args: readonly string[]): string[] | undefined {
   return undefined;
 }
 
-/** Node options that run other code before (or besides) the script. */
+/**
+ * Node options that run other code before (or besides) the script: by name, or without naming it (`--env-file`
+ * applies a NODE_OPTIONS line of its file, which /proc/PID/environ never shows; a startup snapshot's main function
+ * runs instead of the script; an OpenSSL config loads engines, which are shared objects).
+ */
 const LOADS_CODE =
-  /^(-r|--require|--import|--loader|--experimental-loader|-e|--eval|-p|--print|--inspect.*|--debug.*)(=|$)/;
+  /^(-r|--require|--import|--loader|--experimental-loader|-e|--eval|-p|--print|--inspect.*|--debug.*|--env-file.*|--snapshot-blob|--openssl-config|--openssl-shared-config|--experimental-policy)(=|$)/;
 
 /** The code-loading node options in node's own arguments (before its script) and in NODE_OPTIONS. */
 export function preloadsOf(nodeArgs: readonly string[], nodeOptions: string | undefined): string[] {
