@@ -129,6 +129,7 @@ describe('systemd', () => {
     expect(existsSync(join(s.d.dirs.projects, 'svc', '.env'))).toBe(false);
     const twice = await s.cli(['service', 'uninstall']);
     expect(twice.stdout).toContain('Not installed; nothing changed.');
+    expect(twice.stdout).not.toContain('nothing to do'); // said once, not twice
     const status = JSON.parse((await s.cli(['--json', 'service', 'status'])).stdout);
     expect(status.service).toMatchObject({ installed: false, running: false });
     expect(status.daemon).toBeUndefined();
