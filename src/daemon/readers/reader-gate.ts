@@ -68,8 +68,7 @@ function cancelled(
   result: 'stopped' | 'removed' | 'exited',
   mount: Pick<GatedMount, 'path' | 'dir'>,
 ): { why: string; fix: string } {
-  if (result === 'exited')
-    return { why: 'it exited before it was approved', fix: 'read again, and approve that read' };
+  if (result === 'exited') return { why: 'it exited before it was approved', fix: 'read again, and approve that read' };
   return result === 'stopped'
     ? {
         why: 'envmountd stopped before anyone answered',
