@@ -174,8 +174,14 @@ export class TestDaemon {
           resolvePromise();
         }
       });
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         if (!ready) reject(new Error(`envmountd exited with ${code} before it was ready:\n${this.log}`));
+        // Exited of its own accord (no signal sent by a test): its last words go to the test output, or a later
+        // "envmountd is not running" is all a CI log would show.
+        else if (signal === null && code !== 0)
+          process.stderr.write(
+            `envmountd (pid ${child.pid}) exited with ${code}; its log ends:\n${own.split('\n').slice(-40).join('\n')}\n`,
+          );
       });
     });
   }
