@@ -62,7 +62,7 @@ function explain(ctx: Base, state: ServiceState | undefined, cause: unknown): En
   if (!state || state.unavailable)
     return notRunning(
       ctx,
-      `Start it: \`envmountd start\` in a terminal${state?.unavailable ? ` (no service manager can run it here: ${state.unavailable})` : ''}.`,
+      `Start it: \`envmountd start\` in a terminal${state?.unavailable ? `, or \`nohup envmountd start >>envmountd.log 2>&1 &\`. No service manager can run it here: ${state.unavailable}` : ''}.`,
       cause,
     );
   if (!state.installed)

@@ -108,7 +108,8 @@ export async function serviceUninstall(ctx: CliContext): Promise<CommandOutput> 
   else head = 'Not installed; nothing changed.';
   return {
     data: { actions, daemon: view ? { pid: view.daemon.pid } : undefined },
-    text: [head, ...formatActions(actions)].join('\n'),
+    // Nothing changed: the head says so; the manager's "nothing to do" line would say it twice.
+    text: [head, ...(changed ? formatActions(actions) : [])].join('\n'),
   };
 }
 

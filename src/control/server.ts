@@ -158,7 +158,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     if (await probe(options.socketPath)) {
       throw new EnvmountError(
         'ALREADY_RUNNING',
-        `Another envmountd is already running for this user (it answers at ${options.socketPath}). Stop it first, or use \`envmount status\`.`,
+        `Another envmountd is already running for this user (it answers at ${options.socketPath}). Use that one (\`envmount status\` shows its pid), or stop it first: \`kill PID\` stops it cleanly and removes its pipes.`,
       );
     }
     options.logger.info({ socket: options.socketPath }, 'replacing a stale control socket');

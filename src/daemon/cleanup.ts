@@ -36,7 +36,7 @@ function release(path: string): boolean {
   try {
     writeSync(
       fd,
-      '# envmount: envmountd is not running, so this file has no values. Start it: `envmountd start` (or `systemctl --user start envmountd`).\n',
+      '# envmount: envmountd is not running, so this file has no values. Start it: `envmountd start`, or `envmount service install` where it runs as a user service.\n',
     );
   } catch {
     // A reader that closed at once: nothing to tell it.

@@ -61,7 +61,7 @@ function requireTerminal(peer: Peer, what: string): void {
 function checkApproval(p: Params<'approve'>, request: Approval, approvals: Approvals): Rule | undefined {
   const reader = approvals.reader(p.id);
   if (reader && !isSameProcess(reader)) {
-    approvals.deny(p.id);
+    approvals.dropExited(p.id);
     throw new EnvmountError(
       'NOT_FOUND',
       `Request ${p.id}: ${request.identity ?? request.exe} (pid ${request.pid}) has exited; nothing was approved. Approve its next read when it asks again.`,

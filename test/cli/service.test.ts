@@ -129,6 +129,7 @@ describe('systemd', () => {
     expect(existsSync(join(s.d.dirs.projects, 'svc', '.env'))).toBe(false);
     const twice = await s.cli(['service', 'uninstall']);
     expect(twice.stdout).toContain('Not installed; nothing changed.');
+    expect(twice.stdout).not.toContain('nothing to do'); // said once, not twice
     const status = JSON.parse((await s.cli(['--json', 'service', 'status'])).stdout);
     expect(status.service).toMatchObject({ installed: false, running: false });
     expect(status.daemon).toBeUndefined();
@@ -191,7 +192,10 @@ describe('without a systemd user manager (containers, WSL, CI): honest, and fine
   it('a command without a daemon names `envmountd start`, not the service', async () => {
     const status = await s.cli(['status']);
     expect(status.code).toBe(3);
-    expect(status.stderr).toContain('`envmountd start` in a terminal (no service manager can run it here');
+    // One sentence per thing, no nested brackets: what to run, then why no service.
+    expect(status.stderr).toContain(
+      'Start it: `envmountd start` in a terminal, or `nohup envmountd start >>envmountd.log 2>&1 &`. No service manager can run it here: ',
+    );
     expect(status.stderr).not.toContain('service install');
   });
 

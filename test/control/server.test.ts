@@ -87,7 +87,11 @@ describe('control server', () => {
 
   it('refuses to start while another server answers, and replaces a stale socket', async () => {
     server = await start();
-    await expect(start()).rejects.toMatchObject({ code: 'ALREADY_RUNNING' });
+    // The message says how to stop the other one (no `envmountd stop` exists): kill, a clean stop.
+    await expect(start()).rejects.toMatchObject({
+      code: 'ALREADY_RUNNING',
+      message: expect.stringContaining('`kill PID` stops it cleanly'),
+    });
     await server.close();
     server = undefined;
     // A stale socket file: a listener killed with SIGKILL leaves it behind, as a killed daemon does.

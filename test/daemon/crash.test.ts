@@ -50,6 +50,8 @@ it('kill -9, then cleanup: waiting readers end, pipes go; the next daemon serves
   for (const i of [0, 1, 2]) {
     const mine = outputs.filter((_, k) => [0, 0, 1, 1, 2][k] === i).join('');
     expect(mine.match(/envmountd is not running/g)).toHaveLength(1);
+    // No systemctl command: cleanup runs where no service manager is, too (by hand after a crash).
+    expect(mine).toContain('Start it: `envmountd start`, or `envmount service install`');
   }
   for (const output of outputs) expect(output).not.toContain('crash-value-1');
   for (const dir of dirs) expect(readdirSync(dir).sort()).toEqual(['.env.op']);

@@ -7,7 +7,8 @@ import type { Approval, WaitingRead } from '../../control/protocol.js';
 import type { ProcessInfo } from './process-info.js';
 
 /** `stopped`: the daemon stopped before an answer came; `removed`: the mount was removed meanwhile. */
-export type Answer = 'allow' | 'deny' | 'timeout' | 'stopped' | 'removed';
+/** `exited`: the asker was gone when someone answered (`envmount approve` checks); nobody decided. */
+export type Answer = 'allow' | 'deny' | 'timeout' | 'stopped' | 'removed' | 'exited';
 
 /** A read waiting for an answer, as `envmount approvals` shows it (the protocol's shape). */
 export type PendingApproval = Approval;
@@ -164,6 +165,14 @@ export class Approvals {
     const waiting = this.#waiting.get(id);
     if (!waiting) return false;
     waiting.answer('deny');
+    return true;
+  }
+
+  /** Ends a request whose asker has exited: neither approved nor denied (the audit log says it exited). */
+  dropExited(id: number): boolean {
+    const waiting = this.#waiting.get(id);
+    if (!waiting) return false;
+    waiting.answer('exited');
     return true;
   }
 

@@ -65,9 +65,10 @@ export function refusalText(mount: GatedMount, reader: ProcessInfo | undefined, 
 
 /** Why a read that waited for an answer got none: the daemon stopped, or the mount was removed. */
 function cancelled(
-  result: 'stopped' | 'removed',
+  result: 'stopped' | 'removed' | 'exited',
   mount: Pick<GatedMount, 'path' | 'dir'>,
 ): { why: string; fix: string } {
+  if (result === 'exited') return { why: 'it exited before it was approved', fix: 'read again, and approve that read' };
   return result === 'stopped'
     ? {
         why: 'envmountd stopped before anyone answered',
@@ -156,7 +157,7 @@ export class ReaderGate {
       this.#refuse(read, first.info, 'collision', why, 'read it again', [], 'collision');
     } else if (result === 'allow' && this.#processes.isSame(first.info)) {
       this.#serve(read, first.info, 'allowed', [], `approved (${outcome.basis})`);
-    } else if (result === 'stopped' || result === 'removed') {
+    } else if (result === 'stopped' || result === 'removed' || result === 'exited') {
       const { why, fix } = cancelled(result, mount);
       this.#refuse(read, first.info, 'cancelled', why, fix, [], outcome.basis);
     } else {
@@ -190,7 +191,7 @@ export class ReaderGate {
     const result = await answer;
     const basis = outcome.basis;
     if (result === 'allow' && this.#processes.isSame(reader)) return { allowed: true, basis: `approved (${basis})` };
-    if (result === 'stopped' || result === 'removed')
+    if (result === 'stopped' || result === 'removed' || result === 'exited')
       return { allowed: false, decision: 'cancelled', basis, ...cancelled(result, mount) };
     const fix = unansweredFix(verdictMount(mount), facts);
     return result === 'timeout'

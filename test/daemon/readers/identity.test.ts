@@ -117,6 +117,15 @@ describe('interpreters by script', () => {
     const result = await approve(String(pending.id));
     expect(result.stdout + result.stderr).toContain('has exited; nothing was approved');
     expect(result.stdout).not.toContain('Approved');
+    // Nobody denied it: the audit log says it exited, not "the request was denied".
+    const entry = await waitFor(async () => {
+      const log = JSON.parse((await daemon.cli(['--json', 'log', dir])).stdout) as Array<{
+        decision: string;
+        reason?: string;
+      }>;
+      return log.find((e) => e.decision !== 'allowed');
+    });
+    expect(entry).toMatchObject({ decision: 'cancelled', reason: 'it exited before it was approved' });
   });
 });
 
