@@ -23,6 +23,7 @@
 #include "event.h"
 #include "holders.h"
 #include "mount.h"
+#include "reuse.h"
 #include "rotate.h"
 #include "serve.h"
 #include "share.h"
@@ -46,6 +47,7 @@ static void flush_batch(mount_t *m) {
     close(m->late[i]);
   }
   m->nlate = 0;
+  reuse_release(m);
 }
 
 /* A served inode's handle, released at the next flush: a reader that resolved the path to it just before the swap
@@ -71,15 +73,16 @@ static void hold(mount_t *m, event_t *ev) {
 
 /* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
  * first opened it (a pipe left by a daemon that died) share the pipe, and a thread gives each its own copy
- * (share.c); later, a reader already waiting when the thread comes back to open() is simply the next reader. */
-static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
+ * (share.c); later, a reader already waiting when the thread comes back to open() is simply the next reader.
+ * 1 when the write end is closed here (the FIFO may be kept for reuse: reuse.c), 0 when a thread holds it. */
+static int serve(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
                   int queued) {
   reader_pipe_t pipe = {.fd = wfd, .probe_fd = old_handle, .timeout_ms = m->write_timeout_ms, .dev = served->st_dev,
                         .inode = (uint64_t)served->st_ino, .start = *t0, .tsfn = m->tsfn};
   pthread_mutex_lock(&m->lock);
   if (queued && share_spawn(&pipe, m->content, m->content_len, 0, EV_SERVED) == 0) {
     pthread_mutex_unlock(&m->lock);
-    return;
+    return 0;
   }
   /* A single reader's serve reports the FIFO now at the path (the rotation recorded it), as the healer expects. */
   pipe.inode = m->inode;
@@ -87,6 +90,7 @@ static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served
   int r = write_or_hand_over(&pipe, m->content, m->content_len, EV_SERVED, &written);
   pthread_mutex_unlock(&m->lock);
   if (r != 1) hold(m, write_event(r, EV_SERVED, written, pipe.inode, micros_since(t0), 0, 0));
+  return r != 1;
 }
 
 /* Policy needs a decision: identify who holds the served pipe, hand the open write end to JS as a ticket. */
@@ -192,14 +196,17 @@ void *mount_main(void *arg) {
     pthread_mutex_lock(&m->lock);
     int decide = m->decide;
     pthread_mutex_unlock(&m->lock);
+    int closed = 0; /* our write end is closed: the served FIFO may rest for reuse (reuse.c) */
     if (decide)
       hand_off(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued && first);
     else
-      serve(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued && first);
+      closed = serve(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued && first);
     first = 0;
+    int kept = 0;
     if (exchanged) {
-      int checked = rotation_check(m, &st, next);
+      int checked = rotation_check(m, &st, next, closed && REUSE_AVAILABLE);
       if (checked < 0) next = checked;
+      kept = checked == 1;
     }
     if (next < 0) {
       /* The served inode stays at the path (or the path is gone): stop rather than serve one pipe twice. */
@@ -207,8 +214,11 @@ void *mount_main(void *arg) {
       emit(m->tsfn, next == -EEXIST ? EV_DISPLACED : EV_ERROR, -next, "rename", 0, 0, 0);
       break;
     }
-    /* A ticket still holds the write end: it probes the old inode itself when it is finished. */
-    if (!decide)
+    /* A ticket still holds the write end: it probes the old inode itself when it is finished. A kept FIFO's late
+     * readers are let go with the others, at the next flush (reuse_release). */
+    if (kept)
+      reuse_keep(m, handle, &st);
+    else if (!decide)
       hold_late(m, handle);
     else
       close(handle);
@@ -219,6 +229,7 @@ void *mount_main(void *arg) {
   }
   rotate_discard(m);
   flush_batch(m);
+  reuse_discard(m);
   pthread_mutex_lock(&m->lock);
   if (m->cancel_fd >= 0) close(m->cancel_fd);
   m->cancel_fd = -1;

@@ -18,6 +18,14 @@
 #define ST_CTIM(st) ((st).st_ctim)
 #endif
 
+/* A served FIFO resting at its rotation name until reused (reuse.c): an O_PATH handle on it, its name's suffix, what
+ * it was when served, and whether its late readers were let go yet. */
+typedef struct {
+  int handle, released;
+  uint64_t suffix;
+  struct stat st;
+} rest_t;
+
 typedef struct mount {
   life_node_t node; /* first: in the environment's list of mounts (lifetime.c), JS thread only */
   life_t *life;
@@ -27,6 +35,9 @@ typedef struct mount {
   char *temp;      /* the prefix of the rotation names beside the path */
   char *temp_now;  /* this rotation's name: the prefix and a random suffix; this mount's thread alone */
   size_t temp_size;
+  uint64_t temp_suffix; /* temp_now's suffix */
+  rest_t rest[2];       /* served FIFOs resting for reuse, oldest first (reuse.c); thread alone */
+  int nrest;
   /* The next rotation's FIFO, made at temp_now in advance while no reader waits (rotate_prepare): an O_PATH handle
    * (-1: none) and what it was once made and checked, compared again right before the exchange; after rotate(),
    * spare_st still describes the FIFO it put at the path. Thread alone. */
