@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "flush.h"
 #include "holders.h"
 #include "mount.h"
 #include "reuse.h"
@@ -39,7 +40,7 @@
 
 /* Hands the held served events to JS, in order, with one wake-up of its thread, and releases the late readers of
  * the inodes served meanwhile. */
-static void flush_batch(mount_t *m) {
+void mount_flush(mount_t *m) {
   for (int i = 0; i < m->batched; i++) emit_event(m->tsfn, m->batch[i]);
   m->batched = 0;
   for (int i = 0; i < m->nlate; i++) {
@@ -51,11 +52,11 @@ static void flush_batch(mount_t *m) {
 }
 
 /* A served inode's handle, released at the next flush: a reader that resolved the path to it just before the swap
- * and reached open() after the write waits for that (at most MOUNT_BATCH_MS in a burst of reads, otherwise until
- * the thread next waits, at once). Without O_PATH the release goes by path, so it happens now. */
+ * and reached open() after the write waits for that (at most MOUNT_BATCH_MS in a burst of reads, otherwise
+ * FLUSH_IDLE_MS after the thread next waits). Without O_PATH the release goes by path, so it happens now. */
 static void hold_late(mount_t *m, int handle) {
 #ifdef O_PATH
-  if (m->nlate == MOUNT_BATCH) flush_batch(m);
+  if (m->nlate == MOUNT_BATCH) mount_flush(m);
   m->late[m->nlate++] = handle;
 #else
   release_late_readers(handle, m->path);
@@ -68,7 +69,7 @@ static void hold(mount_t *m, event_t *ev) {
   if (ev == NULL) return;
   if (m->batched == 0) clock_gettime(CLOCK_MONOTONIC, &m->batch_since);
   m->batch[m->batched++] = ev;
-  if (m->batched == MOUNT_BATCH || micros_since(&m->batch_since) >= MOUNT_BATCH_MS * 1000.0) flush_batch(m);
+  if (m->batched == MOUNT_BATCH || micros_since(&m->batch_since) >= MOUNT_BATCH_MS * 1000.0) mount_flush(m);
 }
 
 /* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
@@ -96,7 +97,7 @@ static int serve(mount_t *m, int wfd, int old_handle, const struct stat *served,
 /* Policy needs a decision: identify who holds the served pipe, hand the open write end to JS as a ticket. */
 static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
                      int queued) {
-  flush_batch(m); /* served reads before a policy change come first */
+  mount_flush(m); /* served reads before a policy change come first */
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
   reader_pipe_t pipe = {.fd = wfd, .probe_fd = -1, .timeout_ms = m->write_timeout_ms, .dev = served->st_dev,
@@ -165,8 +166,12 @@ void *mount_main(void *arg) {
     int wfd = open_inode(handle, m->path, O_WRONLY | O_NONBLOCK);
     int queued = wfd >= 0;
     if (wfd == -ENXIO) {
-      flush_batch(m); /* no reader waits: JS may run now */
+      /* No reader waits: what is held goes to JS a little later (flush.c), unless a reader comes first. */
+      if (m->batched > 0 || m->nlate > 0 || reuse_pending(m)) {
+        if (flush_later(m) != 0) mount_flush(m);
+      }
       wfd = open_inode(handle, m->path, O_WRONLY);
+      flush_cancel(m);
     }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -176,7 +181,7 @@ void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     if (wfd < 0) {
       if (wfd == -EINTR && !cancelled) continue;
-      flush_batch(m); /* the reads before this first */
+      mount_flush(m); /* the reads before this first */
       if (!cancelled) emit(m->tsfn, EV_ERROR, -wfd, "open", 0, 0, 0);
       break;
     }
@@ -187,7 +192,7 @@ void *mount_main(void *arg) {
     /* Through the descriptor: the pipe opened must be the inode the handle was made on, still ours. */
     if (fstat(wfd, &st) != 0 || !is_own_fifo(&st) || st.st_ino != waited.st_ino || st.st_dev != waited.st_dev) {
       close(wfd);
-      flush_batch(m); /* the reads before this first */
+      mount_flush(m); /* the reads before this first */
       emit(m->tsfn, EV_DISPLACED, EEXIST, "fstat", 0, 0, 0);
       break;
     }
@@ -210,7 +215,7 @@ void *mount_main(void *arg) {
     }
     if (next < 0) {
       /* The served inode stays at the path (or the path is gone): stop rather than serve one pipe twice. */
-      flush_batch(m); /* the reads before this first */
+      mount_flush(m); /* the reads before this first */
       emit(m->tsfn, next == -EEXIST ? EV_DISPLACED : EV_ERROR, -next, "rename", 0, 0, 0);
       break;
     }
@@ -228,7 +233,7 @@ void *mount_main(void *arg) {
     rotate_prepare(m);
   }
   rotate_discard(m);
-  flush_batch(m);
+  mount_flush(m);
   reuse_discard(m);
   pthread_mutex_lock(&m->lock);
   if (m->cancel_fd >= 0) close(m->cancel_fd);

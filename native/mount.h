@@ -45,12 +45,17 @@ typedef struct mount {
   struct stat spare_st;
   uint64_t random[8]; /* rotation names' random suffixes not used yet (random_left of them); thread alone */
   int random_left;
-  /* Served events not yet handed to JS (thread alone): sent together when the thread next waits with no reader
-   * there, or when MOUNT_BATCH are held or the oldest is MOUNT_BATCH_MS old, so a burst of reads wakes the JS
-   * thread (and its audit write) a few times rather than once per read, while the reader's CPU is needed. */
+  /* Served events not yet handed to JS (thread alone, or the flusher's while the thread waits: flush.c): sent
+   * together FLUSH_IDLE_MS after the thread next waits with no reader there (unless a reader comes first), or
+   * when MOUNT_BATCH are held or the oldest is MOUNT_BATCH_MS old, so a burst of reads, even one read at a time,
+   * wakes the JS thread (and its audit write) a few times rather than once per read, while the reader's CPU is
+   * needed. */
   void *batch[32];
   int batched;
   struct timespec batch_since;
+  /* While the thread waits with events held: when the flusher hands them over (flush.c, under its lock). */
+  struct timespec flush_at;
+  int flush_listed;
   /* O_PATH handles of inodes served (swapped out, unlinked) whose late readers are released at the same flush. */
   int late[32];
   int nlate;
@@ -81,6 +86,9 @@ typedef struct mount {
 
 /* The thread's body (mount.c). */
 void *mount_main(void *arg);
+/* Hands the held events to JS and lets the late readers go (mount.c): the mount's thread, or the flusher while the
+ * thread waits (flush.c). */
+void mount_flush(mount_t *m);
 /* What is at the path against the inode the thread waits on (mount.c): see mountsLook. */
 int look(mount_t *m);
 /* look() plus the StrictModes check of the directory (mount.c): the healer's looks. */

@@ -80,6 +80,12 @@ int reuse_take(mount_t *m) {
   return 1;
 }
 
+int reuse_pending(const mount_t *m) {
+  for (int i = 0; i < m->nrest; i++)
+    if (!m->rest[i].released) return 1;
+  return 0;
+}
+
 void reuse_release(mount_t *m) {
   for (int i = 0; i < m->nrest; i++) {
     if (m->rest[i].released) continue;

@@ -19,6 +19,8 @@
 void reuse_keep(mount_t *m, int handle, const struct stat *served);
 /* Makes the oldest resting FIFO the spare (m->spare, spare_st, temp_now) if nobody holds it: 1, else 0. */
 int reuse_take(mount_t *m);
+/* Whether a resting FIFO's late readers were not let go yet. */
+int reuse_pending(const mount_t *m);
 /* Releases late readers of the resting FIFOs not released yet (each once: see release_late_readers). */
 void reuse_release(mount_t *m);
 /* Lets go of every resting FIFO: released, its name removed while it holds that inode. Idempotent. */
