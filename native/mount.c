@@ -161,9 +161,10 @@ void *mount_main(void *arg) {
     if (cancelled) break;
 
     /* Readers already waiting (queued while no writer was there: a reclaimed FIFO) make a non-blocking open
-     * succeed at once; they are woken together and need a more careful identification. Otherwise block until one
-     * comes. */
-    int wfd = open_inode(handle, m->path, O_WRONLY | O_NONBLOCK);
+     * succeed at once; they are woken together and need a more careful identification. Only the first open can
+     * find them: later, a reader already waiting is simply the next reader, and the blocking open returns at once
+     * (one open through /proc a read saved). Otherwise block until one comes. */
+    int wfd = first ? open_inode(handle, m->path, O_WRONLY | O_NONBLOCK) : -ENXIO;
     int queued = wfd >= 0;
     if (wfd == -ENXIO) {
       /* No reader waits: what is held goes to JS a little later (flush.c), unless a reader comes first. */
