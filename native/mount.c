@@ -21,8 +21,10 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "flush.h"
 #include "holders.h"
 #include "mount.h"
+#include "reuse.h"
 #include "rotate.h"
 #include "serve.h"
 #include "share.h"
@@ -38,7 +40,7 @@
 
 /* Hands the held served events to JS, in order, with one wake-up of its thread, and releases the late readers of
  * the inodes served meanwhile. */
-static void flush_batch(mount_t *m) {
+void mount_flush(mount_t *m) {
   for (int i = 0; i < m->batched; i++) emit_event(m->tsfn, m->batch[i]);
   m->batched = 0;
   for (int i = 0; i < m->nlate; i++) {
@@ -46,14 +48,15 @@ static void flush_batch(mount_t *m) {
     close(m->late[i]);
   }
   m->nlate = 0;
+  reuse_release(m);
 }
 
 /* A served inode's handle, released at the next flush: a reader that resolved the path to it just before the swap
- * and reached open() after the write waits for that (at most MOUNT_BATCH_MS in a burst of reads, otherwise until
- * the thread next waits, at once). Without O_PATH the release goes by path, so it happens now. */
+ * and reached open() after the write waits for that (at most MOUNT_BATCH_MS in a burst of reads, otherwise
+ * FLUSH_IDLE_MS after the thread next waits). Without O_PATH the release goes by path, so it happens now. */
 static void hold_late(mount_t *m, int handle) {
 #ifdef O_PATH
-  if (m->nlate == MOUNT_BATCH) flush_batch(m);
+  if (m->nlate == MOUNT_BATCH) mount_flush(m);
   m->late[m->nlate++] = handle;
 #else
   release_late_readers(handle, m->path);
@@ -66,20 +69,21 @@ static void hold(mount_t *m, event_t *ev) {
   if (ev == NULL) return;
   if (m->batched == 0) clock_gettime(CLOCK_MONOTONIC, &m->batch_since);
   m->batch[m->batched++] = ev;
-  if (m->batched == MOUNT_BATCH || micros_since(&m->batch_since) >= MOUNT_BATCH_MS * 1000.0) flush_batch(m);
+  if (m->batched == MOUNT_BATCH || micros_since(&m->batch_since) >= MOUNT_BATCH_MS * 1000.0) mount_flush(m);
 }
 
 /* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
  * first opened it (a pipe left by a daemon that died) share the pipe, and a thread gives each its own copy
- * (share.c); later, a reader already waiting when the thread comes back to open() is simply the next reader. */
-static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
+ * (share.c); later, a reader already waiting when the thread comes back to open() is simply the next reader.
+ * 1 when the write end is closed here (the FIFO may be kept for reuse: reuse.c), 0 when a thread holds it. */
+static int serve(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
                   int queued) {
   reader_pipe_t pipe = {.fd = wfd, .probe_fd = old_handle, .timeout_ms = m->write_timeout_ms, .dev = served->st_dev,
                         .inode = (uint64_t)served->st_ino, .start = *t0, .tsfn = m->tsfn};
   pthread_mutex_lock(&m->lock);
   if (queued && share_spawn(&pipe, m->content, m->content_len, 0, EV_SERVED) == 0) {
     pthread_mutex_unlock(&m->lock);
-    return;
+    return 0;
   }
   /* A single reader's serve reports the FIFO now at the path (the rotation recorded it), as the healer expects. */
   pipe.inode = m->inode;
@@ -87,12 +91,13 @@ static void serve(mount_t *m, int wfd, int old_handle, const struct stat *served
   int r = write_or_hand_over(&pipe, m->content, m->content_len, EV_SERVED, &written);
   pthread_mutex_unlock(&m->lock);
   if (r != 1) hold(m, write_event(r, EV_SERVED, written, pipe.inode, micros_since(t0), 0, 0));
+  return r != 1;
 }
 
 /* Policy needs a decision: identify who holds the served pipe, hand the open write end to JS as a ticket. */
 static void hand_off(mount_t *m, int wfd, int old_handle, const struct stat *served, const struct timespec *t0,
                      int queued) {
-  flush_batch(m); /* served reads before a policy change come first */
+  mount_flush(m); /* served reads before a policy change come first */
   event_t *ev = calloc(1, sizeof *ev);
   holder_t *holders = malloc(sizeof(holder_t) * HOLDERS_MAX);
   reader_pipe_t pipe = {.fd = wfd, .probe_fd = -1, .timeout_ms = m->write_timeout_ms, .dev = served->st_dev,
@@ -156,13 +161,18 @@ void *mount_main(void *arg) {
     if (cancelled) break;
 
     /* Readers already waiting (queued while no writer was there: a reclaimed FIFO) make a non-blocking open
-     * succeed at once; they are woken together and need a more careful identification. Otherwise block until one
-     * comes. */
-    int wfd = open_inode(handle, m->path, O_WRONLY | O_NONBLOCK);
+     * succeed at once; they are woken together and need a more careful identification. Only the first open can
+     * find them: later, a reader already waiting is simply the next reader, and the blocking open returns at once
+     * (one open through /proc a read saved). Otherwise block until one comes. */
+    int wfd = first ? open_inode(handle, m->path, O_WRONLY | O_NONBLOCK) : -ENXIO;
     int queued = wfd >= 0;
     if (wfd == -ENXIO) {
-      flush_batch(m); /* no reader waits: JS may run now */
+      /* No reader waits: what is held goes to JS a little later (flush.c), unless a reader comes first. */
+      if (m->batched > 0 || m->nlate > 0 || reuse_pending(m)) {
+        if (flush_later(m) != 0) mount_flush(m);
+      }
       wfd = open_inode(handle, m->path, O_WRONLY);
+      flush_cancel(m);
     }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -172,7 +182,7 @@ void *mount_main(void *arg) {
     pthread_mutex_unlock(&m->lock);
     if (wfd < 0) {
       if (wfd == -EINTR && !cancelled) continue;
-      flush_batch(m); /* the reads before this first */
+      mount_flush(m); /* the reads before this first */
       if (!cancelled) emit(m->tsfn, EV_ERROR, -wfd, "open", 0, 0, 0);
       break;
     }
@@ -183,7 +193,7 @@ void *mount_main(void *arg) {
     /* Through the descriptor: the pipe opened must be the inode the handle was made on, still ours. */
     if (fstat(wfd, &st) != 0 || !is_own_fifo(&st) || st.st_ino != waited.st_ino || st.st_dev != waited.st_dev) {
       close(wfd);
-      flush_batch(m); /* the reads before this first */
+      mount_flush(m); /* the reads before this first */
       emit(m->tsfn, EV_DISPLACED, EEXIST, "fstat", 0, 0, 0);
       break;
     }
@@ -192,23 +202,29 @@ void *mount_main(void *arg) {
     pthread_mutex_lock(&m->lock);
     int decide = m->decide;
     pthread_mutex_unlock(&m->lock);
+    int closed = 0; /* our write end is closed: the served FIFO may rest for reuse (reuse.c) */
     if (decide)
       hand_off(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued && first);
     else
-      serve(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued && first);
+      closed = serve(m, wfd, next >= 0 ? handle : -1, &st, &t0, queued && first);
     first = 0;
+    int kept = 0;
     if (exchanged) {
-      int checked = rotation_check(m, &st, next);
+      int checked = rotation_check(m, &st, next, closed && REUSE_AVAILABLE);
       if (checked < 0) next = checked;
+      kept = checked == 1;
     }
     if (next < 0) {
       /* The served inode stays at the path (or the path is gone): stop rather than serve one pipe twice. */
-      flush_batch(m); /* the reads before this first */
+      mount_flush(m); /* the reads before this first */
       emit(m->tsfn, next == -EEXIST ? EV_DISPLACED : EV_ERROR, -next, "rename", 0, 0, 0);
       break;
     }
-    /* A ticket still holds the write end: it probes the old inode itself when it is finished. */
-    if (!decide)
+    /* A ticket still holds the write end: it probes the old inode itself when it is finished. A kept FIFO's late
+     * readers are let go with the others, at the next flush (reuse_release). */
+    if (kept)
+      reuse_keep(m, handle, &st);
+    else if (!decide)
       hold_late(m, handle);
     else
       close(handle);
@@ -218,7 +234,8 @@ void *mount_main(void *arg) {
     rotate_prepare(m);
   }
   rotate_discard(m);
-  flush_batch(m);
+  mount_flush(m);
+  reuse_discard(m);
   pthread_mutex_lock(&m->lock);
   if (m->cancel_fd >= 0) close(m->cancel_fd);
   m->cancel_fd = -1;

@@ -18,6 +18,14 @@
 #define ST_CTIM(st) ((st).st_ctim)
 #endif
 
+/* A served FIFO resting at its rotation name until reused (reuse.c): an O_PATH handle on it, its name's suffix, what
+ * it was when served, and whether its late readers were let go yet. */
+typedef struct {
+  int handle, released;
+  uint64_t suffix;
+  struct stat st;
+} rest_t;
+
 typedef struct mount {
   life_node_t node; /* first: in the environment's list of mounts (lifetime.c), JS thread only */
   life_t *life;
@@ -27,6 +35,9 @@ typedef struct mount {
   char *temp;      /* the prefix of the rotation names beside the path */
   char *temp_now;  /* this rotation's name: the prefix and a random suffix; this mount's thread alone */
   size_t temp_size;
+  uint64_t temp_suffix; /* temp_now's suffix */
+  rest_t rest[2];       /* served FIFOs resting for reuse, oldest first (reuse.c); thread alone */
+  int nrest;
   /* The next rotation's FIFO, made at temp_now in advance while no reader waits (rotate_prepare): an O_PATH handle
    * (-1: none) and what it was once made and checked, compared again right before the exchange; after rotate(),
    * spare_st still describes the FIFO it put at the path. Thread alone. */
@@ -34,12 +45,17 @@ typedef struct mount {
   struct stat spare_st;
   uint64_t random[8]; /* rotation names' random suffixes not used yet (random_left of them); thread alone */
   int random_left;
-  /* Served events not yet handed to JS (thread alone): sent together when the thread next waits with no reader
-   * there, or when MOUNT_BATCH are held or the oldest is MOUNT_BATCH_MS old, so a burst of reads wakes the JS
-   * thread (and its audit write) a few times rather than once per read, while the reader's CPU is needed. */
+  /* Served events not yet handed to JS (thread alone, or the flusher's while the thread waits: flush.c): sent
+   * together FLUSH_IDLE_MS after the thread next waits with no reader there (unless a reader comes first), or
+   * when MOUNT_BATCH are held or the oldest is MOUNT_BATCH_MS old, so a burst of reads, even one read at a time,
+   * wakes the JS thread (and its audit write) a few times rather than once per read, while the reader's CPU is
+   * needed. */
   void *batch[32];
   int batched;
   struct timespec batch_since;
+  /* While the thread waits with events held: when the flusher hands them over (flush.c, under its lock). */
+  struct timespec flush_at;
+  int flush_listed;
   /* O_PATH handles of inodes served (swapped out, unlinked) whose late readers are released at the same flush. */
   int late[32];
   int nlate;
@@ -70,6 +86,9 @@ typedef struct mount {
 
 /* The thread's body (mount.c). */
 void *mount_main(void *arg);
+/* Hands the held events to JS and lets the late readers go (mount.c): the mount's thread, or the flusher while the
+ * thread waits (flush.c). */
+void mount_flush(mount_t *m);
 /* What is at the path against the inode the thread waits on (mount.c): see mountsLook. */
 int look(mount_t *m);
 /* look() plus the StrictModes check of the directory (mount.c): the healer's looks. */

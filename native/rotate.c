@@ -24,6 +24,7 @@
 
 #include "event.h"
 #include "mount.h"
+#include "reuse.h"
 #include "serve.h"
 
 /* Rotation names tried before a rotation gives up (each found taken or exchanged by someone else). */
@@ -118,7 +119,12 @@ static void next_temp(mount_t *m) {
     clock_gettime(CLOCK_MONOTONIC, &t);
     r ^= ((uint64_t)t.tv_nsec << 20) ^ (uint64_t)t.tv_sec ^ ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)m;
   }
-  snprintf(m->temp_now, m->temp_size, "%s-%016llx", m->temp, (unsigned long long)r);
+  temp_name(m, r);
+}
+
+void temp_name(mount_t *m, uint64_t suffix) {
+  m->temp_suffix = suffix;
+  snprintf(m->temp_now, m->temp_size, "%s-%016llx", m->temp, (unsigned long long)suffix);
 }
 
 static void restore_inode(mount_t *m, uint64_t inode) {
@@ -137,6 +143,7 @@ int rotate_prepare(mount_t *m) {
   struct stat st;
   int fd = -1;
   rotate_discard(m);
+  if (reuse_take(m)) return 0; /* a served FIFO nobody holds any more: no inode allocated (reuse.c) */
   for (int attempt = 0; fd < 0; attempt++) {
     if (attempt == ROTATE_ATTEMPTS) return -EEXIST;
     next_temp(m);
@@ -236,20 +243,21 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
   return fd;
 }
 
-/* After an exchange: what came out must be the inode just served (then it goes), never a file the user put there
- * in the meantime: that is swapped straight back, untouched, and readers who reached the new FIFO in that moment
- * are let go with EOF. 0, or -EEXIST with `next` closed. */
-int rotation_check(mount_t *m, const struct stat *served, int next) {
+/* After an exchange: what came out must be the inode just served (then it goes, or with `keep` stays at the
+ * rotation name for reuse_keep()), never a file the user put there in the meantime: that is swapped straight back,
+ * untouched, and readers who reached the new FIFO in that moment are let go with EOF. 0, 1 (kept), or -EEXIST with
+ * `next` closed. */
+int rotation_check(mount_t *m, const struct stat *served, int next, int keep) {
   struct stat out, at;
   const struct stat *made = &m->spare_st; /* what rotate() put at the path: `next` */
   if (lstat(m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
-    unlink(m->temp_now);
+    if (!keep) unlink(m->temp_now);
     /* Someone may have exchanged a pipe of theirs in under the rotation name between our check of it and the
      * exchange: the path then holds theirs (readers meet their pipe; ours, which they cannot open, is elsewhere).
      * Reported; the healer finds a foreign pipe at the path and steps aside. Nothing of ours is written to it. */
     if (lstat(m->path, &at) == 0 && (at.st_ino != made->st_ino || at.st_dev != made->st_dev))
       emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
-    return 0;
+    return keep ? 1 : 0;
   }
   emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
 #ifdef RENAME_EXCHANGE

@@ -1,6 +1,7 @@
 /* The FIFO rotation (rotate.c): handles on a FIFO, the atomic swap, and the checks of what is ours. */
 #ifndef ENVMOUNT_ROTATE_H
 #define ENVMOUNT_ROTATE_H
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "mount.h"
@@ -16,8 +17,11 @@ int rotate_prepare(mount_t *m);
 void rotate_discard(mount_t *m);
 /* A fresh FIFO swapped in at the path: a handle on it, or -errno (EEXIST: the path holds something not ours). */
 int rotate(mount_t *m, const struct stat *served, int *exchanged);
-/* After an exchange, that what came out is the inode served: 0, or -EEXIST with `next` closed. */
-int rotation_check(mount_t *m, const struct stat *served, int next);
+/* After an exchange, that what came out is the inode served: 0, 1 (left at its name: `keep`), or -EEXIST with
+ * `next` closed. */
+int rotation_check(mount_t *m, const struct stat *served, int next, int keep);
+/* Sets temp_now to the rotation name with this suffix. */
+void temp_name(mount_t *m, uint64_t suffix);
 int is_own_fifo(const struct stat *st);
 int dir_is_shared(const struct stat *st);
 /* An extended POSIX ACL on the directory at `path` (rotate.c): treated as shared, whatever its mode says. */

@@ -72,6 +72,23 @@ describe('a mount with policy any', () => {
     await waitFor(() => engineThreads() === 0 || undefined);
   });
 
+  it('reuses the FIFOs it served once their readers are gone: a few inodes over many reads, none left after', async () => {
+    // A FIFO made per read allocates an inode per read, which ext4 without a journal makes slower with every inode
+    // deleted in the last minutes (native/reuse.c): the inodes at the path must stay few however many reads.
+    const engine = start('reused', 'A=1\n');
+    const inodes = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      expect(await read(engine.path)).toBe('A=1\n');
+      inodes.add(lstatSync(engine.path).ino);
+    }
+    expect(inodes.size).toBeLessThanOrEqual(3);
+    // Beside the path: the spare and the resting FIFOs, no more however many reads.
+    expect(readdirSync(dir).length).toBeLessThanOrEqual(3);
+    await engine.stop();
+    expect(leftBehind(engine)).toEqual(['reused']);
+    await waitFor(() => engineThreads() === 0 || undefined);
+  });
+
   it('content larger than a pipe holds goes to a writer thread, which reports the whole write', async () => {
     const big = `BIG=${'x'.repeat(1 << 20)}\n`;
     const engine = start('big', big);

@@ -94,6 +94,10 @@ export class AuditLog {
   #writing: Promise<void> = Promise.resolve();
   #handle: FileHandle | undefined;
   #pending: string[] = [];
+  // The last entry's millisecond and its ISO form: a batch of reads handed over together formats the time once
+  // (toISOString costs about 3 us, as much as the rest of a policy `any` read's entry).
+  #timeMs = -1;
+  #timeIso = '';
 
   private constructor(file: string, maxBytes: number, logger: Logger) {
     this.#file = file;
@@ -122,7 +126,7 @@ export class AuditLog {
   }
 
   record(input: AuditInput): AuditEntry {
-    const entry: AuditEntry = { seq: ++this.#seq, time: new Date().toISOString(), ...input };
+    const entry: AuditEntry = { seq: ++this.#seq, time: this.#now(), ...input };
     this.#recent.push(entry);
     if (this.#recent.length > KEEP_IN_MEMORY) this.#recent.shift();
     // Lines recorded in one turn of the event loop go out in one write (policy `any` can serve thousands a second).
@@ -134,6 +138,15 @@ export class AuditLog {
         .catch((error: unknown) => this.#logger.error({ err: error }, 'audit log write failed'));
     }
     return entry;
+  }
+
+  #now(): string {
+    const ms = Date.now();
+    if (ms !== this.#timeMs) {
+      this.#timeMs = ms;
+      this.#timeIso = new Date(ms).toISOString();
+    }
+    return this.#timeIso;
   }
 
   /** Entries after `after` (a seq), optionally for one mount, the newest `limit`. */
