@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fuse-host.h"
+#include "fuse-mounter.h"
 #include "fuse-proc.h"
 #include "fuse-ticket.h"
 
@@ -206,26 +207,38 @@ static int session_mount(fuse_mount_t *m) {
   return 0;
 }
 
+typedef struct {
+  fuse_mount_t *m;
+  double dev, ino;
+} mount_job_t;
+
+/* On a mounter thread (fuse-mounter.c): mounts, and takes what the path shows through the mount (the healer
+ * compares it) from the kernel's cached inode: statx with AT_STATX_DONT_SYNC sends no request, which the session
+ * thread, not serving yet, could not answer. */
+static int mount_job(void *arg) {
+  mount_job_t *job = arg;
+  int r = session_mount(job->m);
+  struct statx stx;
+  if (r == 0 && statx(AT_FDCWD, job->m->path, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_INO, &stx) == 0) {
+    job->dev = (double)makedev(stx.stx_dev_major, stx.stx_dev_minor);
+    job->ino = (double)stx.stx_ino;
+  }
+  return r;
+}
+
 static void *session_main(void *arg) {
   fuse_mount_t *m = arg;
   struct fuse_buf buf = {.mem = NULL};
   if (m->background) {
-    int r = session_mount(m);
+    mount_job_t job = {.m = m};
+    int r = fuse_mounter_run(mount_job, &job);
     if (r < 0) {
       fuse_tickets_close(m);
       fuse_emit(m, &(fuse_event_t){.type = FEV_STOPPED, .err = -r});
       napi_release_threadsafe_function(m->tsfn, napi_tsfn_release);
       return NULL;
     }
-    /* What the path shows through the mount (the healer compares it), from the kernel's cached inode: statx with
-     * AT_STATX_DONT_SYNC sends no request, which this thread, not serving yet, could not answer. */
-    struct statx stx;
-    fuse_event_t ev = {.type = FEV_MOUNTED};
-    if (statx(AT_FDCWD, m->path, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_INO, &stx) == 0) {
-      ev.dev = (double)makedev(stx.stx_dev_major, stx.stx_dev_minor);
-      ev.ino = (double)stx.stx_ino;
-    }
-    fuse_emit(m, &ev);
+    fuse_emit(m, &(fuse_event_t){.type = FEV_MOUNTED, .dev = job.dev, .ino = job.ino});
   }
   struct pollfd fds[2] = {{.fd = fuse_session_fd(m->se), .events = POLLIN},
                           {.fd = m->cancel_fd, .events = POLLIN}};
