@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -234,5 +235,31 @@ napi_value em_fuse_mounted(napi_env env, napi_callback_info info) {
   else napi_get_boolean(env, r == 1, &result);
   free(abs);
   free(path);
+  return result;
+}
+
+/* fuseIdentity(path): { dev, ino } of what lstat shows at `path`, from the kernel's cached inode (statx with
+ * AT_STATX_DONT_SYNC): no request reaches a FUSE session, so a look at a thousand mounts wakes none of their
+ * threads. Throws with the errno code (ENOENT, ENOTCONN for a stale mount...). */
+napi_value em_fuse_identity(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result, value;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_arg(env, "fuseIdentity(path) takes a path");
+  char *path = arg_string(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  struct statx stx;
+  if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_INO, &stx) != 0) {
+    int err = errno;
+    throw_errno(env, err, "statx", path);
+    free(path);
+    return NULL;
+  }
+  free(path);
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_create_double(env, (double)makedev(stx.stx_dev_major, stx.stx_dev_minor), &value));
+  NAPI_OK(napi_set_named_property(env, result, "dev", value));
+  NAPI_OK(napi_create_double(env, (double)stx.stx_ino, &value));
+  NAPI_OK(napi_set_named_property(env, result, "ino", value));
   return result;
 }

@@ -66,4 +66,5 @@ export interface FuseAddon {
   fuseUnmount(mount: FuseMount): void;
   fuseDetach(path: string): void;
   fuseMounted(path: string): boolean;
+  fuseIdentity(path: string): { dev: number; ino: number };
 }

@@ -7,13 +7,13 @@
  * the policy. The backend owns the session (FuseMount) and the placeholder.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { EnvmountError, errnoCode } from '../../../core/errors.js';
 import {
   type FuseEvent,
   type FuseMount,
   fuseFinishOpen,
+  fuseIdentity,
   fuseMount,
   fuseSetContent,
   fuseSupport,
@@ -166,8 +166,9 @@ export class FuseBackend implements MountBackend {
   intact(): boolean {
     if (!this.#mount) return false;
     try {
-      const seen = lstatSync(this.#record.path, { throwIfNoEntry: false });
-      return seen !== undefined && seen.dev === this.#dev && seen.ino === this.#ino;
+      // From the kernel's cache: a look at every mount wakes none of their session threads.
+      const seen = fuseIdentity(this.#record.path);
+      return seen.dev === this.#dev && seen.ino === this.#ino;
     } catch {
       return false;
     }
