@@ -36,6 +36,7 @@ napi_value em_fuse_support(napi_env env, napi_callback_info info);
 #ifdef HAVE_FUSE
 napi_value em_fuse_detach(napi_env env, napi_callback_info info);
 napi_value em_fuse_mounted(napi_env env, napi_callback_info info);
+napi_value em_fuse_identity(napi_env env, napi_callback_info info);
 
 /* fuse-api.c: mount, content, mode, held opens, unmount. */
 napi_value em_fuse_mount(napi_env env, napi_callback_info info);

@@ -236,6 +236,10 @@ void fuse_call_js(napi_env env, napi_value callback, void *context, void *data) 
   }
   if (ev->type == FEV_SERVED || ev->type == FEV_RELEASED) set_number(env, obj, "bytes", ev->bytes);
   if (ev->type == FEV_FOREIGN_READ) set_number(env, obj, "openerPid", ev->opener);
+  if (ev->type == FEV_MOUNTED && ev->dev != 0) {
+    set_number(env, obj, "dev", ev->dev);
+    set_number(env, obj, "ino", ev->ino);
+  }
   if (ev->type == FEV_RELEASED || (ev->type == FEV_STOPPED && ev->external)) {
     napi_get_boolean(env, ev->type == FEV_RELEASED ? ev->whole : true, &value);
     napi_set_named_property(env, obj, ev->type == FEV_RELEASED ? "whole" : "external", value);

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,8 +131,56 @@ napi_value em_fuse_support(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* fusermount3 -o OPTIONS -- abs, started with posix_spawn (no copy of this process's page tables: libfuse forks,
+ * which in a daemon of 100 MiB costs more than fusermount3 itself), handing the /dev/fuse descriptor back over a
+ * socketpair (_FUSE_COMMFD): the descriptor (close-on-exec), or -errno (-EIO: refused, its reason on stderr). */
+int fuse_host_fusermount(const char *abs, const char *options) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return -errno;
+  size_t count = 0;
+  while (environ[count] != NULL) count++;
+  char **env = calloc(count + 2, sizeof *env), commfd[32];
+  snprintf(commfd, sizeof commfd, "_FUSE_COMMFD=%d", sv[1]);
+  int r = env ? 0 : ENOMEM, n = 0;
+  for (size_t i = 0; env && i < count; i++)
+    if (strncmp(environ[i], "_FUSE_COMMFD=", 13) != 0) env[n++] = environ[i];
+  if (env) env[n] = commfd;
+  char *argv[] = {"fusermount3", "-o", (char *)options, "--", (char *)abs, NULL};
+  posix_spawn_file_actions_t actions;
+  pid_t pid = -1;
+  if (r == 0 && (r = posix_spawn_file_actions_init(&actions)) == 0) {
+    /* dup2 onto itself clears close-on-exec in the child only (glibc 2.29+): no other spawn inherits it. */
+    r = posix_spawn_file_actions_adddup2(&actions, sv[1], sv[1]);
+    if (r == 0) r = posix_spawnp(&pid, "fusermount3", &actions, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  free(env);
+  close(sv[1]);
+  int fd = -1;
+  if (r == 0) {
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+      struct cmsghdr align;
+      char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    ssize_t got;
+    while ((got = recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) continue;
+    struct cmsghdr *cmsg = got > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+      memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) continue;
+    r = fd >= 0 ? 0 : EIO;
+  }
+  close(sv[0]);
+  return r == 0 ? fd : -r;
+}
+
 /* fusermount3 -u -z -- abs: 0, or -EPERM when it failed (its reason on stderr). Waits for it (a few ms). */
-static int fusermount_detach(const char *abs) {
+int fuse_host_fusermount_unmount(const char *abs) {
   char *argv[] = {"fusermount3", "-u", "-z", "--", (char *)abs, NULL};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -158,7 +208,7 @@ napi_value em_fuse_detach(napi_env env, napi_callback_info info) {
   if (r == -ENOENT || r == -ENOTDIR) r = 0;
   else if (r == 0 && (r = fuse_host_mounted(abs)) == 1) {
     if (geteuid() == 0) r = umount2(abs, MNT_DETACH) == 0 || errno == EINVAL || errno == ENOENT ? 0 : -errno;
-    else r = fusermount_detach(abs);
+    else r = fuse_host_fusermount_unmount(abs);
     if (r != 0 && fuse_host_mounted(abs) == 0) r = 0;
   }
   napi_value result = NULL;
@@ -185,5 +235,31 @@ napi_value em_fuse_mounted(napi_env env, napi_callback_info info) {
   else napi_get_boolean(env, r == 1, &result);
   free(abs);
   free(path);
+  return result;
+}
+
+/* fuseIdentity(path): { dev, ino } of what lstat shows at `path`, from the kernel's cached inode (statx with
+ * AT_STATX_DONT_SYNC): no request reaches a FUSE session, so a look at a thousand mounts wakes none of their
+ * threads. Throws with the errno code (ENOENT, ENOTCONN for a stale mount...). */
+napi_value em_fuse_identity(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result, value;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_arg(env, "fuseIdentity(path) takes a path");
+  char *path = arg_string(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  struct statx stx;
+  if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_INO, &stx) != 0) {
+    int err = errno;
+    throw_errno(env, err, "statx", path);
+    free(path);
+    return NULL;
+  }
+  free(path);
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_create_double(env, (double)makedev(stx.stx_dev_major, stx.stx_dev_minor), &value));
+  NAPI_OK(napi_set_named_property(env, result, "dev", value));
+  NAPI_OK(napi_create_double(env, (double)stx.stx_ino, &value));
+  NAPI_OK(napi_set_named_property(env, result, "ino", value));
   return result;
 }

@@ -13,4 +13,9 @@ int fuse_host_mounted(const char *abs);
 /* What mounting needs and lacks here, or NULL when nothing is missing; *err and *syscall then say how it fails
  * (EACCES "open" for /dev/fuse, ENOENT "fusermount3", ...). */
 const char *fuse_host_missing(int *err, const char **syscall);
+/* Mounts at `abs` through fusermount3 (an unprivileged user) with mount `options`: the /dev/fuse descriptor, or
+ * -errno (-EIO: fusermount3 refused, its reason on stderr). */
+int fuse_host_fusermount(const char *abs, const char *options);
+/* fusermount3 -u -z -- abs: 0, or -EPERM (its reason on stderr). */
+int fuse_host_fusermount_unmount(const char *abs);
 #endif

@@ -40,6 +40,7 @@ typedef struct fuse_mount {
   char *path;
   pthread_t thread;
   int thread_live;
+  int spawned;    /* 1: mounted through fusermount3 spawned by fuse_host_fusermount, which also unmounts it */
   int background; /* 1: the session thread mounts (a `mounted` or a failed `stopped` event says how it went) */
   int cancel_fd; /* an eventfd: the JS thread signals it to end the session loop (one descriptor per mount) */
   uid_t uid;
@@ -66,6 +67,7 @@ typedef struct fuse_event {
   int err;
   int whole, external;
   double bytes;
+  double dev, ino; /* FEV_MOUNTED: the mounted file's st_dev (as makedev) and st_ino; 0 when unknown */
 } fuse_event_t;
 
 /* Queues an event for JS without waiting (copied); a dropped open event's ticket is answered EACCES. */

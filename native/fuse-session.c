@@ -15,15 +15,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fuse-host.h"
+#include "fuse-mounter.h"
 #include "fuse-proc.h"
 #include "fuse-ticket.h"
 
-#define MOUNT_OPTIONS "-oro,nosuid,nodev,noexec,noatime,default_permissions,fsname=envmount,subtype=envmount"
+#define OPTIONS "ro,nosuid,nodev,noexec,noatime,default_permissions,fsname=envmount,subtype=envmount"
+#define MOUNT_OPTIONS "-o" OPTIONS
 
 static fuse_mount_t *mount_of(fuse_req_t req) {
   return fuse_req_userdata(req);
@@ -150,6 +155,16 @@ static const struct fuse_lowlevel_ops OPS = {
     .release = op_release,
 };
 
+/* Unmounts the session's mount (lazily for fusermount3's: nothing waits on the filesystem, whose descriptor
+ * fuse_session_destroy closes after). */
+static void session_unmount(fuse_mount_t *m) {
+  if (!m->spawned) return fuse_session_unmount(m->se);
+  /* POLLERR: the connection is gone (unmounted from outside, or aborted): nothing of ours is at the path. */
+  struct pollfd pfd = {.fd = fuse_session_fd(m->se), .events = 0};
+  if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR)) return;
+  fuse_host_fusermount_unmount(m->path);
+}
+
 /* A session mounted at m->path: 0, or -errno with nothing mounted (-EIO: libfuse refused, its reason on stderr). */
 static int session_mount(fuse_mount_t *m) {
   char *argv[] = {"envmount", MOUNT_OPTIONS, NULL};
@@ -157,7 +172,24 @@ static int session_mount(fuse_mount_t *m) {
   m->se = fuse_session_new(&args, &OPS, sizeof OPS, m);
   fuse_opt_free_args(&args);
   if (m->se == NULL) return -EINVAL;
-  if (fuse_session_mount(m->se, m->path) != 0) {
+  /* A user mounts through fusermount3, spawned here (libfuse would fork this process) and handed to libfuse as
+   * /dev/fd/N; then libfuse does not know the path, and session_unmount() unmounts it. Root mounts directly. */
+  char dev[32] = "";
+  if (geteuid() != 0) {
+    int fd = fuse_host_fusermount(m->path, OPTIONS);
+    if (fd < 0) {
+      fuse_session_destroy(m->se);
+      m->se = NULL;
+      return fd;
+    }
+    snprintf(dev, sizeof dev, "/dev/fd/%d", fd);
+    m->spawned = 1;
+  }
+  if (fuse_session_mount(m->se, m->spawned ? dev : m->path) != 0) {
+    if (m->spawned) { /* libfuse did not take the descriptor */
+      close(atoi(dev + 8));
+      fuse_host_fusermount_unmount(m->path);
+    }
     fuse_session_destroy(m->se);
     m->se = NULL;
     return -EIO;
@@ -167,7 +199,7 @@ static int session_mount(fuse_mount_t *m) {
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
     int r = -errno;
-    fuse_session_unmount(m->se);
+    session_unmount(m);
     fuse_session_destroy(m->se);
     m->se = NULL;
     return r;
@@ -175,18 +207,38 @@ static int session_mount(fuse_mount_t *m) {
   return 0;
 }
 
+typedef struct {
+  fuse_mount_t *m;
+  double dev, ino;
+} mount_job_t;
+
+/* On a mounter thread (fuse-mounter.c): mounts, and takes what the path shows through the mount (the healer
+ * compares it) from the kernel's cached inode: statx with AT_STATX_DONT_SYNC sends no request, which the session
+ * thread, not serving yet, could not answer. */
+static int mount_job(void *arg) {
+  mount_job_t *job = arg;
+  int r = session_mount(job->m);
+  struct statx stx;
+  if (r == 0 && statx(AT_FDCWD, job->m->path, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_INO, &stx) == 0) {
+    job->dev = (double)makedev(stx.stx_dev_major, stx.stx_dev_minor);
+    job->ino = (double)stx.stx_ino;
+  }
+  return r;
+}
+
 static void *session_main(void *arg) {
   fuse_mount_t *m = arg;
   struct fuse_buf buf = {.mem = NULL};
   if (m->background) {
-    int r = session_mount(m);
+    mount_job_t job = {.m = m};
+    int r = fuse_mounter_run(mount_job, &job);
     if (r < 0) {
       fuse_tickets_close(m);
       fuse_emit(m, &(fuse_event_t){.type = FEV_STOPPED, .err = -r});
       napi_release_threadsafe_function(m->tsfn, napi_tsfn_release);
       return NULL;
     }
-    fuse_emit(m, &(fuse_event_t){.type = FEV_MOUNTED});
+    fuse_emit(m, &(fuse_event_t){.type = FEV_MOUNTED, .dev = job.dev, .ino = job.ino});
   }
   struct pollfd fds[2] = {{.fd = fuse_session_fd(m->se), .events = POLLIN},
                           {.fd = m->cancel_fd, .events = POLLIN}};
@@ -207,7 +259,7 @@ static void *session_main(void *arg) {
   }
   free(buf.mem);
   fuse_tickets_close(m);
-  fuse_session_unmount(m->se);
+  session_unmount(m);
   fuse_session_destroy(m->se);
   m->se = NULL;
   /* The connection is gone: no release will come for the handles still open. */
@@ -222,7 +274,7 @@ int fuse_session_begin(fuse_mount_t *m) {
   if (r < 0) return r;
   r = spawn_service(session_main, m, &m->thread); /* 0, or -errno */
   if (r < 0 && m->se != NULL) {
-    fuse_session_unmount(m->se);
+    session_unmount(m);
     fuse_session_destroy(m->se);
     m->se = NULL;
   }

@@ -43,8 +43,9 @@ export type FuseEvent =
   | { readonly type: 'foreign-read'; readonly pid: number; readonly tgid: number; readonly openerPid: number }
   /** A handle closed: `bytes` served, `whole` when its reads reached the end. */
   | { readonly type: 'released'; readonly tgid: number; readonly bytes: number; readonly whole: boolean }
-  /** options.background: the session thread has mounted. */
-  | { readonly type: 'mounted' }
+  /** options.background: the session thread has mounted; `dev` and `ino`: what lstat() of the path now shows
+   * (absent when the kernel would not say without asking the session). */
+  | { readonly type: 'mounted'; readonly dev?: number; readonly ino?: number }
   /** The session ended and the mount is gone (`external`: someone else unmounted it; `code`, `syscall` 'mount': a
    * background mount failed). */
   | { readonly type: 'stopped'; readonly external?: boolean; readonly code?: string; readonly syscall?: string };
@@ -65,4 +66,5 @@ export interface FuseAddon {
   fuseUnmount(mount: FuseMount): void;
   fuseDetach(path: string): void;
   fuseMounted(path: string): boolean;
+  fuseIdentity(path: string): { dev: number; ino: number };
 }

@@ -274,9 +274,7 @@ export function fuseSetContent(mount: FuseMount, content: Buffer | null, mtimeMs
 }
 
 /** Whether opens are held for a decision (`open` events) or served at once. */
-export function fuseSetDecide(mount: FuseMount, decide: boolean): void {
-  fuse().fuseSetDecide(mount, decide);
-}
+export const fuseSetDecide = (mount: FuseMount, decide: boolean): void => fuse().fuseSetDecide(mount, decide);
 
 /** Answers a held open once: the handle's whole content, or null: EACCES. EINVAL: answered already (or stopped). */
 export function fuseFinishOpen(ticket: FuseTicket, content: Buffer | null): void {
@@ -289,9 +287,10 @@ export function fuseUnmount(mount: FuseMount): void {
 }
 
 /** Detaches envmount's stale FUSE mount at `path` (a crashed daemon's: ENOTCONN). Nothing mounted: no-op. */
-export function fuseDetach(path: string): void {
-  fuse().fuseDetach(path);
-}
+export const fuseDetach = (path: string): void => fuse().fuseDetach(path);
+
+/** lstat()'s device and inode at `path` from the kernel's cache (statx AT_STATX_DONT_SYNC: no FUSE session asked). */
+export const fuseIdentity = (path: string): { dev: number; ino: number } => fuse().fuseIdentity(path);
 
 /** Whether envmount's FUSE mount (fstype fuse.envmount) is at `path` (/proc/self/mountinfo). */
 export function fuseMounted(path: string): boolean {

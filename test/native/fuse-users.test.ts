@@ -1,7 +1,7 @@
 /**
  * FUSE mounts across users and crashes (native/fuse-*.c): an unprivileged user mounts through fusermount3 and no
  * other user, root included, can read the mount (no allow_other); a mount whose process was killed fails fast
- * (ENOTCONN) and fuseDetach clears it, as root and as the user.
+ * (ENOTCONN) and fuseDetach clears it, as root and as the user; fuseIdentity never waits for a session.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -125,6 +125,29 @@ describe.skipIf(FUSE_SKIP)(fuseTitle('a FUSE mount whose process died'), () => {
     const code = await new Promise((resolve) => mounter.child.once('exit', resolve));
     expect(code).toBe(0);
     expect((await reader).code).not.toBe(0);
+    expect(fuseMounted(path)).toBe(false);
+  });
+
+  it('fuseIdentity answers from the kernel cache: a stopped session does not hold it up, as it holds lstat', async () => {
+    dir = mkdtempSync('/tmp/emt-fuse-id-');
+    const path = join(dir, '.env');
+    const mounter = startMounter(path);
+    await mounter.ready;
+    const live = statSync(path); // answered while the mounter runs
+    mounter.child.kill('SIGSTOP');
+    try {
+      const identity = `import(${JSON.stringify(NATIVE)}).then((n) => console.log(JSON.stringify(n.fuseIdentity(process.argv[1]))))`;
+      const seen = await run(process.execPath, ['-e', identity, path], { timeoutMs: 10_000 });
+      expect(seen.stderr).toBe('');
+      expect(JSON.parse(seen.stdout)).toEqual({ dev: live.dev, ino: live.ino });
+      // The control: a stat goes to the stopped session and waits until killed.
+      const stat = await run('stat', [path], { timeoutMs: 1000 });
+      expect(stat.signal).toBe('SIGKILL');
+    } finally {
+      mounter.child.kill('SIGCONT');
+    }
+    mounter.child.stdin?.end();
+    await new Promise((resolve) => mounter.child.once('exit', resolve));
     expect(fuseMounted(path)).toBe(false);
   });
 

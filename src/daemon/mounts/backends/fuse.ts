@@ -7,12 +7,13 @@
  * the policy. The backend owns the session (FuseMount) and the placeholder.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { EnvmountError, errnoCode } from '../../../core/errors.js';
 import {
   type FuseEvent,
   type FuseMount,
   fuseFinishOpen,
+  fuseIdentity,
   fuseMount,
   fuseSetContent,
   fuseSupport,
@@ -45,7 +46,7 @@ function mountRefused(path: string, dir: string, error: unknown): unknown {
   if (code !== 'EPERM' && code !== 'EIO' && code !== 'EACCES') return error;
   return new EnvmountError(
     'FUSE_UNAVAILABLE',
-    `Cannot mount "${path}" with the FUSE backend: the mount was refused (${code}). An unprivileged daemon mounts through the setuid fusermount3, which the systemd unit's sandbox does not allow (NoNewPrivileges=yes; mount(2) is outside its system call filter); run envmountd from your session (\`envmountd start\`), or use \`envmount add ${dir} --backend fifo\`.`,
+    `Cannot mount "${path}" with the FUSE backend: the mount was refused (${code}). An unprivileged daemon mounts through the setuid fusermount3, which the systemd unit's sandbox does not allow (NoNewPrivileges=yes; mount(2) is outside its system call filter); run envmountd from your session (\`envmountd start\`), or use \`envmount add ${dir} --backend fifo\`. Past 1000 FUSE mounts on the machine, fusermount3 refuses more unless mount_max in /etc/fuse.conf allows them.`,
     { cause: error },
   );
 }
@@ -63,6 +64,8 @@ export class FuseBackend implements MountBackend {
   #digest: Buffer | undefined;
   #mtimeMs = 0;
   #stopped: Promise<void> = Promise.resolve();
+  /** While start() waits for the session thread to mount: its `mounted` or failed `stopped` settles this. */
+  #starting: { resolve: (seen: { dev?: number; ino?: number }) => void; reject: (error: Error) => void } | undefined;
   #onStopped: () => void = () => undefined;
   locked = true;
 
@@ -90,17 +93,30 @@ export class FuseBackend implements MountBackend {
     this.#stopped = new Promise((resolve) => {
       this.#onStopped = resolve;
     });
-    // Every open waits for JS: see the file's comment.
+    // The session thread mounts (background): fusermount3 takes milliseconds, and many mounts restored at once
+    // mount in parallel while this thread goes on. Every open waits for JS: see the file's comment.
+    const mounted = new Promise<{ dev?: number; ino?: number }>((resolve, reject) => {
+      this.#starting = { resolve, reject };
+    });
     try {
-      this.#mount = fuseMount(path, { decide: true }, (event) => this.#onEvent(event));
+      this.#mount = fuseMount(path, { decide: true, background: true }, (event) => this.#onEvent(event));
     } catch (error) {
+      this.#starting = undefined;
       throw mountRefused(path, dir, error);
     }
     this.#mtimeMs = placed.mtimeMs;
     this.#hand(content);
-    const seen = lstatSync(path);
-    this.#dev = seen.dev;
-    this.#ino = seen.ino;
+    try {
+      const seen = await mounted;
+      // The kernel's cached identity of the mounted file; asked through the mount (a getattr) only if unknown.
+      const { dev, ino } = seen.dev !== undefined ? seen : await lstat(path);
+      this.#dev = dev ?? -1;
+      this.#ino = ino ?? 0;
+    } catch (error) {
+      throw mountRefused(path, dir, error);
+    } finally {
+      this.#starting = undefined;
+    }
     return placed.reclaimed;
   }
 
@@ -150,8 +166,9 @@ export class FuseBackend implements MountBackend {
   intact(): boolean {
     if (!this.#mount) return false;
     try {
-      const seen = lstatSync(this.#record.path, { throwIfNoEntry: false });
-      return seen !== undefined && seen.dev === this.#dev && seen.ino === this.#ino;
+      // From the kernel's cache: a look at every mount wakes none of their session threads.
+      const seen = fuseIdentity(this.#record.path);
+      return seen.dev === this.#dev && seen.ino === this.#ino;
     } catch {
       return false;
     }
@@ -197,8 +214,18 @@ export class FuseBackend implements MountBackend {
       case 'released':
         signals.released({ tgid: event.tgid, bytes: event.bytes, whole: event.whole });
         return;
+      case 'mounted':
+        this.#starting?.resolve(event);
+        return;
       case 'stopped':
         this.#mount = undefined;
+        if (event.code && this.#starting) {
+          // The mount failed: start() throws; nothing was serving.
+          this.#onStopped();
+          this.#starting.reject(Object.assign(new Error(`FUSE mount failed (${event.code})`), { code: event.code }));
+          return;
+        }
+        this.#starting?.reject(Object.assign(new Error('FUSE mount stopped while mounting'), { code: 'ECANCELED' }));
         this.#onStopped();
         signals.stopped(event.external === true);
         return;
