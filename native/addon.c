@@ -51,6 +51,7 @@ static napi_value init(napi_env env, napi_value exports) {
       METHOD("fuseUnmount", em_fuse_unmount),
       METHOD("fuseDetach", em_fuse_detach),
       METHOD("fuseMounted", em_fuse_mounted),
+      METHOD("fuseUseRunner", em_fuse_use_runner),
       METHOD("fuseIdentity", em_fuse_identity),
 #endif
   };

@@ -23,6 +23,7 @@
 
 #include "api.h"
 #include "errors.h"
+#include "fuse-runner.h"
 
 extern char **environ;
 
@@ -133,10 +134,18 @@ napi_value em_fuse_support(napi_env env, napi_callback_info info) {
 
 /* fusermount3 -o OPTIONS -- abs, started with posix_spawn (no copy of this process's page tables: libfuse forks,
  * which in a daemon of 100 MiB costs more than fusermount3 itself), handing the /dev/fuse descriptor back over a
- * socketpair (_FUSE_COMMFD): the descriptor (close-on-exec), or -errno (-EIO: refused, its reason on stderr). */
+ * socketpair (_FUSE_COMMFD): the descriptor (close-on-exec), or -errno (-EIO: refused, its reason on stderr).
+ * With a runner (fuse-runner.c: under no_new_privs), the runner's argv runs it, with the socket as standard input. */
 int fuse_host_fusermount(const char *abs, const char *options) {
+  char *args[] = {"fusermount3", "-o", (char *)options, "--", (char *)abs, NULL};
+  char **run = fuse_runner_argv(1, args);
+  if (run == NULL && errno != 0) return -errno;
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return -errno;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    int e = errno;
+    fuse_runner_free(run);
+    return -e;
+  }
   size_t count = 0;
   while (environ[count] != NULL) count++;
   char **env = calloc(count + 2, sizeof *env), commfd[32];
@@ -144,17 +153,24 @@ int fuse_host_fusermount(const char *abs, const char *options) {
   int r = env ? 0 : ENOMEM, n = 0;
   for (size_t i = 0; env && i < count; i++)
     if (strncmp(environ[i], "_FUSE_COMMFD=", 13) != 0) env[n++] = environ[i];
-  if (env) env[n] = commfd;
-  char *argv[] = {"fusermount3", "-o", (char *)options, "--", (char *)abs, NULL};
+  if (env && run == NULL) env[n] = commfd;
+  char **argv = run != NULL ? run : args;
   posix_spawn_file_actions_t actions;
   pid_t pid = -1;
   if (r == 0 && (r = posix_spawn_file_actions_init(&actions)) == 0) {
-    /* dup2 onto itself clears close-on-exec in the child only (glibc 2.29+): no other spawn inherits it. */
-    r = posix_spawn_file_actions_adddup2(&actions, sv[1], sv[1]);
-    if (r == 0) r = posix_spawnp(&pid, "fusermount3", &actions, NULL, argv, env);
+    /* dup2 onto itself clears close-on-exec in the child only (glibc 2.29+): no other spawn inherits it. The runner
+     * gets the socket as standard input, and standard error (Node marks it close-on-exec; systemd-run --pipe passes
+     * on all three and fails without it). */
+    if (run == NULL) r = posix_spawn_file_actions_adddup2(&actions, sv[1], sv[1]);
+    else if ((r = posix_spawn_file_actions_adddup2(&actions, sv[1], 0)) == 0 &&
+             (r = posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)) == 0)
+      r = fcntl(2, F_GETFD) >= 0 ? posix_spawn_file_actions_adddup2(&actions, 2, 2)
+                                 : posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    if (r == 0) r = posix_spawnp(&pid, argv[0], &actions, NULL, argv, env);
     posix_spawn_file_actions_destroy(&actions);
   }
   free(env);
+  fuse_runner_free(run);
   close(sv[1]);
   int fd = -1;
   if (r == 0) {
@@ -179,15 +195,25 @@ int fuse_host_fusermount(const char *abs, const char *options) {
   return r == 0 ? fd : -r;
 }
 
-/* fusermount3 -u -z -- abs: 0, or -EPERM when it failed (its reason on stderr). Waits for it (a few ms). */
+/* fusermount3 -u -z -- abs (under the runner when one is set): 0, or -EPERM when it failed (its reason on stderr).
+ * Waits for it (a few ms; a runner's transient unit, a fraction of a second). */
 int fuse_host_fusermount_unmount(const char *abs) {
-  char *argv[] = {"fusermount3", "-u", "-z", "--", (char *)abs, NULL};
+  char *args[] = {"fusermount3", "-u", "-z", "--", (char *)abs, NULL};
+  char **run = fuse_runner_argv(0, args);
+  if (run == NULL && errno != 0) return -errno;
+  char **argv = run != NULL ? run : args;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  if (run != NULL) {
+    if (fcntl(2, F_GETFD) >= 0) posix_spawn_file_actions_adddup2(&actions, 2, 2);
+    else posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  }
   pid_t pid;
-  int r = posix_spawnp(&pid, "fusermount3", &actions, NULL, argv, environ);
+  int r = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
+  fuse_runner_free(run);
   if (r != 0) return -r;
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) continue;

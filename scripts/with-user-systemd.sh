@@ -6,6 +6,12 @@
 # /run/user/UID. The manager takes its unit path from HOME and XDG_CONFIG_HOME: set them first.
 # Needs root (for the namespace) and systemd installed. CMD's exit status is returned; the manager, and every unit
 # it runs, stops when CMD ends.
+# With WITH_USER_SYSTEMD_UID=N the manager runs as that user (an ordinary user's manager: no capabilities, so it
+# skips the mount-namespace settings and every seccomp setting implies NoNewPrivileges), in a cgroup delegated to it
+# (removed at the end), with its D-Bus user bus at $XDG_RUNTIME_DIR/bus (dbus.socket, from Debian's dbus-user-session
+# units), which is how that user's systemctl reaches it. XDG_RUNTIME_DIR must then be set, and be that user's.
+# CMD runs as root either way, with WITH_USER_SYSTEMD_PID set to the manager's pid (`nsenter -t PID -m` enters the
+# namespace, where mounts made by the manager's units are).
 # Usage: scripts/with-user-systemd.sh CMD [ARGS...]   (WITH_USER_SYSTEMD_LOG=FILE keeps the manager's log)
 set -uo pipefail
 if [ "$(id -u)" != 0 ]; then echo "with-user-systemd: needs root (it makes a mount namespace)" >&2; exit 2; fi
@@ -30,21 +36,46 @@ if command -v python3 >/dev/null; then
   python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' /run/systemd/inaccessible/sock
 fi
 chmod 0000 /run/systemd/inaccessible/* 2>/dev/null
+uid="${WITH_USER_SYSTEMD_UID:-0}"
+as_user=()
+cgroups=()
+if [ "$uid" != 0 ]; then
+  if [ -z "$runtime" ]; then echo "with-user-systemd: WITH_USER_SYSTEMD_UID needs XDG_RUNTIME_DIR" >&2; exit 2; fi
+  as_user=(setpriv --reuid="$uid" --regid="$uid" --clear-groups)
+  # The manager writes its own cgroups (its units go in them): a subtree of every hierarchy it uses, owned by it.
+  for h in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
+    [ -e "$h/cgroup.procs" ] || continue
+    mkdir -p "$h/emt-user-$uid-$$" && chown -R "$uid:$uid" "$h/emt-user-$uid-$$" &&
+      echo $$ >"$h/emt-user-$uid-$$/cgroup.procs" || exit 2
+    cgroups+=("$h/emt-user-$uid-$$")
+  done
+fi
 if [ -z "$runtime" ]; then runtime=/run/user/$(id -u); fi
-mkdir -p "$runtime" && chmod 700 "$runtime" || exit 2
+mkdir -p "$runtime" && chmod 700 "$runtime" && chown "$uid:$uid" "$runtime" || exit 2
 export XDG_RUNTIME_DIR="$runtime"
-/lib/systemd/systemd --user --log-target=console --log-level="${WITH_USER_SYSTEMD_LEVEL:-warning}" \
+"${as_user[@]}" /lib/systemd/systemd --user --log-target=console --log-level="${WITH_USER_SYSTEMD_LEVEL:-warning}" \
   >"${WITH_USER_SYSTEMD_LOG:-/dev/null}" 2>&1 &
 manager=$!
-# SIGTERM makes the manager stop its units (each runs its ExecStop*) and exit.
-trap 'kill -TERM "$manager" 2>/dev/null; wait "$manager" 2>/dev/null' EXIT
+export WITH_USER_SYSTEMD_PID=$manager
+# SIGTERM makes the manager stop its units (each runs its ExecStop*) and exit. Then the cgroups it made go (deepest
+# first; this shell leaves its own for the parent hierarchy's root before).
+finish() {
+  kill -TERM "$manager" 2>/dev/null
+  wait "$manager" 2>/dev/null
+  for c in "${cgroups[@]}"; do
+    echo $$ >"$(dirname "$c")/cgroup.procs" 2>/dev/null
+    find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+}
+trap finish EXIT
 trap 'exit 143' TERM INT HUP
+ready() { "${as_user[@]}" systemctl --user show-environment >/dev/null 2>&1; }
 for _ in $(seq 1 200); do
-  systemctl --user show-environment >/dev/null 2>&1 && break
+  ready && break
   kill -0 "$manager" 2>/dev/null || break
   sleep 0.05
 done
-if ! systemctl --user show-environment >/dev/null 2>&1; then
+if ! ready; then
   echo "with-user-systemd: the user manager did not start (WITH_USER_SYSTEMD_LOG=FILE keeps its log)" >&2
   exit 2
 fi

@@ -15,7 +15,8 @@ import { humanLogLine } from '../core/log-line.js';
 import { cleanupAfterStop } from '../daemon/cleanup.js';
 import { Daemon } from '../daemon/daemon.js';
 import { socketPeer } from '../daemon/peer.js';
-import { harden, notifyServiceManager, scrubEnvironment } from '../native/index.js';
+import { fuseUseRunner, harden, notifyServiceManager, scrubEnvironment } from '../native/index.js';
+import { fuseRunner } from './privileges.js';
 import { providerFactory } from './providers.js';
 import { VERSION } from './version.js';
 
@@ -61,6 +62,14 @@ function makeLogger(format: LogFormat, level: string): Logger {
   );
 }
 
+/** Under a unit's no_new_privs, FUSE mounts and detaches ask the user's systemd to run fusermount3 (privileges.ts). */
+function useFuseRunner(logger: Logger): void {
+  const runner = fuseRunner(process.env, process.getuid?.() ?? 0);
+  if (!runner) return;
+  fuseUseRunner(runner);
+  logger.debug('FUSE mounts go through the user manager (systemd-run): this process runs with no_new_privs');
+}
+
 async function start(format: LogFormat): Promise<void> {
   const config = loadConfig(process.env);
   // The token moves into memory and out of the environment: nothing this process starts inherits it, and
@@ -81,6 +90,7 @@ async function start(format: LogFormat): Promise<void> {
       logger.warn({ code: (error as NodeJS.ErrnoException).code }, 'could not notify the service manager');
     }
   };
+  useFuseRunner(logger);
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({
@@ -138,6 +148,7 @@ async function cleanup(format: LogFormat, options: { unlessRestarting?: boolean;
     );
     return;
   }
+  useFuseRunner(logger);
   const result = await cleanupAfterStop(config.paths, process.getuid?.() ?? 0, logger);
   const pipes = [
     ...(result.removed > 0 || result.detached === 0

@@ -67,4 +67,15 @@ export interface FuseAddon {
   fuseDetach(path: string): void;
   fuseMounted(path: string): boolean;
   fuseIdentity(path: string): { dev: number; ino: number };
+  fuseUseRunner(runner: FuseRunner | null): void;
+}
+
+/**
+ * How fusermount3 runs when this process cannot run it itself (no_new_privs: a systemd user unit's sandbox): each
+ * prefix is an argv that runs the rest of its arguments elsewhere (`systemd-run --user --pipe --wait ... --`).
+ * `mount` must give fusermount3 `_FUSE_COMMFD=0`: it sends the /dev/fuse descriptor over its standard input.
+ */
+export interface FuseRunner {
+  readonly mount: readonly string[];
+  readonly unmount: readonly string[];
 }

@@ -1,11 +1,23 @@
 /**
- * The only loader of the native addon (native/*.c, built by node-gyp at install). Everything native goes through
- * the typed interface below; the addon validates its arguments and throws Errors with an errno `code`.
+ * The typed interface to the native addon (native/*.c, loaded by load.ts; the FUSE functions are in fuse.ts).
+ * Everything native goes through it; the addon validates its arguments and throws Errors with an errno `code`.
  */
-import { createRequire } from 'node:module';
-import type { FuseAddon, FuseEvent, FuseMount, FuseMountOptions, FuseSupport, FuseTicket } from './fuse-types.js';
+import type { FuseAddon, FuseSupport } from './fuse-types.js';
+import { loaded } from './load.js';
 
-export type { FuseEvent, FuseMount, FuseMountOptions, FuseSupport, FuseTicket } from './fuse-types.js';
+export {
+  fuseDetach,
+  fuseFinishOpen,
+  fuseIdentity,
+  fuseMount,
+  fuseMounted,
+  fuseSetContent,
+  fuseSetDecide,
+  fuseSupport,
+  fuseUnmount,
+  fuseUseRunner,
+} from './fuse.js';
+export type { FuseEvent, FuseMount, FuseMountOptions, FuseRunner, FuseSupport, FuseTicket } from './fuse-types.js';
 
 export interface PeerCredentials {
   readonly pid: number;
@@ -109,9 +121,7 @@ interface Addon extends Partial<FuseAddon> {
   pathHasAcl(path: string): boolean;
 }
 
-const require = createRequire(import.meta.url);
-// src/native/index.ts and dist/native/index.js both sit two levels below the package root.
-const addon = require('../../build/Release/envmount.node') as Addon;
+const addon = loaded as Addon;
 
 /** Creates a FIFO; never replaces anything (EEXIST). */
 export function mkfifo(path: string, mode = 0o600): void {
@@ -240,59 +250,4 @@ export function ticketHolders(ticket: Ticket): HolderScan {
  */
 export function notifyServiceManager(socket: string, message: string): void {
   addon.notify(socket, message);
-}
-
-/**
- * Whether FUSE mounts can be made here: built with libfuse 3, /dev/fuse openable, and fusermount3 (setuid) on PATH
- * for a user who is not root. `reason` names what is missing.
- */
-export function fuseSupport(): FuseSupport {
-  return addon.fuseSupport();
-}
-
-function fuse(): FuseAddon {
-  if (addon.fuseMount === undefined) {
-    const reason = addon.fuseSupport();
-    throw Object.assign(new Error(reason.available ? 'FUSE unavailable' : reason.reason), { code: 'ENOSYS' });
-  }
-  return addon as FuseAddon;
-}
-
-/**
- * Mounts a FUSE session on the regular file at `path` (the caller made it: mode 0600, never truncated) and serves
- * it from a thread of its own: a regular file, mode 0600, this process's uid; other users (root too) get EACCES.
- * `decide`: each open is held and reported (`open` with a ticket); otherwise served the content at once.
- */
-export function fuseMount(path: string, options: FuseMountOptions, onEvent: (event: FuseEvent) => void): FuseMount {
-  return fuse().fuseMount(path, options, onEvent);
-}
-
-/** The bytes every open gets under decide false (copied, mlocked; the caller zeroes its buffer), and st_mtime.
- * null: no content (opens refused, size 0). */
-export function fuseSetContent(mount: FuseMount, content: Buffer | null, mtimeMs: number): { locked: boolean } {
-  return fuse().fuseSetContent(mount, content, mtimeMs);
-}
-
-/** Whether opens are held for a decision (`open` events) or served at once. */
-export const fuseSetDecide = (mount: FuseMount, decide: boolean): void => fuse().fuseSetDecide(mount, decide);
-
-/** Answers a held open once: the handle's whole content, or null: EACCES. EINVAL: answered already (or stopped). */
-export function fuseFinishOpen(ticket: FuseTicket, content: Buffer | null): void {
-  fuse().fuseFinishOpen(ticket, content);
-}
-
-/** Ends the session (held opens get EIO), unmounts, then `stopped`; the caller removes the file. Idempotent. */
-export function fuseUnmount(mount: FuseMount): void {
-  fuse().fuseUnmount(mount);
-}
-
-/** Detaches envmount's stale FUSE mount at `path` (a crashed daemon's: ENOTCONN). Nothing mounted: no-op. */
-export const fuseDetach = (path: string): void => fuse().fuseDetach(path);
-
-/** lstat()'s device and inode at `path` from the kernel's cache (statx AT_STATX_DONT_SYNC: no FUSE session asked). */
-export const fuseIdentity = (path: string): { dev: number; ino: number } => fuse().fuseIdentity(path);
-
-/** Whether envmount's FUSE mount (fstype fuse.envmount) is at `path` (/proc/self/mountinfo). */
-export function fuseMounted(path: string): boolean {
-  return addon.fuseMounted?.(path) ?? false;
 }

@@ -46,7 +46,7 @@ function mountRefused(path: string, dir: string, error: unknown): unknown {
   if (code !== 'EPERM' && code !== 'EIO' && code !== 'EACCES') return error;
   return new EnvmountError(
     'FUSE_UNAVAILABLE',
-    `Cannot mount "${path}" with the FUSE backend: the mount was refused (${code}). An unprivileged daemon mounts through the setuid fusermount3, which the systemd unit's sandbox does not allow (NoNewPrivileges=yes; mount(2) is outside its system call filter); run envmountd from your session (\`envmountd start\`), or use \`envmount add ${dir} --backend fifo\`. Past 1000 FUSE mounts on the machine, fusermount3 refuses more unless mount_max in /etc/fuse.conf allows them.`,
+    `Cannot mount "${path}" with the FUSE backend: the mount was refused (${code}); fusermount3 says why in envmountd's log (\`envmount service logs\` under the service). Under the systemd unit (NoNewPrivileges=yes) envmountd asks your user manager to run fusermount3 (\`systemd-run --user\`); where there is none, run envmountd from your session (\`envmountd start\`), or use \`envmount add ${dir} --backend fifo\`. Past 1000 FUSE mounts on the machine, fusermount3 refuses more unless mount_max in /etc/fuse.conf allows them.`,
     { cause: error },
   );
 }
