@@ -132,6 +132,19 @@ napi_value em_fuse_support(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* A runner's standard streams: `in` (or /dev/null) as input, output to /dev/null, and this process's standard error
+ * kept (Node marks it close-on-exec; dup2 onto itself clears that in the child; systemd-run --pipe passes all three
+ * on and fails without one). 0 or an errno. */
+static int runner_stdio(posix_spawn_file_actions_t *actions, int in) {
+  int r = in >= 0 ? posix_spawn_file_actions_adddup2(actions, in, 0)
+                  : posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
+  if (r == 0) r = posix_spawn_file_actions_addopen(actions, 1, "/dev/null", O_WRONLY, 0);
+  if (r == 0)
+    r = fcntl(2, F_GETFD) >= 0 ? posix_spawn_file_actions_adddup2(actions, 2, 2)
+                               : posix_spawn_file_actions_addopen(actions, 2, "/dev/null", O_WRONLY, 0);
+  return r;
+}
+
 /* fusermount3 -o OPTIONS -- abs, started with posix_spawn (no copy of this process's page tables: libfuse forks,
  * which in a daemon of 100 MiB costs more than fusermount3 itself), handing the /dev/fuse descriptor back over a
  * socketpair (_FUSE_COMMFD): the descriptor (close-on-exec), or -errno (-EIO: refused, its reason on stderr).
@@ -159,13 +172,9 @@ int fuse_host_fusermount(const char *abs, const char *options) {
   pid_t pid = -1;
   if (r == 0 && (r = posix_spawn_file_actions_init(&actions)) == 0) {
     /* dup2 onto itself clears close-on-exec in the child only (glibc 2.29+): no other spawn inherits it. The runner
-     * gets the socket as standard input, and standard error (Node marks it close-on-exec; systemd-run --pipe passes
-     * on all three and fails without it). */
+     * gets the socket as its standard input. */
     if (run == NULL) r = posix_spawn_file_actions_adddup2(&actions, sv[1], sv[1]);
-    else if ((r = posix_spawn_file_actions_adddup2(&actions, sv[1], 0)) == 0 &&
-             (r = posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)) == 0)
-      r = fcntl(2, F_GETFD) >= 0 ? posix_spawn_file_actions_adddup2(&actions, 2, 2)
-                                 : posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    else r = runner_stdio(&actions, sv[1]);
     if (r == 0) r = posix_spawnp(&pid, argv[0], &actions, NULL, argv, env);
     posix_spawn_file_actions_destroy(&actions);
   }
@@ -204,12 +213,8 @@ int fuse_host_fusermount_unmount(const char *abs) {
   char **argv = run != NULL ? run : args;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  if (run != NULL) {
-    if (fcntl(2, F_GETFD) >= 0) posix_spawn_file_actions_adddup2(&actions, 2, 2);
-    else posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  }
+  if (run != NULL) runner_stdio(&actions, -1);
+  else posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   pid_t pid;
   int r = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&actions);

@@ -63,8 +63,8 @@ function makeLogger(format: LogFormat, level: string): Logger {
 }
 
 /** Under a unit's no_new_privs, FUSE mounts and detaches ask the user's systemd to run fusermount3 (privileges.ts). */
-function useFuseRunner(logger: Logger): void {
-  const runner = fuseRunner(process.env, process.getuid?.() ?? 0);
+async function useFuseRunner(logger: Logger): Promise<void> {
+  const runner = await fuseRunner(process.env, process.getuid?.() ?? 0);
   if (!runner) return;
   fuseUseRunner(runner);
   logger.debug('FUSE mounts go through the user manager (systemd-run): this process runs with no_new_privs');
@@ -90,7 +90,7 @@ async function start(format: LogFormat): Promise<void> {
       logger.warn({ code: (error as NodeJS.ErrnoException).code }, 'could not notify the service manager');
     }
   };
-  useFuseRunner(logger);
+  await useFuseRunner(logger);
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({
@@ -148,7 +148,7 @@ async function cleanup(format: LogFormat, options: { unlessRestarting?: boolean;
     );
     return;
   }
-  useFuseRunner(logger);
+  await useFuseRunner(logger);
   const result = await cleanupAfterStop(config.paths, process.getuid?.() ?? 0, logger);
   const pipes = [
     ...(result.removed > 0 || result.detached === 0

@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { basename, dirname } from 'node:path';
 import type { OnePasswordStatus } from '../control/protocol.js';
 import { errnoCode, isEnvmountError } from '../core/errors.js';
+import { noNewPrivsIn } from '../core/proc-status.js';
 import type { ServiceState } from '../core/service-units.js';
 import { isSharedDirectory, privateGroupOf, sharedDirectoryReason } from '../core/shared-directory.js';
 import type { CliContext, CommandOutput } from './context.js';
@@ -196,9 +197,7 @@ async function checkMount(ctx: CliContext, m: DoctorMount, up: boolean, uid: num
 /** Whether a process runs with no_new_privs (systemd's NoNewPrivileges=yes), from /proc; undefined off Linux. */
 export async function noNewPrivileges(pid: number): Promise<boolean | undefined> {
   try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const line = status.split('\n').find((l) => l.startsWith('NoNewPrivs:'));
-    return line === undefined ? undefined : line.slice('NoNewPrivs:'.length).trim() === '1';
+    return noNewPrivsIn(await readFile(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return undefined;
   }

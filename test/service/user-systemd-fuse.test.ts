@@ -5,15 +5,15 @@
  * and serves the /dev/fuse descriptor it sends back. Mounts made by the manager's units live in the wrapper's mount
  * namespace: readers run there (`nsenter -m`). Needs root (the namespace, the user), systemd and FUSE.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, ROOT, run, TestDaemon, track, waitFor } from '../helpers/daemon.js';
+import { killAll, run, TestDaemon, waitFor } from '../helpers/daemon.js';
 import { FUSE_SKIP } from '../helpers/fuse.js';
 import { installReachableBy, OTHER_USER } from '../helpers/other-user.js';
+import { startUserManager, type UserManager } from '../helpers/user-manager.js';
 
-const WRAPPER = join(ROOT, 'scripts/with-user-systemd.sh');
 const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 
 function skipReason(): string | undefined {
@@ -34,7 +34,7 @@ describe.skipIf(skip !== undefined)(
   () => {
     const install = installReachableBy(user);
     const d = new TestDaemon({ user, install: install.path });
-    let manager: ChildProcess | undefined;
+    let manager: UserManager | undefined;
     let managerPid = 0;
     let devMode: number | undefined;
     const dir = () => join(d.dirs.projects, 'app');
@@ -63,33 +63,14 @@ describe.skipIf(skip !== undefined)(
       // The project's directories are passable by others: a third user's refusal must come from the mount.
       chmodSync(d.root, 0o711);
       chmodSync(d.dirs.projects, 0o711);
-      manager = track(
-        spawn(WRAPPER, ['sh', '-c', 'echo "$WITH_USER_SYSTEMD_PID"; exec cat'], {
-          env: { ...d.env, WITH_USER_SYSTEMD_UID: String(user.uid) },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        }),
-      );
-      let said = '';
-      manager.stderr?.on('data', (b: Buffer) => {
-        said += b.toString();
-      });
-      managerPid = await new Promise<number>((resolve, reject) => {
-        manager?.stdout?.once('data', (b: Buffer) => resolve(Number(b.toString().trim())));
-        manager?.once('exit', (code) => reject(new Error(`with-user-systemd exited ${code}: ${said}`)));
-      });
+      manager = await startUserManager({ ...d.env, WITH_USER_SYSTEMD_UID: String(user.uid) });
+      managerPid = manager.pid;
     }, 60_000);
 
     afterAll(async () => {
       try {
-        const m = manager;
-        if (m && m.exitCode === null) {
-          // Its stdin closed, the wrapper stops the manager and its units; the namespace and its mounts go with it.
-          const exited = new Promise((resolve) => m.once('exit', resolve));
-          m.stdin?.end();
-          const timer = setTimeout(() => m.kill('SIGKILL'), 30_000);
-          await exited;
-          clearTimeout(timer);
-        }
+        // The manager stops its units; the namespace and its mounts go with it.
+        await manager?.stop();
         await killAll();
         await d.dispose();
       } finally {

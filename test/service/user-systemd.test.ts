@@ -4,18 +4,18 @@
  * socket and the daemon's socket live in the test's runtime directory, so systemctl and envmount reach them from
  * here. The unit runs with its full sandbox, and each feature it could break is used under it.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_OP, FAKE_OP_ERRORS } from '../fixtures/fake-op-env.js';
-import { CLI, killAll, ROOT, run, startReader, TestDaemon, track, waitFor } from '../helpers/daemon.js';
+import { CLI, killAll, run, startReader, TestDaemon, waitFor } from '../helpers/daemon.js';
 import { MCP_COMMAND } from '../helpers/mcp.js';
+import { startUserManager, type UserManager } from '../helpers/user-manager.js';
 import { Xvfb } from '../helpers/xvfb.js';
 
-const WRAPPER = join(ROOT, 'scripts/with-user-systemd.sh');
 const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 
 function skipReason(): string | undefined {
@@ -33,7 +33,7 @@ describe.skipIf(skip !== undefined)(
   () => {
     const d = new TestDaemon();
     const cleanups: Array<() => void> = [];
-    let manager: ChildProcess | undefined;
+    let manager: UserManager | undefined;
     const cli = (args: string[], input?: string) => d.cli(args, input === undefined ? {} : { input });
     const systemctl = (...args: string[]) => run('systemctl', ['--user', ...args], { env: d.env });
     const show = async (props: string) => {
@@ -65,30 +65,13 @@ describe.skipIf(skip !== undefined)(
     };
 
     beforeAll(async () => {
-      manager = track(
-        spawn(WRAPPER, ['sh', '-c', 'echo ready; exec cat'], { env: d.env, stdio: ['pipe', 'pipe', 'pipe'] }),
-      );
-      let said = '';
-      manager.stderr?.on('data', (b: Buffer) => {
-        said += b.toString();
-      });
-      await new Promise<void>((resolve, reject) => {
-        manager?.stdout?.once('data', () => resolve());
-        manager?.once('exit', (code) => reject(new Error(`with-user-systemd exited ${code}: ${said}`)));
-      });
+      manager = await startUserManager(d.env);
     }, 60_000);
 
     afterAll(async () => {
       for (const cleanup of cleanups.reverse()) cleanup();
-      // Its stdin closed, the wrapper stops the manager, which stops the daemon (and its pipes go).
-      const m = manager;
-      if (m && m.exitCode === null) {
-        const exited = new Promise((resolve) => m.once('exit', resolve));
-        m.stdin?.end();
-        const timer = setTimeout(() => m.kill('SIGKILL'), 30_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      // The manager stops the daemon (and its pipes go).
+      await manager?.stop();
       await killAll();
       await d.dispose();
     }, 60_000);
