@@ -66,7 +66,7 @@ int reuse_take(mount_t *m) {
   if (ok) {
     /* The pinned mtime again (the write moved it), then what the handle refers to, ctime included, for the check
      * right before the exchange (spare_intact), as for a FIFO just made. */
-    pin_times(m, m->temp_now);
+    pin_times(m, r.handle, m->temp_now);
     ok = handle_stat(r.handle, m->temp_now, &st) == 0 && is_own_fifo(&st) && st.st_ino == r.st.st_ino &&
          st.st_dev == r.st.st_dev;
   }
