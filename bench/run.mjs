@@ -15,8 +15,8 @@ import { chart } from './chart.mjs';
 import { coldPath } from './cold.mjs';
 import { fuseTable, fuseVsFifo } from './fuse.mjs';
 import { parallel, rounds, sequential } from './latency.mjs';
-import { pin, unpin } from './placement.mjs';
 import { masking } from './mask.mjs';
+import { pin, unpin } from './placement.mjs';
 import { decidedUnderLoad, procsTable } from './procs.mjs';
 import { scale } from './scale.mjs';
 
