@@ -114,6 +114,29 @@ describe('a mount with policy any', () => {
     await waitFor(() => engineThreads() === 0 || undefined);
   });
 
+  it('reads alike in a row are reported together: served events whose counts add up to the reads', async () => {
+    const engine = start('burst', 'A=1\n');
+    await waitFor(() => engineThreads() === 1 || undefined);
+    // One process reading ten times back to back: the thread holds the served events and hands them over together
+    // (native/mount.c mount_flush), one event per run of alike reads, not one per read.
+    const code = `const fs = require('node:fs'); for (let i = 0; i < 10; i++) process.stdout.write(fs.readFileSync(${JSON.stringify(engine.path)}));`;
+    const reader = startReader(process.execPath, ['-e', code]);
+    expect(await reader.done).toBe('A=1\n'.repeat(10));
+    const events: native.MountEvent[] = [];
+    for (let reads = 0; reads < 10; ) {
+      const event = await engine.next('served');
+      events.push(event);
+      reads += event.count ?? 1;
+    }
+    expect(events.reduce((n, e) => n + (e.count ?? 1), 0)).toBe(10);
+    expect(events.length).toBeLessThan(10);
+    for (const event of events) expect(event).toMatchObject({ bytes: 4 });
+    // The last event names the FIFO the thread waits on now, as a single read's does.
+    expect(events.at(-1)?.inode).toBe(native.mountInode(engine.handle));
+    await engine.stop();
+    await waitFor(() => engineThreads() === 0 || undefined);
+  });
+
   it('content larger than a pipe holds goes to a writer thread, which reports the whole write', async () => {
     const big = `BIG=${'x'.repeat(1 << 20)}\n`;
     const engine = start('big', big);

@@ -66,7 +66,8 @@ export function auditUndecidedRead(audit: AuditLog, mount: string, event: MountE
     return result;
   }
   if (readers <= 1 || result.outcome !== 'whole') {
-    audit.record(entry(result.outcome, result.reason, event.bytes));
+    // Reads alike in a row come as one event with their count (native/mount.c): still one entry per open.
+    audit.recordEach(entry(result.outcome, result.reason, event.bytes), event.count ?? 1);
     return result;
   }
   const each = copies > 0 ? Math.round(event.bytes / copies) : 0;
