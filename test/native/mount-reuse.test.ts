@@ -1,8 +1,8 @@
 /**
  * Served FIFOs reused as later reads' pipes (native/reuse.c), attacked: a FIFO the user opened to others (chmod)
  * must not come back to the path, a reader still holding a served FIFO must keep it to itself (and later readers
- * get only their own bytes), a process blocked on a resting FIFO by its rotation name must be let go when the mount
- * stops, and another user who can write the directory and swaps a resting FIFO's name for a FIFO of its own must
+ * get only their own bytes), processes blocked on its rotation names (a resting FIFO, the spare) must be let go when the
+ * mount stops, and another user who can write the directory and swaps a resting FIFO's name for a FIFO of its own must
  * never get that FIFO written to nor put at the path. No daemon: the engine through src/native/index.ts.
  */
 import { spawn } from 'node:child_process';
@@ -32,9 +32,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(name: string): Engine {
+/** A mount whose thread already waits in open(): a first reader that came before would be a queued one, whose
+ * FIFO is never kept for reuse (share.c). */
+async function start(name: string): Promise<Engine> {
   const engine = startEngine(join(dir, name), CONTENT);
   engines.push(engine);
+  await waitFor(() => engineThreads() === 1 || undefined);
   return engine;
 }
 
@@ -83,7 +86,7 @@ describe('reused FIFOs', () => {
   it.skipIf(OTHER_USER === undefined)(
     'a FIFO the user made readable by others is never put back at the path: another user never reads the values',
     async () => {
-      const engine = start('chmodded');
+      const engine = await start('chmodded');
       chmodSync(dir, 0o711); // others may reach the path, not list or write the directory
       // The user's `chmod -R a+rw`: the FIFO at the path now (its own read is the user's doing) ...
       chmodSync(engine.path, 0o666);
@@ -99,7 +102,7 @@ describe('reused FIFOs', () => {
   );
 
   it('a reader still holding a served FIFO keeps it: later readers get their own pipe and only their bytes', async () => {
-    const engine = start('held');
+    const engine = await start('held');
     const first = lstatSync(engine.path).ino;
     // Opens, then reads only once told to: its content waits in the pipe meanwhile.
     const code =
@@ -120,28 +123,34 @@ describe('reused FIFOs', () => {
     expect(out).toBe(`open\n${CONTENT}`);
   });
 
-  it('a process blocked on a resting FIFO by its rotation name is let go when the mount stops', async () => {
-    const engine = start('by-name');
-    const first = lstatSync(engine.path).ino;
+  it('processes blocked on the rotation names (a resting FIFO, the spare) are let go when the mount stops', async () => {
+    const engine = await start('by-name');
     expect((await cat(engine.path)).out).toBe(CONTENT);
     await engine.next('served'); // handed over at the flush, which lets the late readers go just after
-    const name = nameOf(engine, first);
-    const blocked = blockedReader(name);
-    await waitFor(() => waitsOnFifo(blocked.child.pid) || undefined);
+    // Beside the path now: the FIFO just served, resting, and the next read's spare, made in advance.
+    const names = readdirSync(dir)
+      .filter((name) => name !== 'by-name')
+      .map((name) => join(dir, name));
+    expect(names).toHaveLength(2);
+    const blocked = names.map((name) => blockedReader(name));
+    await waitFor(() => blocked.every((b) => waitsOnFifo(b.child.pid)) || undefined);
     await engine.stop();
-    // Bounded: before, nothing woke it (released once, at the flush before it came) and it waited forever.
-    let ended: { out: string; code: number | null } | undefined;
-    void blocked.done.then((result) => {
-      ended = result;
-    });
-    expect(await waitFor(() => ended, 10_000)).toEqual({ out: '', code: 0 });
+    // Bounded: before, nothing woke them (the resting one was released once, at the flush before they came; the
+    // spare never) and they waited forever.
+    const ended: { out: string; code: number | null }[] = [];
+    for (const b of blocked)
+      void b.done.then((result) => {
+        ended.push(result);
+      });
+    await waitFor(() => ended.length === blocked.length || undefined, 10_000);
+    expect(ended).toEqual(blocked.map(() => ({ out: '', code: 0 })));
     await waitFor(() => engineThreads() === 0 || undefined);
   });
 
   it.skipIf(OTHER_USER === undefined)(
     'another user who renames a resting FIFO away and puts its own at the name never gets it written to or put at the path',
     async () => {
-      const engine = start('swapped');
+      const engine = await start('swapped');
       chmodSync(dir, 0o777); // --allow-shared-dir: the other user may write the directory
       const first = lstatSync(engine.path).ino;
       expect((await cat(engine.path)).out).toBe(CONTENT);
