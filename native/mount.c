@@ -146,7 +146,7 @@ void *mount_main(void *arg) {
     m->inode = (uint64_t)st.st_ino;
     pthread_mutex_unlock(&m->lock);
     m->mtime = ST_MTIM(st);
-    pin_times(m, m->path);
+    pin_times(m, handle, m->path);
     /* No FIFO is made in advance for the first read: a mount never read (most of a thousand) keeps none beside it
      * and starts as fast as before; the first read makes its own, as every read did. */
   }

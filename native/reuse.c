@@ -69,7 +69,7 @@ int reuse_take(mount_t *m) {
      * right before the exchange (spare_intact), as for a FIFO just made. Mode 0600 too: a FIFO the user opened to
      * others (chmod -R, setfacl) while it was at the path or resting must not come back to the path read after read,
      * where a fresh one would be 0600 again. */
-    pin_times(m, m->temp_now);
+    pin_times(m, r.handle, m->temp_now);
     ok = handle_stat(r.handle, m->temp_now, &st) == 0 && is_own_fifo(&st) && st.st_ino == r.st.st_ino &&
          st.st_dev == r.st.st_dev && (st.st_mode & 0777) == (S_IRUSR | S_IWUSR);
   }

@@ -54,9 +54,16 @@ int handle_stat(int handle, const char *path, struct stat *st) {
   return r == 0 ? 0 : -errno;
 }
 
-/* Gives the FIFO at `path` the mount's pinned mtime and atime now (best effort: a watcher may see a change). */
-void pin_times(const mount_t *m, const char *path) {
+/* Gives the FIFO the mount's pinned mtime and atime now (best effort: a watcher may see a change): through its
+ * O_PATH handle where the kernel takes one (Linux 5.8 and later: the inode itself, one lookup less), else at
+ * `path` (-1 for `handle`: by path). */
+void pin_times(const mount_t *m, int handle, const char *path) {
   struct timespec times[2] = {{.tv_nsec = UTIME_NOW}, m->mtime};
+#if defined(O_PATH) && defined(AT_EMPTY_PATH)
+  if (handle >= 0 && (utimensat(handle, "", times, AT_EMPTY_PATH) == 0 || errno != EINVAL)) return;
+#else
+  (void)handle;
+#endif
   utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
 }
 
@@ -136,9 +143,10 @@ static void restore_inode(mount_t *m, uint64_t inode) {
 /* Makes the next rotation's FIFO in advance, while no reader waits, so that a read costs only the exchange: a fresh
  * name each time, and what the O_PATH handle reached must be the FIFO just made (ours, one link). Anything else
  * (another user exchanged a FIFO of theirs in under the name) is never opened for writing: that name is left to
- * its owner, reported, and another name tried. The mount's pinned mtime is given by name (cheaper than through
- * /proc; if the name was exchanged meanwhile this touches someone else's pipe's times at most, never content), and
- * what the handle refers to is recorded after it, ctime included, for the check right before use. 0, or -errno. */
+ * its owner, reported, and another name tried. The mount's pinned mtime is given through the handle (by name on
+ * kernels before 5.8: if the name was exchanged meanwhile that touches someone else's pipe's times at most, never
+ * content), and what the handle refers to is recorded after it, ctime included, for the check right before use.
+ * 0, or -errno. */
 int rotate_prepare(mount_t *m) {
   struct stat st;
   int fd = -1;
@@ -156,7 +164,7 @@ int rotate_prepare(mount_t *m) {
       unlink(m->temp_now);
       return fd;
     }
-    if (fd >= 0) pin_times(m, m->temp_now);
+    if (fd >= 0) pin_times(m, fd, m->temp_now);
     if (fd >= 0 && handle_stat(fd, m->temp_now, &st) == 0 && is_own_fifo(&st)) break;
     if (fd >= 0) close(fd);
     fd = -1;

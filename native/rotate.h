@@ -10,7 +10,7 @@
 int open_handle(const char *path);
 /* What a handle refers to: 0, or -errno. */
 int handle_stat(int handle, const char *path, struct stat *st);
-void pin_times(const mount_t *m, const char *path);
+void pin_times(const mount_t *m, int handle, const char *path);
 /* The next rotation's FIFO, made in advance while no reader waits (mount_t.spare): 0, or -errno. */
 int rotate_prepare(mount_t *m);
 /* Lets go of the FIFO made in advance. Idempotent. */
