@@ -6,7 +6,7 @@
  * never get that FIFO written to nor put at the path. No daemon: the engine through src/native/index.ts.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { killAll, run, startReader, track, waitFor } from '../helpers/daemon.js';
@@ -145,6 +145,19 @@ describe('reused FIFOs', () => {
     await waitFor(() => ended.length === blocked.length || undefined, 10_000);
     expect(ended).toEqual(blocked.map(() => ({ out: '', code: 0 })));
     await waitFor(() => engineThreads() === 0 || undefined);
+  });
+
+  it('a resting FIFO given a second name (a hard link: `cp -al`, a snapshot tool) is never put back at the path', async () => {
+    const engine = await start('linked');
+    const first = lstatSync(engine.path).ino;
+    expect((await cat(engine.path)).out).toBe(CONTENT);
+    linkSync(nameOf(engine, first), join(dir, 'snapshot-of-env'));
+    for (let i = 0; i < 6; i++) {
+      expect((await cat(engine.path)).out).toBe(CONTENT);
+      expect(lstatSync(engine.path).ino).not.toBe(first);
+    }
+    // The second name still holds it, alone now: the rotation name went with the FIFO's reuse.
+    expect(lstatSync(join(dir, 'snapshot-of-env')).nlink).toBe(1);
   });
 
   it.skipIf(OTHER_USER === undefined)(
