@@ -130,8 +130,22 @@ static void next_temp(mount_t *m) {
 }
 
 void temp_name(mount_t *m, uint64_t suffix) {
+  static const char hex[] = "0123456789abcdef";
+  size_t prefix = m->temp_size - 18; /* the prefix, '-', 16 digits and NUL: only the digits change (no printf) */
+  if (m->temp_now[prefix] != '-') {
+    memcpy(m->temp_now, m->temp, prefix);
+    m->temp_now[prefix] = '-';
+    m->temp_now[prefix + 17] = '\0';
+  }
   m->temp_suffix = suffix;
-  snprintf(m->temp_now, m->temp_size, "%s-%016llx", m->temp, (unsigned long long)suffix);
+  for (int i = 16; i >= 1; i--, suffix >>= 4) m->temp_now[prefix + (size_t)i] = hex[suffix & 15];
+}
+
+int name_stat(const mount_t *m, const char *name, struct stat *st) {
+  size_t dir = m->base != NULL ? (size_t)(m->base - m->path) : 0;
+  if (m->dir_fd >= 0 && dir > 0 && strncmp(name, m->path, dir) == 0 && strchr(name + dir, '/') == NULL)
+    return fstatat(m->dir_fd, name + dir, st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -1;
+  return lstat(name, st);
 }
 
 static void restore_inode(mount_t *m, uint64_t inode) {
@@ -193,7 +207,7 @@ static int spare_intact(const mount_t *m) {
 void rotate_discard(mount_t *m) {
   if (m->spare < 0) return;
   struct stat at;
-  if (lstat(m->temp_now, &at) == 0 && at.st_ino == m->spare_st.st_ino && at.st_dev == m->spare_st.st_dev)
+  if (name_stat(m, m->temp_now, &at) == 0 && at.st_ino == m->spare_st.st_ino && at.st_dev == m->spare_st.st_dev)
     unlink(m->temp_now);
   release_late_readers(m->spare, NULL);
   close(m->spare);
@@ -210,7 +224,7 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
     /* Another inode at its name now: someone exchanged theirs in (reported, never written to). Gone (removed by a
      * `git clean`, say): simply made again. */
     struct stat at;
-    if (m->spare >= 0 && lstat(m->temp_now, &at) == 0 &&
+    if (m->spare >= 0 && name_stat(m, m->temp_now, &at) == 0 &&
         (at.st_ino != m->spare_st.st_ino || at.st_dev != m->spare_st.st_dev))
       emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
     int r = rotate_prepare(m);
@@ -260,12 +274,12 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
 int rotation_check(mount_t *m, const struct stat *served, int next, int keep) {
   struct stat out, at;
   const struct stat *made = &m->spare_st; /* what rotate() put at the path: `next` */
-  if (lstat(m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
+  if (name_stat(m, m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
     if (!keep) unlink(m->temp_now);
     /* Someone may have exchanged a pipe of theirs in under the rotation name between our check of it and the
      * exchange: the path then holds theirs (readers meet their pipe; ours, which they cannot open, is elsewhere).
      * Reported; the healer finds a foreign pipe at the path and steps aside. Nothing of ours is written to it. */
-    if (lstat(m->path, &at) == 0 && (at.st_ino != made->st_ino || at.st_dev != made->st_dev))
+    if (name_stat(m, m->path, &at) == 0 && (at.st_ino != made->st_ino || at.st_dev != made->st_dev))
       emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
     return keep ? 1 : 0;
   }
