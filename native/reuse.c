@@ -29,12 +29,13 @@
 
 #define REST_MAX (int)(sizeof ((mount_t *)0)->rest / sizeof((mount_t *)0)->rest[0])
 
-/* Removes a resting FIFO: its name goes only while it still holds that inode; its late readers are let go. */
+/* Removes a resting FIFO: its name goes only while it still holds that inode; then its readers are let go, even if
+ * released before: a process may have opened it by its rotation name since, and nothing would wake it later. */
 static void drop(mount_t *m, const rest_t *r) {
   struct stat at;
   temp_name(m, r->suffix);
-  if (!r->released) release_late_readers(r->handle, NULL);
   if (name_stat(m, m->temp_now, &at) == 0 && at.st_ino == r->st.st_ino && at.st_dev == r->st.st_dev) unlink(m->temp_now);
+  release_late_readers(r->handle, NULL);
   close(r->handle);
 }
 
@@ -65,13 +66,14 @@ int reuse_take(mount_t *m) {
   int ok = fd == -ENXIO && name_stat(m, m->temp_now, &at) == 0 && at.st_ino == r.st.st_ino && at.st_dev == r.st.st_dev;
   if (ok) {
     /* The pinned mtime again (the write moved it), then what the handle refers to, ctime included, for the check
-     * right before the exchange (spare_intact), as for a FIFO just made. */
+     * right before the exchange (spare_intact), as for a FIFO just made. Mode 0600 too: a FIFO the user opened to
+     * others (chmod -R, setfacl) while it was at the path or resting must not come back to the path read after read,
+     * where a fresh one would be 0600 again. */
     pin_times(m, r.handle, m->temp_now);
     ok = handle_stat(r.handle, m->temp_now, &st) == 0 && is_own_fifo(&st) && st.st_ino == r.st.st_ino &&
-         st.st_dev == r.st.st_dev;
+         st.st_dev == r.st.st_dev && (st.st_mode & 0777) == (S_IRUSR | S_IWUSR);
   }
   if (!ok) {
-    r.released = 1;
     drop(m, &r);
     return 0;
   }

@@ -202,12 +202,14 @@ static int spare_intact(const mount_t *m) {
          same_time(ST_CTIM(now), ST_CTIM(m->spare_st));
 }
 
-/* Lets go of the FIFO made in advance: its name is removed only while it still holds that inode. Idempotent. */
+/* Lets go of the FIFO made in advance: its name is removed only while it still holds that inode, then anyone who
+ * opened it by that name is let go with EOF (nothing else would wake them). Idempotent. */
 void rotate_discard(mount_t *m) {
   if (m->spare < 0) return;
   struct stat at;
   if (name_stat(m, m->temp_now, &at) == 0 && at.st_ino == m->spare_st.st_ino && at.st_dev == m->spare_st.st_dev)
     unlink(m->temp_now);
+  release_late_readers(m->spare, NULL);
   close(m->spare);
   m->spare = -1;
 }
