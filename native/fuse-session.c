@@ -1,8 +1,9 @@
 /*
  * A FUSE mount's session thread: the filesystem's root is one regular file, `.env`.
  *
- * Every open gets a handle with its own content: the mount's current blob (decide false), or what JS answers for
- * its ticket (decide true; the request is held and the loop serves others meanwhile). Every open is direct_io: each
+ * Every open gets a handle with its own content: the mount's current blob (decide false: policy `any`), or what JS
+ * answers for its ticket (decide true, or an opener fuse-handup.c hands up; the request is held and the loop serves
+ * others meanwhile). Every open is direct_io: each
  * read reaches this thread (so it is checked against the opener) and no page cache is shared between handles
  * whose content differs. The kernel caches no attribute (timeout 0): size and mtime are asked at every stat.
  *
@@ -22,6 +23,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fuse-handup.h"
 #include "fuse-host.h"
 #include "fuse-mounter.h"
 #include "fuse-proc.h"
@@ -72,6 +74,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   if (ino != FUSE_ROOT_ID) return (void)fuse_reply_err(req, ENOENT);
   pthread_mutex_lock(&m->lock);
   int decide = m->decide, has = m->has_content;
+  pthread_mutex_unlock(&m->lock);
+  /* Under decide false, an opener JS may refuse under every policy (a bulk reader) still waits for JS. */
+  if (!decide && has && (fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC) && fuse_hand_up(tgid))
+    decide = 1;
+  pthread_mutex_lock(&m->lock);
+  decide |= m->decide; /* a policy that needs decisions since: this open waits for one too */
+  has = m->has_content;
   blob_t *blob = has && !decide ? blob_ref(m->content) : NULL;
   pthread_mutex_unlock(&m->lock);
   if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) || (!decide && !has)) {
