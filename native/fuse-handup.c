@@ -31,10 +31,20 @@
 #include "errors.h"
 
 #define MAX_CMDLINE (256 * 1024)
+#define CMDLINE_STACK 4096
 
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+/* The patterns: plain names first, sorted (found by bsearch), then those with glob characters (fnmatch each). */
 static char **patterns;
-static uint32_t count;
+static uint32_t count, plain;
+
+static int compare(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_glob(const char *pattern) {
+  return strpbrk(pattern, "*?[\\") != NULL;
+}
 
 /* Whether `name` (not NUL-terminated: `len` bytes) matches a pattern (read lock held). */
 static int matches(const char *name, size_t len) {
@@ -42,7 +52,9 @@ static int matches(const char *name, size_t len) {
   if (len > NAME_MAX) return 0; /* longer than any file name: no pattern names it */
   memcpy(copy, name, len);
   copy[len] = '\0';
-  for (uint32_t i = 0; i < count; i++)
+  const char *key = copy;
+  if (plain > 0 && bsearch(&key, patterns, plain, sizeof *patterns, compare) != NULL) return 1;
+  for (uint32_t i = plain; i < count; i++)
     if (fnmatch(patterns[i], copy, 0) == 0) return 1;
   return 0;
 }
@@ -59,40 +71,37 @@ static int arg_hands_up(const char *arg, size_t len) {
   return matches(name, n);
 }
 
-/* The process's command line into a malloc'd buffer (*len bytes), or NULL: unreadable, empty or too long. */
-static char *read_cmdline(int tgid, size_t *len) {
+/* The process's command line, read to its end: in `stack` (CMDLINE_STACK bytes) or, when longer, in a malloc'd
+ * buffer (*len bytes); NULL: unreadable, empty or over MAX_CMDLINE. */
+static char *read_cmdline(int tgid, char *stack, size_t *len) {
   char path[40];
   snprintf(path, sizeof path, "/proc/%d/cmdline", tgid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
-  size_t size = 4096, used = 0;
-  char *buf = malloc(size);
-  for (ssize_t n = 1; buf != NULL && n > 0;) {
+  char *buf = stack;
+  size_t size = CMDLINE_STACK, used = 0;
+  ssize_t n = 0;
+  for (;;) {
     if (used == size) {
-      char *bigger = size < MAX_CMDLINE ? realloc(buf, size * 2) : NULL;
+      char *bigger = size < MAX_CMDLINE ? malloc(size * 2) : NULL;
       if (bigger == NULL) {
-        free(buf);
-        buf = NULL;
+        n = -1;
         break;
       }
+      memcpy(bigger, buf, used);
+      if (buf != stack) free(buf);
       buf = bigger;
       size *= 2;
     }
     while ((n = read(fd, buf + used, size - used)) < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      free(buf);
-      buf = NULL;
-    } else {
-      used += (size_t)n;
-    }
+    if (n <= 0) break;
+    used += (size_t)n;
   }
   close(fd);
-  if (buf != NULL && used == 0) {
-    free(buf);
-    buf = NULL;
-  }
   *len = used;
-  return buf;
+  if (n == 0 && used > 0) return buf;
+  if (buf != stack) free(buf);
+  return NULL;
 }
 
 static int check(int tgid) {
@@ -106,7 +115,8 @@ static int check(int tgid) {
     elen -= sizeof deleted - 1;
   if (arg_hands_up(exe, elen)) return 1;
   size_t len = 0;
-  char *cmd = read_cmdline(tgid, &len);
+  char stack[CMDLINE_STACK];
+  char *cmd = read_cmdline(tgid, stack, &len);
   if (cmd == NULL) return 1;
   int up = 0;
   /* Arguments end with NUL; a process that rewrote its title may leave the last one unterminated. */
@@ -120,7 +130,7 @@ static int check(int tgid) {
     if (!up) up = arg_hands_up(cmd + at, alen);
     at += alen + 1;
   }
-  free(cmd);
+  if (cmd != stack) free(cmd);
   return up;
 }
 
@@ -164,11 +174,21 @@ napi_value em_fuse_set_hand_up(napi_env env, napi_callback_info info) {
       return pending ? NULL : throw_arg(env, "a pattern must be a non-empty string");
     }
   }
+  /* Plain names to the front, sorted; globs after them in their order. */
+  uint32_t names = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (is_glob(list[i])) continue;
+    char *name = list[i];
+    memmove(list + names + 1, list + names, (i - names) * sizeof *list);
+    list[names++] = name;
+  }
+  if (names > 0) qsort(list, names, sizeof *list, compare);
   pthread_rwlock_wrlock(&lock);
   char **old = patterns;
   uint32_t old_count = count;
   patterns = list;
   count = n;
+  plain = names;
   pthread_rwlock_unlock(&lock);
   free_list(old, old_count);
   return NULL;

@@ -59,12 +59,17 @@ describe.skipIf(FUSE_SKIP)(fuseTitle('FUSE hand-up under decide false'), () => {
       ['exec cat "$1" /nonexistent/npm'], // an argument (an interpreter's script)
       ['exec cat "$1" /x/yarn-1.22.js/'], // trailing slashes dropped
       ['exec cat "$1" /x/npm/..'], // `..`: the name would be the directory's
+      [`exec cat "$1" ${'a'.repeat(3000)} ${'b'.repeat(3000)} /x/npm`], // past the first 4 KiB of the command line
     ];
     for (const [script] of cases) {
       const r = await run('bash', ['-c', script ?? '', 'sh', path]);
       expect(r.stdout, script).not.toContain(CONTENT);
     }
     expect(held).toHaveLength(cases.length);
+    // A long command line naming nothing is served.
+    expect((await run('bash', ['-c', `exec cat "$1" ${'a'.repeat(9000)} 2>/dev/null`, 'sh', path])).stdout).toBe(
+      CONTENT,
+    );
     // No pattern: served at once whatever the names.
     fuseSetHandUp(null);
     expect((await run('bash', ['-c', 'exec -a npm cat "$1"', 'sh', path])).stdout).toBe(CONTENT);
