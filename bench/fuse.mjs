@@ -1,6 +1,6 @@
 // FUSE (issues 17, 23): open-to-EOF latency of a 4 KiB mount under policy `any` and with a rule (decided), against
 // a C floor for FUSE (bench/fuse-floor.c: libfuse, one thread, the same mount semantics, nothing per open) and
-// against the FIFO backend; and 32 readers opening at once (10 rounds): how many got the whole content, and the
+// against the FIFO backend, and of 1 and 60 KiB mounts under `any` against the floor; and 32 readers opening at once (10 rounds): how many got the whole content, and the
 // round's time. Latency is measured twice (bench/placement.mjs): `one core` (reader, floor and daemon on one CPU)
 // and `free`. Skipped (returns { skipped: reason }) where `envmount add --backend fuse` cannot mount; the floor
 // alone is skipped (`floor_skipped`) where it cannot be built or mounted.
@@ -15,6 +15,8 @@ const BYTES = 4096;
 /** Reads per path per round (a FIFO rule read scans /proc: fewer). */
 const SAMPLES = { 'fuse floor': 400, 'fuse any': 400, 'fuse rule': 400, 'fifo any': 400, 'fifo rule': 100 };
 const ROUNDS = 5;
+/** Sizes measured for the FUSE floor and FUSE `any` only (besides BYTES). */
+const OTHER_SIZES = { '1 KiB': 1024, '60 KiB': 60 * 1024 };
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -99,54 +101,83 @@ function withRatios(into, ratios, key) {
   return into;
 }
 
+/** Sets `name` to a value that renders to a `bytes`-long line (`NAME='...'\n`). */
+function setValue(sandbox, name, bytes) {
+  sandbox.envmount(['set', name, '--raw'], 'v'.repeat(bytes - `${name}=''\n`.length));
+}
+
+/** Adds a mount of `name` at `dir` with `backend` and `policy` (`any` or a rule): its path, or { skipped }. */
+function addMount(sandbox, dir, name, backend, kind) {
+  mkdirSync(dir);
+  writeFileSync(join(dir, '.env.op'), `${name}=envmount://${name}\n`);
+  const policy =
+    kind === 'any'
+      ? ['--allow', 'any', '--agents', 'rules']
+      : ['--allow', 'node', '--allow', 'cat', '--otherwise', 'deny'];
+  try {
+    sandbox.envmount(['add', dir, '--backend', backend, ...policy]);
+  } catch (error) {
+    if (backend === 'fuse') return { skipped: String(error.message).split('\n')[0] };
+    throw error;
+  }
+  return { path: join(dir, '.env') };
+}
+
 /**
  * `cpu`: where `one core` runs (the lead benchmarks on CPU 0). `placements`: which of `one core` and `free` to run.
+ * 4 KiB: the FUSE floor, FUSE and FIFO, `any` and a rule; 1 and 60 KiB: the FUSE floor and FUSE `any` only.
  */
 export async function fuseVsFifo({ cpu = 0, placements = ['one core', 'free'], fanOutToo = true } = {}) {
   const sandbox = await startSandbox('emf');
-  let floor;
+  const floors = [];
   try {
-    const name = 'VALUE_FUSE';
-    const line = (v) => `${name}='${v}'\n`;
-    sandbox.envmount(['set', name, '--raw'], 'v'.repeat(BYTES - line('').length));
     const paths = {};
+    const sized = {};
+    setValue(sandbox, 'VALUE_FUSE', BYTES);
     for (const backend of ['fuse', 'fifo']) {
       for (const kind of ['any', 'rule']) {
-        const dir = join(sandbox.tmp, `${backend}-${kind}`);
-        mkdirSync(dir);
-        writeFileSync(join(dir, '.env.op'), `${name}=envmount://${name}\n`);
-        const policy =
-          kind === 'any'
-            ? ['--allow', 'any', '--agents', 'rules']
-            : ['--allow', 'node', '--allow', 'cat', '--otherwise', 'deny'];
-        try {
-          sandbox.envmount(['add', dir, '--backend', backend, ...policy]);
-        } catch (error) {
-          if (backend === 'fuse') return { skipped: String(error.message).split('\n')[0] };
-          throw error;
-        }
-        paths[`${backend} ${kind}`] = join(dir, '.env');
+        const added = addMount(sandbox, join(sandbox.tmp, `${backend}-${kind}`), 'VALUE_FUSE', backend, kind);
+        if (added.skipped) return { skipped: added.skipped };
+        paths[`${backend} ${kind}`] = added.path;
       }
     }
-    const expected = readFileSync(paths['fuse any'], 'utf8');
-    const out = { latency: {}, fan_out: {} };
-    const built = buildFloor();
-    if (built.binary) {
-      const contentFile = join(sandbox.tmp, 'floor-content');
-      writeFileSync(contentFile, expected);
-      floor = await startFuseFloor(built.binary, join(sandbox.tmp, 'fuse-floor.env'), contentFile);
+    for (const [size, bytes] of Object.entries(OTHER_SIZES)) {
+      setValue(sandbox, `VALUE_${bytes}`, bytes);
+      const added = addMount(sandbox, join(sandbox.tmp, `fuse-any-${bytes}`), `VALUE_${bytes}`, 'fuse', 'any');
+      sized[size] = { 'fuse any': added.path };
     }
-    const skipped = built.skipped ?? floor?.skipped;
+    const expected = readFileSync(paths['fuse any'], 'utf8');
+    const out = { latency: {}, sizes: {}, fan_out: {} };
+    const built = buildFloor();
+    let skipped = built.skipped;
+    for (const [size, kinds] of [['4 KiB', paths], ...Object.entries(sized)]) {
+      if (skipped) break;
+      const contentFile = join(sandbox.tmp, `floor-content-${size.replace(' ', '')}`);
+      writeFileSync(contentFile, readFileSync(kinds['fuse any']));
+      const at = join(sandbox.tmp, `fuse-floor-${size.replace(' ', '')}.env`);
+      const floor = await startFuseFloor(built.binary, at, contentFile);
+      if (floor.child) floors.push(floor.child);
+      skipped = floor.skipped;
+      if (floor.child) kinds['fuse floor'] = at;
+    }
     if (skipped) out.floor_skipped = skipped;
-    const measured = skipped ? paths : { 'fuse floor': join(sandbox.tmp, 'fuse-floor.env'), ...paths };
+    const { 'fuse floor': floorPath, ...backends } = paths;
+    const measured = skipped ? backends : { 'fuse floor': floorPath, ...backends };
     const base = skipped ? 'fifo any' : 'fuse floor';
     for (const placement of placements) {
       process.stderr.write(`  latency (${placement}), FUSE floor, FUSE and FIFO in alternating rounds\n`);
-      const pids = [process.pid, sandbox.pid, ...(floor?.child ? [floor.child.pid] : [])];
+      const pids = [process.pid, sandbox.pid, ...floors.map((f) => f.pid)];
       if (placement === 'one core') pin(pids, cpu);
       try {
         const r = rounds(measured, { rounds: ROUNDS, samples: SAMPLES, bytes: BYTES, base });
         out.latency[placement] = withRatios(r, ratiosTo(r, 'fifo any'), 'vs_fifo any');
+        if (skipped) continue;
+        out.sizes[placement] = {};
+        for (const [size, kinds] of Object.entries(sized)) {
+          const only = { 'fuse floor': kinds['fuse floor'], 'fuse any': kinds['fuse any'] };
+          const bytes = OTHER_SIZES[size];
+          out.sizes[placement][size] = rounds(only, { rounds: ROUNDS, samples: SAMPLES, bytes, base });
+        }
       } finally {
         if (placement === 'one core') unpin(pids);
       }
@@ -158,7 +189,7 @@ export async function fuseVsFifo({ cpu = 0, placements = ['one core', 'free'], f
     }
     return out;
   } finally {
-    await stopFuseFloor(floor?.child);
+    for (const floor of floors) await stopFuseFloor(floor);
     await sandbox.stop();
     sandbox.remove();
   }
@@ -168,14 +199,21 @@ export async function fuseVsFifo({ cpu = 0, placements = ['one core', 'free'], f
 export function fuseTable(r) {
   if (!r || r.skipped) return [`FUSE vs FIFO: skipped (${r?.skipped ?? 'not run'}).`];
   const rows = [
-    '| 4 KiB, open to EOF | placement | p50 / p99 | p50 vs FUSE floor | p50 vs FIFO any (medians of round ratios) |',
+    '| open to EOF | placement | p50 / p99 | p50 vs FUSE floor | p50 vs FIFO any (medians of round ratios) |',
     '|---|---|---|---|---|',
   ];
-  for (const [placement, latency] of Object.entries(r.latency)) {
-    for (const [label, l] of Object.entries(latency)) {
-      const floor = label === 'fuse floor' ? 1 : (l['vs_fuse floor'] ?? '-');
-      rows.push(`| ${label} | ${placement} | ${l.p50_us} / ${l.p99_us} us | ${floor}x | ${l['vs_fifo any'] ?? 1}x |`);
-    }
+  const times = (x) => (x === undefined ? '-' : `${x}x`);
+  const row = (label, placement, l) => {
+    const floor = label.startsWith('fuse floor') ? 1 : l['vs_fuse floor'];
+    const fifo = label.startsWith('fifo any') ? 1 : l['vs_fifo any'];
+    return `| ${label} | ${placement} | ${l.p50_us} / ${l.p99_us} us | ${times(floor)} | ${times(fifo)} |`;
+  };
+  // Results written before issue 23 have one placement, not named.
+  const byPlacement = Object.values(r.latency)[0]?.p50_us !== undefined ? { free: r.latency } : r.latency;
+  for (const [placement, latency] of Object.entries(byPlacement)) {
+    for (const [label, l] of Object.entries(latency)) rows.push(row(`${label}, 4 KiB`, placement, l));
+    for (const [size, kinds] of Object.entries(r.sizes?.[placement] ?? {}))
+      for (const [label, l] of Object.entries(kinds)) rows.push(row(`${label}, ${size}`, placement, l));
   }
   if (r.floor_skipped) rows.push('', `FUSE floor: skipped (${r.floor_skipped}).`);
   rows.push('', '| 32 readers opening at once, 10 rounds | whole copies | round p50 |', '|---|---|---|');
