@@ -30,12 +30,14 @@
 static char content[1 << 20];
 static size_t len;
 static struct timespec mtime;
+static uid_t uid;
+static gid_t gid;
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void)fi;
   if (ino != FUSE_ROOT_ID) return (void)fuse_reply_err(req, ENOENT);
-  struct stat st = {.st_ino = FUSE_ROOT_ID, .st_mode = S_IFREG | 0600, .st_nlink = 1, .st_uid = geteuid(),
-                    .st_gid = getegid(), .st_blksize = 4096, .st_size = (off_t)len};
+  struct stat st = {.st_ino = FUSE_ROOT_ID, .st_mode = S_IFREG | 0600, .st_nlink = 1, .st_uid = uid,
+                    .st_gid = gid, .st_blksize = 4096, .st_size = (off_t)len};
   st.st_blocks = (st.st_size + 511) / 512;
   st.st_mtim = st.st_ctim = st.st_atim = mtime;
   fuse_reply_attr(req, &st, 0.0);
@@ -84,6 +86,8 @@ int main(int argc, char **argv) {
   close(cf);
   len = (size_t)got;
   clock_gettime(CLOCK_REALTIME, &mtime);
+  uid = geteuid();
+  gid = getegid();
   char *args_v[] = {argv[0], "-oro,nosuid,nodev,noexec,noatime,default_permissions,fsname=fuse-floor,subtype=floor",
                     NULL};
   struct fuse_args args = FUSE_ARGS_INIT(2, args_v);

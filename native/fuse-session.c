@@ -48,14 +48,16 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
   struct stat st = {.st_ino = FUSE_ROOT_ID, .st_mode = S_IFREG | 0600, .st_nlink = 1, .st_uid = m->uid,
                     .st_gid = m->gid, .st_blksize = 4096};
   pthread_mutex_lock(&m->lock);
-  int any = m->handles.next != &m->handles;
+  handle_t *latest = m->handles.next != &m->handles ? m->handles.next : NULL;
+  int pid = (int)fuse_req_ctx(req)->pid, latest_pid = latest ? latest->opener_pid : 0;
   pthread_mutex_unlock(&m->lock);
-  /* fstat() does not say which handle it is about: a process with a handle open sees its latest handle's size. */
-  int pid = (int)fuse_req_ctx(req)->pid, tgid = any ? caller_tgid(pid) : 0;
+  /* fstat() does not say which handle it is about: a process with a handle open sees its latest handle's size. The
+   * caller's thread group is looked up only when the newest handle is not its own thread's (fstat after open). */
+  int tgid = latest && latest_pid != pid ? caller_tgid(pid) : 0;
   pthread_mutex_lock(&m->lock);
   st.st_size = (off_t)blob_len(m->content);
-  for (handle_t *h = m->handles.next; any && h != &m->handles; h = h->next) {
-    if (h->opener_pid == pid || h->opener_tgid == tgid) {
+  for (handle_t *h = m->handles.next; h != &m->handles; h = h->next) {
+    if (h->opener_pid == pid || (tgid > 0 && h->opener_tgid == tgid)) {
       st.st_size = (off_t)blob_len(h->blob);
       break;
     }
