@@ -5,6 +5,7 @@
 // included, pinned to CPU 0: all the work of a read is on the reader's clock and nothing else is measured) and
 // `free` (the scheduler decides: what a user gets, hypervisor included). Targets are judged on `one core`.
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 
 /** Pins every thread of each process to `cpu` (taskset -a). Threads started later inherit the mask. */
 export function pin(pids, cpu = 0) {
@@ -13,6 +14,6 @@ export function pin(pids, cpu = 0) {
 
 /** Lets every thread of each process run on any CPU again. */
 export function unpin(pids) {
-  const all = `0-${Math.max(0, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1)}`;
+  const all = `0-${availableParallelism() - 1}`;
   for (const pid of pids) execFileSync('taskset', ['-a', '-p', '-c', all, String(pid)], { stdio: 'ignore' });
 }

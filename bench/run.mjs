@@ -16,6 +16,7 @@ import { coldPath } from './cold.mjs';
 import { fuseTable, fuseVsFifo } from './fuse.mjs';
 import { parallel, rounds, sequential } from './latency.mjs';
 import { masking } from './mask.mjs';
+import { pin, unpin } from './placement.mjs';
 import { decidedUnderLoad, procsTable } from './procs.mjs';
 import { scale } from './scale.mjs';
 
@@ -40,6 +41,7 @@ async function serveBench(floorBinary) {
   const floors = [];
   try {
     const out = {};
+    const free = {};
     for (const [size, bytes] of Object.entries(SIZES)) {
       // The rendered line is `VALUE='...'\n`: the value makes it exactly `bytes` long.
       const name = `VALUE_${bytes}`;
@@ -58,8 +60,17 @@ async function serveBench(floorBinary) {
       const floorPath = join(sandbox.tmp, `floor-${bytes}.env`);
       floors.push(await startFloor(floorBinary, floorPath, plain));
       const paths = { floor: floorPath, any: join(dirs.any, '.env'), identified: join(dirs.identified, '.env'), plain };
-      log(`  latency ${size}: ${ROUNDS} rounds of floor, any, identified, plain`);
-      out[size] = rounds(paths, { rounds: ROUNDS, samples: SAMPLES, bytes, base: 'floor' });
+      // One core first (what the targets are judged on), then free placement: bench/placement.mjs says why.
+      const measured = [sandbox.pid, floors.at(-1).pid, process.pid];
+      log(`  latency ${size}, one core: ${ROUNDS} rounds of floor, any, identified, plain`);
+      pin(measured);
+      try {
+        out[size] = rounds(paths, { rounds: ROUNDS, samples: SAMPLES, bytes, base: 'floor' });
+      } finally {
+        unpin(measured);
+      }
+      log(`  latency ${size}, free: ${ROUNDS} rounds`);
+      free[size] = rounds(paths, { rounds: ROUNDS, samples: SAMPLES, bytes, base: 'floor' });
     }
     log('  throughput');
     const fourK = join(sandbox.tmp, 'any-4096', '.env');
@@ -76,7 +87,7 @@ async function serveBench(floorBinary) {
       floor_sequential_reads_s: sequential(join(sandbox.tmp, 'floor-4096.env'), 3000),
       eight_readers_eight_mounts_reads_s: await parallel(eight, 3000),
     };
-    return { latency: out, throughput };
+    return { latency: out, latency_free: free, throughput };
   } finally {
     for (const f of floors) f.kill('SIGTERM');
     await sandbox.stop();
@@ -92,8 +103,8 @@ function targets(r) {
     t.push({ target: name, limit, measured, unit, met, missed_by: met ? undefined : `${by}x` });
   };
   for (const size of Object.keys(SIZES)) {
-    add(`p50 ${size}, policy any, vs floor`, r.latency[size].any.vs_floor, 1.2, 'x');
-    add(`p50 ${size}, identified, vs floor`, r.latency[size].identified.vs_floor, 5, 'x');
+    add(`p50 ${size}, policy any, vs floor (one core)`, r.latency[size].any.vs_floor, 1.2, 'x');
+    add(`p50 ${size}, identified, vs floor (one core)`, r.latency[size].identified.vs_floor, 5, 'x');
   }
   const big = r.scale.find((s) => s.mounts === 1000);
   if (big) {
@@ -119,10 +130,15 @@ function table(r) {
     '| read, open to EOF | C floor p50 / p99 | envmount `any` p50 / p99 (median of round ratios) | with a rule p50 / p99 | plain file p50 |',
     '|---|---|---|---|---|',
   ];
-  for (const [size, k] of Object.entries(r.latency)) {
-    rows.push(
-      `| ${size} | ${k.floor.p50_us} / ${k.floor.p99_us} us | ${k.any.p50_us} / ${k.any.p99_us} us (${k.any.vs_floor}x) | ${k.identified.p50_us} / ${k.identified.p99_us} us (${k.identified.vs_floor}x) | ${k.plain.p50_us} us |`,
-    );
+  for (const [placement, latency] of [
+    ['one core', r.latency],
+    ['free', r.latency_free ?? {}],
+  ]) {
+    for (const [size, k] of Object.entries(latency)) {
+      rows.push(
+        `| ${size}, ${placement} | ${k.floor.p50_us} / ${k.floor.p99_us} us | ${k.any.p50_us} / ${k.any.p99_us} us (${k.any.vs_floor}x) | ${k.identified.p50_us} / ${k.identified.p99_us} us (${k.identified.vs_floor}x) | ${k.plain.p50_us} us |`,
+      );
+    }
   }
   rows.push(
     '',

@@ -74,6 +74,7 @@ void call_js(napi_env env, napi_value callback, void *context, void *data) {
     } else if (ev->copies > 0) {
       set_number(env, obj, "copies", ev->copies);
     }
+    if (ev->count > 1) set_number(env, obj, "count", ev->count);
     if (ev->err != 0) {
       set_string(env, obj, "code", errno_name(ev->err));
       set_string(env, obj, "syscall", ev->syscall);

@@ -23,6 +23,7 @@ typedef struct {
   ticket_t *ticket; /* EV_READER: handed to JS as an external */
   int copies;       /* served by share_spawn: how many readers got a copy of their own */
   int readers;      /* served by share_spawn: how many readers it saw on the pipe (the rest got nothing) */
+  int count;        /* EV_SERVED: this many reads alike in a row, merged into one event (mount_flush); 0 is one */
 } event_t;
 
 /* Queues an event for JS (takes ownership of ev; a ticket in a dropped event is settled: its reader gets EOF). */

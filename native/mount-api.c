@@ -119,11 +119,7 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
   }
   /* Watched before the thread starts: the thread's exit unwatches, and must find it there. Without a watch (no
    * inotify, no directory handle, too many watches) the healer's timer still looks at the mount. */
-  if (m->dir_fd >= 0) {
-    char dir[48];
-    snprintf(dir, sizeof dir, "/proc/self/fd/%d", m->dir_fd);
-    watch_add(dir, m->base, m);
-  }
+  if (m->dir_fd >= 0) watch_add(m->dir_fd, m->base, m);
   int r = spawn_service(mount_main, m, &m->thread);
   m->thread_live = r == 0;
   if (r < 0) {

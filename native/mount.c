@@ -37,6 +37,15 @@
 /* At most this many served events, or this old, wait for the thread's next idle moment (see mount_t.batch). */
 #define MOUNT_BATCH (int)(sizeof ((mount_t *)0)->batch / sizeof(void *))
 #define MOUNT_BATCH_MS 20
+/* A run of this many reads merged into one served event is handed over at once: JS audits a run in one go, and a
+ * longer one would hold its thread (and, on one core, the reader) for longer. */
+#define MOUNT_RUN 128
+
+/* Whether a served event can be merged into the one held before it: both one reader served the same content whole. */
+static int alike(const event_t *a, const event_t *b) {
+  return a->type == EV_SERVED && b->type == EV_SERVED && a->err == 0 && b->err == 0 && a->readers == 0 &&
+         b->readers == 0 && a->copies == 0 && b->copies == 0 && a->bytes == b->bytes && a->count < MOUNT_RUN;
+}
 
 /* Hands the held served events to JS, in order, with one wake-up of its thread, and releases the late readers of
  * the inodes served meanwhile. */
@@ -64,12 +73,23 @@ static void hold_late(mount_t *m, int handle) {
 #endif
 }
 
-/* A served event (write_event(): NULL is dropped), held for the next flush. */
+/* A served event (write_event(): NULL is dropped), held for the next flush. Reads alike in a row become one event
+ * with their count (JS still audits each read): a burst costs JS one call per run, not one per read. */
 static void hold(mount_t *m, event_t *ev) {
   if (ev == NULL) return;
-  if (m->batched == 0) clock_gettime(CLOCK_MONOTONIC, &m->batch_since);
-  m->batch[m->batched++] = ev;
-  if (m->batched == MOUNT_BATCH || micros_since(&m->batch_since) >= MOUNT_BATCH_MS * 1000.0) mount_flush(m);
+  event_t *last = m->batched > 0 ? m->batch[m->batched - 1] : NULL;
+  if (last != NULL && alike(last, ev)) {
+    last->count = (last->count > 0 ? last->count : 1) + 1;
+    last->inode = ev->inode; /* the latest: the FIFO at the path now */
+    if (ev->micros > last->micros) last->micros = ev->micros;
+    free(ev);
+  } else {
+    if (m->batched == 0) clock_gettime(CLOCK_MONOTONIC, &m->batch_since);
+    m->batch[m->batched++] = ev;
+  }
+  if (m->batched == MOUNT_BATCH || ((event_t *)m->batch[m->batched - 1])->count >= MOUNT_RUN ||
+      micros_since(&m->batch_since) >= MOUNT_BATCH_MS * 1000.0)
+    mount_flush(m);
 }
 
 /* Writes the content once (policy "any": no decision needed). Readers that queued on the FIFO before this thread
@@ -146,7 +166,7 @@ void *mount_main(void *arg) {
     m->inode = (uint64_t)st.st_ino;
     pthread_mutex_unlock(&m->lock);
     m->mtime = ST_MTIM(st);
-    pin_times(m, m->path);
+    pin_times(m, handle, m->path);
     /* No FIFO is made in advance for the first read: a mount never read (most of a thousand) keeps none beside it
      * and starts as fast as before; the first read makes its own, as every read did. */
   }
@@ -247,50 +267,3 @@ void *mount_main(void *arg) {
   napi_release_threadsafe_function(m->tsfn, napi_tsfn_release);
   return NULL;
 }
-
-/* What is at the mount's path now, against the inode the thread waits on: 0 that FIFO, 1 nothing, 2 another FIFO
- * of ours (a rotation in flight, or someone's), 3 a FIFO of another user, 4 a regular file, 5 a symlink,
- * 6 a directory, 7 anything else (8, that FIFO in a directory other users can write: look_strict() only),
- * -errno when lstat fails otherwise. */
-int look(mount_t *m) {
-  struct stat st;
-  /* Through the directory handle; if that directory was removed (or replaced) the name is gone from it: ENOENT, and
-   * the caller looks at the paths themselves. */
-  int r = m->dir_fd >= 0 ? fstatat(m->dir_fd, m->base, &st, AT_SYMLINK_NOFOLLOW) : lstat(m->path, &st);
-  if (r != 0) return errno == ENOENT || errno == ENOTDIR ? LOOK_ABSENT : -errno;
-  if (!S_ISFIFO(st.st_mode))
-    return S_ISREG(st.st_mode) ? LOOK_REGULAR : S_ISLNK(st.st_mode) ? LOOK_SYMLINK : S_ISDIR(st.st_mode) ? LOOK_DIRECTORY : LOOK_OTHER;
-  pthread_mutex_lock(&m->lock);
-  uint64_t inode = m->inode;
-  pthread_mutex_unlock(&m->lock);
-  if (st.st_uid != geteuid()) return LOOK_FOREIGN_FIFO;
-  if ((uint64_t)st.st_ino != inode) return LOOK_OTHER_FIFO;
-  return LOOK_SAME;
-}
-
-/* look(), and for strict mounts whether the directory became writable by another user (StrictModes): an fstat of
- * the handle and a getxattr. Only the healer's looks (mountsLook) ask this, never the watcher's, which wakes at
- * every read's own renames: a chmod is seen at the healer's next look. */
-int look_strict(mount_t *m) {
-  int code = look(m);
-  struct stat dir;
-  if (code == LOOK_SAME && m->strict_dir && m->dir_fd >= 0 && fstat(m->dir_fd, &dir) == 0) {
-    char self[48];
-    snprintf(self, sizeof self, "/proc/self/fd/%d", m->dir_fd);
-    if (dir_is_shared(&dir) || dir_has_acl(self)) return LOOK_SHARED_DIR;
-  }
-  return code;
-}
-
-/* Worth telling JS: the path holds anything but the mount's FIFO, except another FIFO of ours (2), which is what
- * a rotation in flight looks like (the healer's timer still looks at that case, twice, before acting). */
-int watch_look(void *mount) {
-  int code = look(mount);
-  return code != LOOK_SAME && code != LOOK_OTHER_FIFO;
-}
-
-void watch_notify(void *mount) {
-  mount_t *m = mount;
-  emit(m->tsfn, EV_LOOK, 0, NULL, 0, 0, 0);
-}
-

@@ -34,7 +34,7 @@ static void drop(mount_t *m, const rest_t *r) {
   struct stat at;
   temp_name(m, r->suffix);
   if (!r->released) release_late_readers(r->handle, NULL);
-  if (lstat(m->temp_now, &at) == 0 && at.st_ino == r->st.st_ino && at.st_dev == r->st.st_dev) unlink(m->temp_now);
+  if (name_stat(m, m->temp_now, &at) == 0 && at.st_ino == r->st.st_ino && at.st_dev == r->st.st_dev) unlink(m->temp_now);
   close(r->handle);
 }
 
@@ -62,11 +62,11 @@ int reuse_take(mount_t *m) {
   struct stat at, st;
   int fd = open_inode(r.handle, m->temp_now, O_WRONLY | O_NONBLOCK);
   if (fd >= 0) close(fd); /* someone holds it: let go with EOF, and not reused */
-  int ok = fd == -ENXIO && lstat(m->temp_now, &at) == 0 && at.st_ino == r.st.st_ino && at.st_dev == r.st.st_dev;
+  int ok = fd == -ENXIO && name_stat(m, m->temp_now, &at) == 0 && at.st_ino == r.st.st_ino && at.st_dev == r.st.st_dev;
   if (ok) {
     /* The pinned mtime again (the write moved it), then what the handle refers to, ctime included, for the check
      * right before the exchange (spare_intact), as for a FIFO just made. */
-    pin_times(m, m->temp_now);
+    pin_times(m, r.handle, m->temp_now);
     ok = handle_stat(r.handle, m->temp_now, &st) == 0 && is_own_fifo(&st) && st.st_ino == r.st.st_ino &&
          st.st_dev == r.st.st_dev;
   }

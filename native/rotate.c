@@ -54,9 +54,16 @@ int handle_stat(int handle, const char *path, struct stat *st) {
   return r == 0 ? 0 : -errno;
 }
 
-/* Gives the FIFO at `path` the mount's pinned mtime and atime now (best effort: a watcher may see a change). */
-void pin_times(const mount_t *m, const char *path) {
+/* Gives the FIFO the mount's pinned mtime and atime now (best effort: a watcher may see a change): through its
+ * O_PATH handle where the kernel takes one (Linux 5.8 and later: the inode itself, one lookup less), else at
+ * `path` (-1 for `handle`: by path). */
+void pin_times(const mount_t *m, int handle, const char *path) {
   struct timespec times[2] = {{.tv_nsec = UTIME_NOW}, m->mtime};
+#if defined(O_PATH) && defined(AT_EMPTY_PATH)
+  if (handle >= 0 && (utimensat(handle, "", times, AT_EMPTY_PATH) == 0 || errno != EINVAL)) return;
+#else
+  (void)handle;
+#endif
   utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
 }
 
@@ -123,8 +130,22 @@ static void next_temp(mount_t *m) {
 }
 
 void temp_name(mount_t *m, uint64_t suffix) {
+  static const char hex[] = "0123456789abcdef";
+  size_t prefix = m->temp_size - 18; /* the prefix, '-', 16 digits and NUL: only the digits change (no printf) */
+  if (m->temp_now[prefix] != '-') {
+    memcpy(m->temp_now, m->temp, prefix);
+    m->temp_now[prefix] = '-';
+    m->temp_now[prefix + 17] = '\0';
+  }
   m->temp_suffix = suffix;
-  snprintf(m->temp_now, m->temp_size, "%s-%016llx", m->temp, (unsigned long long)suffix);
+  for (int i = 16; i >= 1; i--, suffix >>= 4) m->temp_now[prefix + (size_t)i] = hex[suffix & 15];
+}
+
+int name_stat(const mount_t *m, const char *name, struct stat *st) {
+  size_t dir = m->base != NULL ? (size_t)(m->base - m->path) : 0;
+  if (m->dir_fd >= 0 && dir > 0 && strncmp(name, m->path, dir) == 0 && strchr(name + dir, '/') == NULL)
+    return fstatat(m->dir_fd, name + dir, st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -1;
+  return lstat(name, st);
 }
 
 static void restore_inode(mount_t *m, uint64_t inode) {
@@ -136,9 +157,10 @@ static void restore_inode(mount_t *m, uint64_t inode) {
 /* Makes the next rotation's FIFO in advance, while no reader waits, so that a read costs only the exchange: a fresh
  * name each time, and what the O_PATH handle reached must be the FIFO just made (ours, one link). Anything else
  * (another user exchanged a FIFO of theirs in under the name) is never opened for writing: that name is left to
- * its owner, reported, and another name tried. The mount's pinned mtime is given by name (cheaper than through
- * /proc; if the name was exchanged meanwhile this touches someone else's pipe's times at most, never content), and
- * what the handle refers to is recorded after it, ctime included, for the check right before use. 0, or -errno. */
+ * its owner, reported, and another name tried. The mount's pinned mtime is given through the handle (by name on
+ * kernels before 5.8: if the name was exchanged meanwhile that touches someone else's pipe's times at most, never
+ * content), and what the handle refers to is recorded after it, ctime included, for the check right before use.
+ * 0, or -errno. */
 int rotate_prepare(mount_t *m) {
   struct stat st;
   int fd = -1;
@@ -156,7 +178,7 @@ int rotate_prepare(mount_t *m) {
       unlink(m->temp_now);
       return fd;
     }
-    if (fd >= 0) pin_times(m, m->temp_now);
+    if (fd >= 0) pin_times(m, fd, m->temp_now);
     if (fd >= 0 && handle_stat(fd, m->temp_now, &st) == 0 && is_own_fifo(&st)) break;
     if (fd >= 0) close(fd);
     fd = -1;
@@ -184,7 +206,7 @@ static int spare_intact(const mount_t *m) {
 void rotate_discard(mount_t *m) {
   if (m->spare < 0) return;
   struct stat at;
-  if (lstat(m->temp_now, &at) == 0 && at.st_ino == m->spare_st.st_ino && at.st_dev == m->spare_st.st_dev)
+  if (name_stat(m, m->temp_now, &at) == 0 && at.st_ino == m->spare_st.st_ino && at.st_dev == m->spare_st.st_dev)
     unlink(m->temp_now);
   close(m->spare);
   m->spare = -1;
@@ -200,7 +222,7 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
     /* Another inode at its name now: someone exchanged theirs in (reported, never written to). Gone (removed by a
      * `git clean`, say): simply made again. */
     struct stat at;
-    if (m->spare >= 0 && lstat(m->temp_now, &at) == 0 &&
+    if (m->spare >= 0 && name_stat(m, m->temp_now, &at) == 0 &&
         (at.st_ino != m->spare_st.st_ino || at.st_dev != m->spare_st.st_dev))
       emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
     int r = rotate_prepare(m);
@@ -250,12 +272,12 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
 int rotation_check(mount_t *m, const struct stat *served, int next, int keep) {
   struct stat out, at;
   const struct stat *made = &m->spare_st; /* what rotate() put at the path: `next` */
-  if (lstat(m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
+  if (name_stat(m, m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
     if (!keep) unlink(m->temp_now);
     /* Someone may have exchanged a pipe of theirs in under the rotation name between our check of it and the
      * exchange: the path then holds theirs (readers meet their pipe; ours, which they cannot open, is elsewhere).
      * Reported; the healer finds a foreign pipe at the path and steps aside. Nothing of ours is written to it. */
-    if (lstat(m->path, &at) == 0 && (at.st_ino != made->st_ino || at.st_dev != made->st_dev))
+    if (name_stat(m, m->path, &at) == 0 && (at.st_ino != made->st_ino || at.st_dev != made->st_dev))
       emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
     return keep ? 1 : 0;
   }

@@ -10,7 +10,7 @@
 int open_handle(const char *path);
 /* What a handle refers to: 0, or -errno. */
 int handle_stat(int handle, const char *path, struct stat *st);
-void pin_times(const mount_t *m, const char *path);
+void pin_times(const mount_t *m, int handle, const char *path);
 /* The next rotation's FIFO, made in advance while no reader waits (mount_t.spare): 0, or -errno. */
 int rotate_prepare(mount_t *m);
 /* Lets go of the FIFO made in advance. Idempotent. */
@@ -20,6 +20,9 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged);
 /* After an exchange, that what came out is the inode served: 0, 1 (left at its name: `keep`), or -EEXIST with
  * `next` closed. */
 int rotation_check(mount_t *m, const struct stat *served, int next, int keep);
+/* lstat of one of the mount's names (its path, a rotation name) through the directory handle where the name is in
+ * that directory: one component resolved, not the whole path (three times a read). 0, or -1 with errno. */
+int name_stat(const mount_t *m, const char *name, struct stat *st);
 /* Sets temp_now to the rotation name with this suffix. */
 void temp_name(mount_t *m, uint64_t suffix);
 int is_own_fifo(const struct stat *st);

@@ -44,11 +44,23 @@ double micros_since(const struct timespec *t0) {
   return (double)(t1.tv_sec - t0->tv_sec) * 1e6 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e3;
 }
 
+void proc_fd_path(char out[32], int fd) {
+  static const char prefix[] = "/proc/self/fd/";
+  char digits[12];
+  int n = 0;
+  unsigned v = fd < 0 ? 0 : (unsigned)fd;
+  do digits[n++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  memcpy(out, prefix, sizeof prefix - 1);
+  for (int i = 0; i < n; i++) out[sizeof prefix - 1 + i] = digits[n - 1 - i];
+  out[sizeof prefix - 1 + n] = '\0';
+}
+
 int open_inode(int handle, const char *path, int flags) {
 #ifdef O_PATH
-  char proc[48];
+  char proc[32];
   (void)path;
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", handle);
+  proc_fd_path(proc, handle);
   int fd = open(proc, flags | O_CLOEXEC);
 #else
   (void)handle;

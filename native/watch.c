@@ -3,7 +3,11 @@
  * or the directory itself goes, the mount is looked at here (one fstatat) and JS is told only when the path no
  * longer holds the FIFO the mount waits on. A read's own rotation changes the entry too, but the mount thread
  * records the new inode before the exchange, so the look finds it and nothing wakes JS: an idle daemon does no work
- * at all, however many mounts it has. Elsewhere (macOS) this is absent and the healer keeps looking on a timer.
+ * at all, however many mounts it has. After each batch the watcher rests, and the directories that changed are
+ * muted meanwhile (only their own removal or move is reported): in a burst of reads every rename would otherwise
+ * make the kernel allocate and queue events on the reader's clock (about 1.6 us a read). Once the rest is over they
+ * are heard again and every mount there is looked at, so what changed while muted is seen as it is then, as a
+ * queued event would have been. Elsewhere (macOS) this is absent and the healer keeps looking on a timer.
  *
  * The list of watched mounts is owned by the watcher and guarded by `lock`; watch_remove() returns only when the
  * watcher is not using the mount, so the mount may be freed after it.
@@ -12,6 +16,8 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +36,7 @@
 
 typedef struct {
   int wd;
+  int dir_fd;       /* the directory's O_PATH handle, owned by the mount */
   const char *base; /* owned by the mount */
   void *mount;
 } watched_t;
@@ -77,10 +84,26 @@ static int note(seen_t *seen, int *n, int wd, const char *name, int gone) {
   return 1;
 }
 
+/* What a muted directory still reports: only its own removal or move. */
+#define MUTED (IN_DELETE_SELF | IN_MOVE_SELF)
+
+/* Sets the watch mask of the directory watched as `wd` (through a mount's directory handle, never by path: the
+ * directory may have been renamed), 0 or -1 when no mount there has a handle or inotify refuses. */
+static int set_mask(int wd, uint32_t mask) {
+  for (int i = 0; i < count; i++) {
+    if (list[i].wd != wd || list[i].dir_fd < 0) continue;
+    char dir[48];
+    snprintf(dir, sizeof dir, "/proc/self/fd/%d", list[i].dir_fd);
+    return inotify_add_watch(ifd, dir, mask | IN_ONLYDIR) == wd ? 0 : -1;
+  }
+  return -1;
+}
+
 static void *watch_main(void *arg) {
   (void)arg;
   char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
   seen_t seen[DISTINCT_MAX];
+  int muted[DISTINCT_MAX], nmuted = 0;
   for (;;) {
     ssize_t n = read(ifd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
@@ -92,19 +115,41 @@ static void *watch_main(void *arg) {
       else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) everything = !note(seen, &distinct, ev->wd, NULL, 1);
       else if (ev->len > 0 && !rotation_name(ev->name))
         everything = !note(seen, &distinct, ev->wd, ev->name, 0);
+      if (!everything && ev->len > 0 && nmuted < DISTINCT_MAX) {
+        int known = 0;
+        for (int i = 0; i < nmuted && !known; i++) known = muted[i] == ev->wd;
+        if (!known) muted[nmuted++] = ev->wd;
+      }
     }
     pthread_mutex_lock(&lock);
     if (everything)
       dispatch(-1, NULL, 0);
     else
       for (int i = 0; i < distinct; i++) dispatch(seen[i].wd, seen[i].name, seen[i].gone);
+    /* Directories that changed are muted while the watcher rests: a burst of reads renames entries there at every
+     * read, and each rename's events cost the reader (the kernel allocates and queues them). */
+    int kept = 0;
+    for (int i = 0; i < nmuted; i++)
+      if (set_mask(muted[i], MUTED) == 0) muted[kept++] = muted[i];
+    nmuted = kept;
     pthread_mutex_unlock(&lock);
     struct timespec rest = {.tv_nsec = REST_NS};
     nanosleep(&rest, NULL);
+    /* Heard again, then looked at: whatever changed while muted is seen as it is now (as a queued event would have
+     * been: the look is of the present state either way). */
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < nmuted; i++) {
+      set_mask(muted[i], EVENTS);
+      dispatch(muted[i], NULL, 0);
+    }
+    nmuted = 0;
+    pthread_mutex_unlock(&lock);
   }
 }
 
-int watch_add(const char *dir, const char *base, void *mount) {
+int watch_add(int dir_fd, const char *base, void *mount) {
+  char dir[48];
+  snprintf(dir, sizeof dir, "/proc/self/fd/%d", dir_fd);
   pthread_mutex_lock(&lock);
   int err = 0;
   if (ifd < 0) {
@@ -120,7 +165,7 @@ int watch_add(const char *dir, const char *base, void *mount) {
     if (bigger == NULL) err = -ENOMEM;
     else list = bigger, capacity = grown;
   }
-  if (err == 0) list[count++] = (watched_t){.wd = wd, .base = base, .mount = mount};
+  if (err == 0) list[count++] = (watched_t){.wd = wd, .dir_fd = dir_fd, .base = base, .mount = mount};
   pthread_mutex_unlock(&lock);
   return err;
 }
@@ -143,8 +188,8 @@ int watch_available(void) {
   return 1;
 }
 #else
-int watch_add(const char *dir, const char *base, void *mount) {
-  (void)dir, (void)base, (void)mount;
+int watch_add(int dir_fd, const char *base, void *mount) {
+  (void)dir_fd, (void)base, (void)mount;
   return -ENOSYS;
 }
 

@@ -2,9 +2,10 @@
 #ifndef ENVMOUNT_WATCH_H
 #define ENVMOUNT_WATCH_H
 
-/* Watches `dir` for changes of the entry `base` on behalf of `mount` (both strings owned by the mount, alive until
- * watch_remove). 0, or -errno (ENOSYS where there is no inotify). */
-int watch_add(const char *dir, const char *base, void *mount);
+/* Watches the directory of the O_PATH handle `dir_fd` for changes of the entry `base` on behalf of `mount` (the
+ * handle and the string are owned by the mount, alive until watch_remove). 0, or -errno (ENOSYS where there is no
+ * inotify). */
+int watch_add(int dir_fd, const char *base, void *mount);
 /* Stops watching for `mount`; when it returns the watcher no longer uses it. Idempotent. */
 void watch_remove(void *mount);
 /* 1 where watch_add works (Linux). */

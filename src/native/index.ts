@@ -80,6 +80,9 @@ export interface MountEvent {
   readonly copies?: number;
   /** Readers native/share.c saw on a shared pipe; those beyond `copies` got nothing (EOF). */
   readonly readers?: number;
+  /** `served`: this many reads in a row, each one reader given the same content whole, reported as one event (the
+   * latest `inode`, the longest `micros`). Absent for one read. */
+  readonly count?: number;
 }
 
 /** A scan of who holds a pipe: the holders, and how many processes of this user could not be scanned (their fd

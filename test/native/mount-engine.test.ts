@@ -5,7 +5,7 @@
  * `stopped` event, leaving its FIFO and nothing else. At the end no reader and no engine thread is left waiting.
  * The sanitizer tier (scripts/sanitize.sh) runs this file under ASan and UBSan.
  */
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as native from '../../src/native/index.js';
@@ -36,6 +36,28 @@ async function read(path: string): Promise<string> {
   const out = await reader.done;
   expect(reader.child.exitCode).toBe(0);
   return out;
+}
+
+/** IN_DELETE_SELF | IN_MOVE_SELF: what a muted directory's watch still reports. */
+const MUTED = 0xc00;
+
+/** The event mask of this process's inotify watch on the directory with inode `ino` (from /proc/self/fdinfo). */
+function watchMask(ino: number): number | undefined {
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let link = '';
+    try {
+      link = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (link !== 'anon_inode:inotify') continue;
+    for (const line of readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n')) {
+      const m = / ino:([0-9a-f]+) .* mask:([0-9a-f]+)/.exec(line);
+      if (m?.[1] !== undefined && m[2] !== undefined && Number.parseInt(m[1], 16) === ino)
+        return Number.parseInt(m[2], 16) & 0xfff;
+    }
+  }
+  return undefined;
 }
 
 /** After the stop: the mount's FIFO is at its path, and no rotation name is left beside it. */
@@ -77,15 +99,41 @@ describe('a mount with policy any', () => {
     // deleted in the last minutes (native/reuse.c): the inodes at the path must stay few however many reads.
     const engine = start('reused', 'A=1\n');
     const inodes = new Set<number>();
+    const mtime = lstatSync(engine.path, { bigint: true }).mtimeNs;
     for (let i = 0; i < 20; i++) {
       expect(await read(engine.path)).toBe('A=1\n');
       inodes.add(lstatSync(engine.path).ino);
+      // A reused FIFO's write moved its mtime; it carries the first one's again before it is back at the path.
+      expect(lstatSync(engine.path, { bigint: true }).mtimeNs).toBe(mtime);
     }
     expect(inodes.size).toBeLessThanOrEqual(3);
     // Beside the path: the spare and the resting FIFOs, no more however many reads.
     expect(readdirSync(dir).length).toBeLessThanOrEqual(3);
     await engine.stop();
     expect(leftBehind(engine)).toEqual(['reused']);
+    await waitFor(() => engineThreads() === 0 || undefined);
+  });
+
+  it('reads alike in a row are reported together: served events whose counts add up to the reads', async () => {
+    const engine = start('burst', 'A=1\n');
+    await waitFor(() => engineThreads() === 1 || undefined);
+    // One process reading ten times back to back: the thread holds the served events and hands them over together
+    // (native/mount.c mount_flush), one event per run of alike reads, not one per read.
+    const code = `const fs = require('node:fs'); for (let i = 0; i < 10; i++) process.stdout.write(fs.readFileSync(${JSON.stringify(engine.path)}));`;
+    const reader = startReader(process.execPath, ['-e', code]);
+    expect(await reader.done).toBe('A=1\n'.repeat(10));
+    const events: native.MountEvent[] = [];
+    for (let reads = 0; reads < 10; ) {
+      const event = await engine.next('served');
+      events.push(event);
+      reads += event.count ?? 1;
+    }
+    expect(events.reduce((n, e) => n + (e.count ?? 1), 0)).toBe(10);
+    expect(events.length).toBeLessThan(10);
+    for (const event of events) expect(event).toMatchObject({ bytes: 4 });
+    // The last event names the FIFO the thread waits on now, as a single read's does.
+    expect(events.at(-1)?.inode).toBe(native.mountInode(engine.handle));
+    await engine.stop();
     await waitFor(() => engineThreads() === 0 || undefined);
   });
 
@@ -106,6 +154,26 @@ describe('a mount with policy any', () => {
     expect([...native.lookAtMounts([engine.handle])]).toEqual([native.MOUNT_LOOK.absent]);
     await engine.stop();
     expect(readdirSync(dir)).toEqual([]);
+    await waitFor(() => engineThreads() === 0 || undefined);
+  });
+
+  it('a change made while the watcher has the directory muted after a read is still reported (look)', async () => {
+    if (!native.watchAvailable()) return;
+    const engine = start('muted', 'A=1\n');
+    // A read renames entries in the directory; the watcher then mutes it while it rests (native/watch.c). Read
+    // until the directory's watch is seen muted (only its own removal or move reported), then change the path.
+    const ino = lstatSync(dir).ino;
+    let muted = false;
+    for (let tries = 0; !muted && tries < 50; tries++) {
+      expect(await read(engine.path)).toBe('A=1\n');
+      muted = await waitFor(() => (watchMask(ino) === MUTED ? true : undefined), 200).catch(() => false);
+    }
+    expect(muted).toBe(true);
+    rmSync(engine.path);
+    // Heard again after the rest, and looked at: the removal is reported as a queued event would have been.
+    await engine.next('look');
+    expect([...native.lookAtMounts([engine.handle])]).toEqual([native.MOUNT_LOOK.absent]);
+    await engine.stop();
     await waitFor(() => engineThreads() === 0 || undefined);
   });
 });

@@ -187,7 +187,7 @@ export class Mount {
       },
       fifoEnd: (event) => {
         if (event.type === 'served') {
-          this.reads += (event.copies ?? 1) - 1;
+          this.reads += (event.copies ?? event.count ?? 1) - 1;
           this.#read();
         } else if (event.type === 'closed-early') this.#read();
         if (event.type === 'error') log.warn({ path: this.path, code: event.code }, 'write to a reader failed');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AuditInput, AuditLog, boundedArgv } from '../../../src/daemon/readers/audit.js';
+import { auditUndecidedRead } from '../../../src/daemon/readers/read-outcome.js';
 
 let dir: string;
 const logger = pino({ level: 'silent' });
@@ -72,5 +73,22 @@ describe('AuditLog', () => {
     expect(argv[0]).toHaveLength(201);
     expect(argv).toHaveLength(33);
     expect(argv.at(-1)).toBe('… 9 more');
+  });
+});
+
+describe('auditUndecidedRead', () => {
+  it('records one entry per open, also for reads alike in a row reported as one event with their count', async () => {
+    const log = await AuditLog.open(join(dir, 'audit.log'), 1024 * 1024, logger);
+    auditUndecidedRead(log, '/p/.env', { type: 'served', bytes: 4, inode: 7, micros: 20, count: 3 });
+    auditUndecidedRead(log, '/p/.env', { type: 'served', bytes: 4, inode: 8, micros: 20 });
+    const entries = log.query({});
+    expect(entries).toHaveLength(4);
+    for (const e of entries)
+      expect(e).toMatchObject({ mount: '/p/.env', decision: 'served', outcome: 'whole', bytes: 4 });
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    await log.close();
+    // The file holds the same four lines, no value and no reader (policy any does not identify one).
+    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l))).toEqual(JSON.parse(JSON.stringify(entries)));
   });
 });
