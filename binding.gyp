@@ -11,7 +11,7 @@
       "xcode_settings": { "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Wmissing-prototypes", "-Wstrict-prototypes", "-Werror"] },
       "conditions": [
         ["have_fuse==1", {
-          "sources": ["native/fuse-api.c", "native/fuse-host.c", "native/fuse-mount.c", "native/fuse-mounter.c", "native/fuse-proc.c", "native/fuse-runner.c", "native/fuse-session.c", "native/fuse-ticket.c"],
+          "sources": ["native/fuse-api.c", "native/fuse-handup.c", "native/fuse-host.c", "native/fuse-mount.c", "native/fuse-mounter.c", "native/fuse-proc.c", "native/fuse-runner.c", "native/fuse-session.c", "native/fuse-ticket.c"],
           "defines": ["HAVE_FUSE=1"],
           "cflags": ["<!@(pkg-config --cflags fuse3)"],
           "libraries": ["<!@(pkg-config --libs fuse3)"]

@@ -47,6 +47,7 @@ static napi_value init(napi_env env, napi_value exports) {
       METHOD("fuseMount", em_fuse_mount),
       METHOD("fuseSetContent", em_fuse_set_content),
       METHOD("fuseSetDecide", em_fuse_set_decide),
+      METHOD("fuseSetHandUp", em_fuse_set_hand_up),
       METHOD("fuseFinishOpen", em_fuse_finish_open),
       METHOD("fuseUnmount", em_fuse_unmount),
       METHOD("fuseDetach", em_fuse_detach),

@@ -45,6 +45,9 @@ napi_value em_fuse_set_decide(napi_env env, napi_callback_info info);
 napi_value em_fuse_finish_open(napi_env env, napi_callback_info info);
 napi_value em_fuse_unmount(napi_env env, napi_callback_info info);
 
+/* fuse-handup.c: fuseSetHandUp(patterns | null). */
+napi_value em_fuse_set_hand_up(napi_env env, napi_callback_info info);
+
 /* fuse-runner.c: fuseUseRunner(runner | null). */
 napi_value em_fuse_use_runner(napi_env env, napi_callback_info info);
 #endif

@@ -1,8 +1,9 @@
 /*
  * A FUSE mount's session thread: the filesystem's root is one regular file, `.env`.
  *
- * Every open gets a handle with its own content: the mount's current blob (decide false), or what JS answers for
- * its ticket (decide true; the request is held and the loop serves others meanwhile). Every open is direct_io: each
+ * Every open gets a handle with its own content: the mount's current blob (decide false: policy `any`), or what JS
+ * answers for its ticket (decide true, or an opener fuse-handup.c hands up; the request is held and the loop serves
+ * others meanwhile). Every open is direct_io: each
  * read reaches this thread (so it is checked against the opener) and no page cache is shared between handles
  * whose content differs. The kernel caches no attribute (timeout 0): size and mtime are asked at every stat.
  *
@@ -22,6 +23,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fuse-handup.h"
 #include "fuse-host.h"
 #include "fuse-mounter.h"
 #include "fuse-proc.h"
@@ -46,14 +48,16 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
   struct stat st = {.st_ino = FUSE_ROOT_ID, .st_mode = S_IFREG | 0600, .st_nlink = 1, .st_uid = m->uid,
                     .st_gid = m->gid, .st_blksize = 4096};
   pthread_mutex_lock(&m->lock);
-  int any = m->handles.next != &m->handles;
+  handle_t *latest = m->handles.next != &m->handles ? m->handles.next : NULL;
+  int pid = (int)fuse_req_ctx(req)->pid, latest_pid = latest ? latest->opener_pid : 0;
   pthread_mutex_unlock(&m->lock);
-  /* fstat() does not say which handle it is about: a process with a handle open sees its latest handle's size. */
-  int pid = (int)fuse_req_ctx(req)->pid, tgid = any ? caller_tgid(pid) : 0;
+  /* fstat() does not say which handle it is about: a process with a handle open sees its latest handle's size. The
+   * caller's thread group is looked up only when the newest handle is not its own thread's (fstat after open). */
+  int tgid = latest && latest_pid != pid ? caller_tgid(pid) : 0;
   pthread_mutex_lock(&m->lock);
   st.st_size = (off_t)blob_len(m->content);
-  for (handle_t *h = m->handles.next; any && h != &m->handles; h = h->next) {
-    if (h->opener_pid == pid || h->opener_tgid == tgid) {
+  for (handle_t *h = m->handles.next; h != &m->handles; h = h->next) {
+    if (h->opener_pid == pid || (tgid > 0 && h->opener_tgid == tgid)) {
       st.st_size = (off_t)blob_len(h->blob);
       break;
     }
@@ -72,6 +76,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   if (ino != FUSE_ROOT_ID) return (void)fuse_reply_err(req, ENOENT);
   pthread_mutex_lock(&m->lock);
   int decide = m->decide, has = m->has_content;
+  pthread_mutex_unlock(&m->lock);
+  /* Under decide false, an opener JS may refuse under every policy (a bulk reader) still waits for JS. */
+  if (!decide && has && (fi->flags & O_ACCMODE) == O_RDONLY && !(fi->flags & O_TRUNC) && fuse_hand_up(tgid))
+    decide = 1;
+  pthread_mutex_lock(&m->lock);
+  decide |= m->decide; /* a policy that needs decisions since: this open waits for one too */
+  has = m->has_content;
   blob_t *blob = has && !decide ? blob_ref(m->content) : NULL;
   pthread_mutex_unlock(&m->lock);
   if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) || (!decide && !has)) {

@@ -69,6 +69,20 @@ const BULK_SCRIPT = /^(yarn-.*\.c?js|pip[0-9.]+)$/;
 /** Searchers that are bulk readers only when asked to recurse. */
 const RECURSIVE_SEARCHERS = new Set(['grep', 'egrep', 'fgrep']);
 
+/**
+ * Every name bulkReaderName() can find, as fnmatch(3) patterns (BULK_SCRIPT widened to globs that match more, never
+ * less): a FUSE mount under policy `any` serves an opener at once unless its executable or an argument is named
+ * by one (native/fuse-handup.c); those wait for bulkReaderName() and the policy.
+ */
+export const BULK_NAME_PATTERNS: readonly string[] = [
+  ...BULK_EXES,
+  ...RECURSIVE_SEARCHERS,
+  ...BULK_SCRIPTS,
+  'yarn-*.js',
+  'yarn-*.cjs',
+  'pip[0-9.]*',
+];
+
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }

@@ -62,6 +62,7 @@ export interface FuseAddon {
   fuseMount(path: string, options: FuseMountOptions, onEvent: (event: FuseEvent) => void): FuseMount;
   fuseSetContent(mount: FuseMount, content: Buffer | null, mtimeMs: number): { locked: boolean };
   fuseSetDecide(mount: FuseMount, decide: boolean): void;
+  fuseSetHandUp(patterns: readonly string[] | null): void;
   fuseFinishOpen(ticket: FuseTicket, content: Buffer | null): void;
   fuseUnmount(mount: FuseMount): void;
   fuseDetach(path: string): void;

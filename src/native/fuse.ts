@@ -43,8 +43,15 @@ export function fuseSetContent(mount: FuseMount, content: Buffer | null, mtimeMs
   return fuse().fuseSetContent(mount, content, mtimeMs);
 }
 
-/** Whether opens are held for a decision (`open` events) or served at once. */
+/** Whether opens are held for a decision (`open` events) or served at once (but see fuseSetHandUp). */
 export const fuseSetDecide = (mount: FuseMount, decide: boolean): void => fuse().fuseSetDecide(mount, decide);
+
+/**
+ * Process-wide: under decide false, an opener whose executable's basename or any argument's last path component
+ * matches one of these fnmatch(3) patterns is held for a decision (`open`) instead of served at once; so is one
+ * whose executable or command line cannot be read. null or []: every opener is served at once.
+ */
+export const fuseSetHandUp = (patterns: readonly string[] | null): void => fuse().fuseSetHandUp(patterns);
 
 /** Answers a held open once: the handle's whole content, or null: EACCES. EINVAL: answered already (or stopped). */
 export function fuseFinishOpen(ticket: FuseTicket, content: Buffer | null): void {

@@ -13,6 +13,7 @@ export {
   fuseMounted,
   fuseSetContent,
   fuseSetDecide,
+  fuseSetHandUp,
   fuseSupport,
   fuseUnmount,
   fuseUseRunner,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bulkReaderName, namedByRule } from '../../src/core/bulk-readers.js';
+import { BULK_NAME_PATTERNS, bulkReaderName, namedByRule } from '../../src/core/bulk-readers.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import { buildPolicy } from '../../src/core/policy-edit.js';
 
@@ -57,5 +57,30 @@ describe('bulk readers', () => {
     expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: ['tar'] }), tar)).toBe(true);
     expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: ['exe:/usr/bin/tar'] }), tar)).toBe(true);
     expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: ['argv:tar cf *'] }), tar)).toBe(true);
+  });
+
+  it('has a hand-up pattern for every name it finds (the FUSE session thread serves the rest at once)', () => {
+    // fnmatch(3) as native/fuse-handup.c applies it: `*`, and `[...]` sets.
+    const fnmatch = (pattern: string, name: string) =>
+      new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(name);
+    const named = (name: string) => BULK_NAME_PATTERNS.some((p) => fnmatch(p, name));
+    const bulk = [
+      facts('/usr/bin/git'),
+      facts('/usr/bin/grep', 'grep', '-r', 'x', '.'),
+      facts('/usr/bin/node', 'node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'pack'),
+      facts('/usr/bin/node', 'npm pack'),
+      facts('/usr/bin/node', 'node', '/p/.yarn/releases/yarn-4.1.0.cjs'),
+      facts('/usr/bin/python3', 'python3', '/usr/bin/pip3.11', 'install', '.'),
+      facts('/usr/bin/node', 'node', 'node_modules/.bin/wrangler', 'deploy'),
+    ];
+    for (const f of bulk) {
+      expect(bulkReaderName(f)).toBeDefined();
+      const words = [f.exe, ...f.argv, (f.argv[0] ?? '').split(' ')[0] ?? ''];
+      expect(
+        words.some((w) => named(w.slice(w.lastIndexOf('/') + 1))),
+        f.argv.join(' '),
+      ).toBe(true);
+    }
+    expect(named('node') || named('cat') || named('server.js')).toBe(false);
   });
 });

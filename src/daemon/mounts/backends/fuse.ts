@@ -2,12 +2,15 @@
  * The FUSE backend (Linux): the mount path is a regular file served by the daemon through libfuse 3
  * (native/fuse-*.c), mounted over a placeholder (fuse-placeholder.ts). The kernel names the process of every open,
  * each open gets a handle of its own whose content is fixed when it is answered, and other users (root included)
- * are refused by the kernel (no allow_other). Every open is handed up for a decision, policy `any` included: known
- * bulk readers (git, tar, rsync...) must be refused under every policy (core/bulk-readers.ts), and only JS knows
- * the policy. The backend owns the session (FuseMount) and the placeholder.
+ * are refused by the kernel (no allow_other). A policy that needs a decision hands every open up (fuse-opens.ts);
+ * under policy `any` the session thread serves an open at once, without a round trip to JS, unless the opener may
+ * be a known bulk reader (git, tar, rsync..., refused under every policy: core/bulk-readers.ts): an opener whose
+ * executable or an argument bears one of their names (BULK_NAME_PATTERNS, checked in native/fuse-handup.c) is
+ * handed up and judged in JS as before. The backend owns the session (FuseMount) and the placeholder.
  */
 import { createHash } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
+import { BULK_NAME_PATTERNS } from '../../../core/bulk-readers.js';
 import { EnvmountError, errnoCode } from '../../../core/errors.js';
 import {
   type FuseEvent,
@@ -16,6 +19,8 @@ import {
   fuseIdentity,
   fuseMount,
   fuseSetContent,
+  fuseSetDecide,
+  fuseSetHandUp,
   fuseSupport,
   fuseUnmount,
 } from '../../../native/index.js';
@@ -64,6 +69,8 @@ export class FuseBackend implements MountBackend {
   #digest: Buffer | undefined;
   #mtimeMs = 0;
   #stopped: Promise<void> = Promise.resolve();
+  /** Whether the policy needs a decision for every open (Mount.setDecide); false: policy `any`. */
+  #decide = true;
   /** While start() waits for the session thread to mount: its `mounted` or failed `stopped` settles this. */
   #starting: { resolve: (seen: { dev?: number; ino?: number }) => void; reject: (error: Error) => void } | undefined;
   #onStopped: () => void = () => undefined;
@@ -83,8 +90,9 @@ export class FuseBackend implements MountBackend {
     return this.#mount ? this.#ino : 0;
   }
 
-  async start(content: Buffer, _decide: boolean): Promise<boolean> {
+  async start(content: Buffer, decide: boolean): Promise<boolean> {
     if (this.#mount) return false;
+    this.#decide = decide;
     const missing = fuseUnavailable();
     if (missing) throw fuseUnavailableError(this.#record.path, this.#record.dir, missing);
     const { path, dir } = this.#record;
@@ -94,7 +102,9 @@ export class FuseBackend implements MountBackend {
       this.#onStopped = resolve;
     });
     // The session thread mounts (background): fusermount3 takes milliseconds, and many mounts restored at once
-    // mount in parallel while this thread goes on. Every open waits for JS: see the file's comment.
+    // mount in parallel while this thread goes on. Opens wait for JS until the content and the hand-up names are
+    // down (decide true), then only under a policy that needs decisions or for a possible bulk reader.
+    fuseSetHandUp(BULK_NAME_PATTERNS);
     const mounted = new Promise<{ dev?: number; ino?: number }>((resolve, reject) => {
       this.#starting = { resolve, reject };
     });
@@ -106,6 +116,7 @@ export class FuseBackend implements MountBackend {
     }
     this.#mtimeMs = placed.mtimeMs;
     this.#hand(content);
+    fuseSetDecide(this.#mount, this.#decide);
     try {
       const seen = await mounted;
       // The kernel's cached identity of the mounted file; asked through the mount (a getattr) only if unknown.
@@ -124,8 +135,11 @@ export class FuseBackend implements MountBackend {
     if (this.#mount) this.#hand(content);
   }
 
-  /** Ignored: every open is decided in JS (bulk readers are refused under every policy). */
-  setDecide(_decide: boolean): void {}
+  /** false (policy `any`): opens are served on the session thread, possible bulk readers excepted. */
+  setDecide(decide: boolean): void {
+    this.#decide = decide;
+    if (this.#mount) fuseSetDecide(this.#mount, decide);
+  }
 
   async stop(removeIt: boolean): Promise<void> {
     const mount = this.#mount;
