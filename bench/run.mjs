@@ -121,6 +121,13 @@ function targets(r) {
   }
   if (r.decided_under_load?.fuse?.ratio !== undefined)
     add('FUSE decided p50, 600 extra processes vs none', r.decided_under_load.fuse.ratio, 1.5, 'x');
+  const fuseOne = r.fuse?.latency?.['one core'];
+  if (fuseOne?.['fuse any']?.['vs_fuse floor'] !== undefined) {
+    add('FUSE p50 4 KiB, policy any, vs FUSE floor (one core)', fuseOne['fuse any']['vs_fuse floor'], 1.2, 'x');
+    for (const [size, k] of Object.entries(r.fuse.sizes?.['one core'] ?? {}))
+      if (k['fuse any']?.['vs_fuse floor'] !== undefined)
+        add(`FUSE p50 ${size}, policy any, vs FUSE floor (one core)`, k['fuse any']['vs_fuse floor'], 1.2, 'x');
+  }
   add('sequential reads/s', r.throughput.sequential_reads_s, 3000, 'reads/s', false);
   return t;
 }
