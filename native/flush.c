@@ -40,14 +40,31 @@ static int before(const struct timespec *a, const struct timespec *b) {
 
 static void *flush_main(void *arg) {
   (void)arg;
+  int lingered = 0;
   pthread_mutex_lock(&lock);
   for (;;) {
+    if (count == 0 && !lingered) {
+      /* Nothing due, perhaps only because the mount that woke us took its events back (a reader came): linger one
+       * period in a timed wait before waiting for a signal. In a burst of reads every read lists and unlists its
+       * mount; a flusher back in an untimed wait at once was signalled, and woke, at nearly every read (on one
+       * core a context switch on the reader's clock each time). A listing due after `until` signals nothing. */
+      clock_gettime(FLUSH_CLOCK, &until);
+      until.tv_nsec += FLUSH_IDLE_MS * 1000000L;
+      if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+      waiting = 2;
+      pthread_cond_timedwait(&wake, &lock, &until);
+      waiting = 0;
+      lingered = 1;
+      continue;
+    }
     if (count == 0) {
       waiting = 1;
       pthread_cond_wait(&wake, &lock);
       waiting = 0;
+      lingered = 0;
       continue;
     }
+    lingered = 0;
     int first = 0;
     for (int i = 1; i < count; i++)
       if (before(&due[i]->flush_at, &due[first]->flush_at)) first = i;
