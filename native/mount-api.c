@@ -76,7 +76,8 @@ napi_value em_mount_start(napi_env env, napi_callback_info info) {
     return throw_arg(env, "onEvent must be a function");
   mount_t *m = calloc(1, sizeof *m);
   if (m == NULL) return throw_errno(env, ENOMEM, "calloc", NULL);
-  m->wait_fd = m->cancel_fd = m->dir_fd = m->spare = -1;
+  m->wait_fd = m->cancel_fd = m->dir_fd = m->spare = m->cpipe[0] = m->cpipe[1] = -1;
+  m->content_gen = 1;
   m->write_timeout_ms = timeout;
   m->decide = decide;
   m->strict_dir = strict_dir;
@@ -151,6 +152,7 @@ napi_value em_mount_set_content(napi_env env, napi_callback_info info) {
   m->content = copy;
   m->content_len = len;
   m->content_locked = locked;
+  m->content_gen++;
   pthread_mutex_unlock(&m->lock);
   free_secret(old, old_len, old_locked);
   NAPI_OK(napi_create_object(env, &result));

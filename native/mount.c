@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "content-pipe.h"
 #include "event.h"
 #include "flush.h"
 #include "holders.h"
@@ -108,7 +109,12 @@ static int serve(mount_t *m, int wfd, int old_handle, const struct stat *served,
   /* A single reader's serve reports the FIFO now at the path (the rotation recorded it), as the healer expects. */
   pipe.inode = m->inode;
   size_t written = 0;
-  int r = write_or_hand_over(&pipe, m->content, m->content_len, EV_SERVED, &written);
+  /* Linked from the content pipe (the FIFO's mtime does not move), the rest, if any, written. */
+  size_t linked = content_pipe_link(m, wfd);
+  int r = linked == m->content_len && linked > 0
+              ? (close(wfd), 0)
+              : write_or_hand_over(&pipe, m->content, m->content_len, linked, EV_SERVED, &written);
+  if (linked == m->content_len && linked > 0) written = linked;
   pthread_mutex_unlock(&m->lock);
   if (r != 1) hold(m, write_event(r, EV_SERVED, written, pipe.inode, micros_since(t0), 0, 0));
   return r != 1;
@@ -256,6 +262,9 @@ void *mount_main(void *arg) {
   rotate_discard(m);
   mount_flush(m);
   reuse_discard(m);
+  pthread_mutex_lock(&m->lock);
+  content_pipe_close(m);
+  pthread_mutex_unlock(&m->lock);
   pthread_mutex_lock(&m->lock);
   if (m->cancel_fd >= 0) close(m->cancel_fd);
   m->cancel_fd = -1;

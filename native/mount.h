@@ -72,6 +72,11 @@ typedef struct mount {
   unsigned char *content;
   size_t content_len;
   int content_locked;
+  unsigned content_gen; /* bumped at every new content: the content pipe is made again (content-pipe.c) */
+  /* The content in a pipe of its own (content-pipe.c), as of content `cpipe_gen`; -1 when none or it could not be
+   * made for that content. The mount thread's, used under `lock`. */
+  int cpipe[2];
+  unsigned cpipe_gen;
   int cancelled;
   int decide;    /* 1: every reader goes to JS for a policy decision (a ticket); 0: serve `content` at once */
   int wait_fd;   /* O_PATH handle of the inode the thread waits on, -1 while not waiting */

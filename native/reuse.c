@@ -65,13 +65,18 @@ int reuse_take(mount_t *m) {
   if (fd >= 0) close(fd); /* someone holds it: let go with EOF, and not reused */
   int ok = fd == -ENXIO && name_stat(m, m->temp_now, &at) == 0 && at.st_ino == r.st.st_ino && at.st_dev == r.st.st_dev;
   if (ok) {
-    /* The pinned mtime again (the write moved it), then what the handle refers to, ctime included, for the check
-     * right before the exchange (spare_intact), as for a FIFO just made. Mode 0600 too: a FIFO the user opened to
-     * others (chmod -R, setfacl) while it was at the path or resting must not come back to the path read after read,
-     * where a fresh one would be 0600 again. */
-    pin_times(m, r.handle, m->temp_now);
-    ok = handle_stat(r.handle, m->temp_now, &st) == 0 && is_own_fifo(&st) && st.st_ino == r.st.st_ino &&
-         st.st_dev == r.st.st_dev && (st.st_mode & 0777) == (S_IRUSR | S_IWUSR);
+    /* What the handle refers to, ctime included, for the check right before the exchange (spare_intact), as for a
+     * FIFO just made, with the pinned mtime given again first if a write moved it (content linked from the content
+     * pipe moves nothing: content-pipe.c). Mode 0600 too: a FIFO the user opened to others (chmod -R, setfacl)
+     * while it was at the path or resting must not come back to the path read after read, where a fresh one would
+     * be 0600 again. */
+    ok = handle_stat(r.handle, m->temp_now, &st) == 0;
+    if (ok && (ST_MTIM(st).tv_sec != m->mtime.tv_sec || ST_MTIM(st).tv_nsec != m->mtime.tv_nsec)) {
+      pin_times(m, r.handle, m->temp_now);
+      ok = handle_stat(r.handle, m->temp_now, &st) == 0;
+    }
+    ok = ok && is_own_fifo(&st) && st.st_ino == r.st.st_ino && st.st_dev == r.st.st_dev &&
+         (st.st_mode & 0777) == (S_IRUSR | S_IWUSR);
   }
   if (!ok) {
     drop(m, &r);

@@ -155,17 +155,18 @@ int pipe_thread_start(reader_pipe_t *own, const reader_pipe_t *from, void *(*fn)
   return r;
 }
 
-int write_or_hand_over(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, int done_type,
-                       size_t *written) {
-  *written = 0;
+int write_or_hand_over(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, size_t already,
+                       int done_type, size_t *written) {
+  *written = already;
   /* Content that fits a fresh pipe's smallest buffer (one page, even for a user over pipe-user-pages-soft) cannot
-   * block in its first write: one fcntl a read saved. Larger content is never written blocking: a reader that does
-   * not read would hold this thread. F_SETFL ignores the access mode; the fd has no other status flags. */
-  int r = len <= 4096 || fcntl(pipe->fd, F_SETFL, O_NONBLOCK) == 0 ? 0 : -errno;
-  if (r == 0 && len > 0) {
-    ssize_t n = write(pipe->fd, buf, len);
+   * block in its first write: one fcntl a read saved. Larger content, or the rest after bytes already in the pipe,
+   * is never written blocking: a reader that does not read would hold this thread. F_SETFL ignores the access
+   * mode; the fd has no other status flags. */
+  int r = (len <= 4096 && already == 0) || fcntl(pipe->fd, F_SETFL, O_NONBLOCK) == 0 ? 0 : -errno;
+  if (r == 0 && len > already) {
+    ssize_t n = write(pipe->fd, buf + already, len - already);
     if (n < 0 && errno != EAGAIN) r = -errno;
-    *written = n > 0 ? (size_t)n : 0;
+    *written = already + (n > 0 ? (size_t)n : 0);
   }
   if (r == 0 && *written < len) {
     r = hand_over(pipe, buf + *written, len - *written, *written, done_type);

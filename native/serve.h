@@ -33,13 +33,14 @@ void proc_fd_path(char out[32], int fd);
 /* Releases anyone blocked in open() on an old inode, with EOF (nothing is written). */
 void release_late_readers(int old_handle, const char *path);
 
-/* Writes `len` bytes to the reader's pipe without blocking. 0: all went out, the write end is closed. 1: the pipe
- * buffer took part of it and a writer thread with the deadline took over the write end and the rest (it holds a
- * reference on the thread-safe function and a duplicate of the probe, and reports `done_type` or EV_TIMEOUT).
- * -errno: the write end is closed (EPIPE: the reader closed early). *written has what went out at once. The
- * probe stays the caller's. */
-int write_or_hand_over(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, int done_type,
-                       size_t *written);
+/* Writes the `len` bytes of `buf` after the first `already` (in the reader's pipe by other means) to the reader's
+ * pipe without blocking. 0: all went out, the write end is closed. 1: the pipe buffer took part of it and a writer
+ * thread with the deadline took over the write end and the rest (it holds a reference on the thread-safe function
+ * and a duplicate of the probe, and reports `done_type` or EV_TIMEOUT). -errno: the write end is closed (EPIPE:
+ * the reader closed early). *written has what is in the pipe so far, `already` included. The probe stays the
+ * caller's. */
+int write_or_hand_over(const reader_pipe_t *pipe, const unsigned char *buf, size_t len, size_t already,
+                       int done_type, size_t *written);
 
 /* Starts a writer or share thread `fn(arg)` that takes over `from`'s pipe as `own` (already a copy of `from`, whose
  * probe it duplicates): it holds its own reference on the thread-safe function and its own probe from then on.

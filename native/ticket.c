@@ -118,7 +118,7 @@ napi_value em_ticket_finish(napi_env env, napi_callback_info info) {
   /* 1: a share or writer thread finishes it (and releases the late readers through its own probe). */
   int r = readers > 1 && share_spawn(&t->pipe, buf, len, readers, EV_DRAINED) == 0
               ? 1
-              : write_or_hand_over(&t->pipe, buf, len, EV_DRAINED, &written);
+              : write_or_hand_over(&t->pipe, buf, len, 0, EV_DRAINED, &written);
   if (t->pipe.probe_fd >= 0) {
     if (r != 1) release_late_readers(t->pipe.probe_fd, NULL);
     close(t->pipe.probe_fd);
