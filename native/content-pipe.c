@@ -5,8 +5,9 @@
  * be reused (an utimensat a read: reuse.c). A tee moves nothing, copies nothing, and the reader reads the same
  * bytes (pages in a pipe are never written again: this pipe is filled once and closed, never written to after).
  *
- * Owned by the mount's thread and used under the mount's lock: JS replaces the content and bumps content_gen under
- * it, and the next read makes the pipe again. Content over CONTENT_PIPE_MAX, a user over pipe-user-pages-soft (a
+ * Used under the mount's lock: the mount's thread makes it and links from it; JS, replacing the content, closes it
+ * and bumps content_gen under that lock (the previous values leave the kernel's pages at once), and the next read
+ * makes it again. Content over CONTENT_PIPE_MAX, a user over pipe-user-pages-soft (a
  * pipe too small to hold it), or no tee(2) (macOS): no pipe, the content is written as before. The pipe holds the
  * values in kernel pages, as every reader's pipe does.
  */

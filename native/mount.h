@@ -74,7 +74,7 @@ typedef struct mount {
   int content_locked;
   unsigned content_gen; /* bumped at every new content: the content pipe is made again (content-pipe.c) */
   /* The content in a pipe of its own (content-pipe.c), as of content `cpipe_gen`; -1 when none or it could not be
-   * made for that content. The mount thread's, used under `lock`. */
+   * made for that content. Under `lock`: made by the mount thread, closed by it or by a new content. */
   int cpipe[2];
   unsigned cpipe_gen;
   int cancelled;
