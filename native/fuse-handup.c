@@ -48,15 +48,19 @@ static int is_glob(const char *pattern) {
 
 /* Whether `name` (not NUL-terminated: `len` bytes) matches a pattern (read lock held). */
 static int matches(const char *name, size_t len) {
-  char copy[NAME_MAX + 1];
-  if (len > NAME_MAX) return 0; /* longer than any file name: no pattern names it */
+  char stack[NAME_MAX + 1];
+  /* Longer than a file name: no plain name is it, but a glob may match it (JS tests its regexes on argv[0] and the
+   * script argument at any length: a process title `yarn-<300 letters>.js`), so the globs see it whole. */
+  if (len > NAME_MAX && count == plain) return 0;
+  char *copy = len > NAME_MAX ? malloc(len + 1) : stack;
+  if (copy == NULL) return 1; /* cannot tell: hand up */
   memcpy(copy, name, len);
   copy[len] = '\0';
   const char *key = copy;
-  if (plain > 0 && bsearch(&key, patterns, plain, sizeof *patterns, compare) != NULL) return 1;
-  for (uint32_t i = plain; i < count; i++)
-    if (fnmatch(patterns[i], copy, 0) == 0) return 1;
-  return 0;
+  int found = len <= NAME_MAX && plain > 0 && bsearch(&key, patterns, plain, sizeof *patterns, compare) != NULL;
+  for (uint32_t i = plain; !found && i < count; i++) found = fnmatch(patterns[i], copy, 0) == 0;
+  if (copy != stack) free(copy);
+  return found;
 }
 
 /* 1 when the argument `arg` (`len` bytes) must hand up: its last path component, trailing slashes dropped, matches

@@ -66,6 +66,9 @@ const BULK_SCRIPTS = new Set([
 ]);
 const BULK_SCRIPT = /^(yarn-.*\.c?js|pip[0-9.]+)$/;
 
+/** Python modules that archive or install a whole tree when run with `-m` (`python3 -m tarfile -c out.tar .`). */
+const BULK_MODULES = new Set(['tarfile', 'zipfile', 'pip']);
+
 /** Searchers that are bulk readers only when asked to recurse. */
 const RECURSIVE_SEARCHERS = new Set(['grep', 'egrep', 'fgrep']);
 
@@ -78,6 +81,7 @@ export const BULK_NAME_PATTERNS: readonly string[] = [
   ...BULK_EXES,
   ...RECURSIVE_SEARCHERS,
   ...BULK_SCRIPTS,
+  ...BULK_MODULES,
   'yarn-*.js',
   'yarn-*.cjs',
   'pip[0-9.]*',
@@ -118,8 +122,19 @@ export function bulkReaderName(facts: ProcessFacts): string | undefined {
     if (RECURSIVE_SEARCHERS.has(name) && recurses(facts.argv)) return `${name} -r`;
   }
   if (!isInterpreter(facts.exe)) return undefined;
+  const exe = basename(facts.exe);
+  // busybox called by its own name runs the applet its first argument names (`busybox tar cf - .`).
+  const applet = exe === 'busybox' && names[1] === 'busybox' ? (facts.argv[1] ?? '') : '';
+  if (BULK_EXES.has(applet)) return `busybox ${applet}`;
+  if (RECURSIVE_SEARCHERS.has(applet) && recurses(facts.argv.slice(1))) return `busybox ${applet} -r`;
+  // A module python runs (`-m tarfile`): the argument after the `-m` that scriptOf() stops at.
+  const module = scriptOf(facts);
+  if (/^python[0-9.]*$/.test(exe) && module?.kind === 'inline' && module.option === '-m') {
+    const name = facts.argv[facts.argv.indexOf('-m') + 1] ?? '';
+    if (BULK_MODULES.has(name)) return `${exe} -m ${name}`;
+  }
   // npm sets its process title (`npm pack ...`), which replaces its command line: the title's first word counts too.
-  const script = scriptOf(facts);
+  const script = module;
   const titled = basename((facts.argv[0] ?? '').split(' ')[0] ?? '');
   for (const file of [script?.kind === 'file' ? basename(script.path) : '', titled]) {
     if (BULK_SCRIPTS.has(file) || BULK_SCRIPT.test(file)) return `${basename(facts.exe)} ${file}`;

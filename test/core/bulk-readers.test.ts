@@ -43,6 +43,21 @@ describe('bulk readers', () => {
     expect(namedByRule(buildPolicy(DEFAULT_POLICY, { allow: [`script:${npm.argv[1]}`] }), npm)).toBe(true);
   });
 
+  it('names busybox running a bulk applet by its own name, and python running an archiving module', () => {
+    expect(bulkReaderName(facts('/usr/bin/busybox', 'busybox', 'tar', 'cf', '-', '.'))).toBe('busybox tar');
+    expect(bulkReaderName(facts('/usr/bin/busybox', 'busybox', 'grep', '-r', 'KEY', '.'))).toBe('busybox grep -r');
+    expect(bulkReaderName(facts('/usr/bin/busybox', 'busybox', 'grep', 'KEY', '.env'))).toBeUndefined();
+    expect(bulkReaderName(facts('/usr/bin/busybox', 'busybox', 'cat', '.env'))).toBeUndefined();
+    expect(bulkReaderName(facts('/usr/bin/python3', 'python3', '-m', 'tarfile', '-c', 'o.tar', '.'))).toBe(
+      'python3 -m tarfile',
+    );
+    expect(bulkReaderName(facts('/usr/bin/python3.11', 'python3', '-B', '-m', 'zipfile', '-c', 'o.zip', '.'))).toBe(
+      'python3.11 -m zipfile',
+    );
+    expect(bulkReaderName(facts('/usr/bin/python3', 'python3', '-m', 'http.server'))).toBeUndefined();
+    expect(bulkReaderName(facts('/usr/bin/python3', 'python3', 'app.py', '-m', 'tarfile'))).toBeUndefined();
+  });
+
   it('leaves loaders and shells alone', () => {
     for (const exe of ['/usr/bin/node', '/usr/bin/python3', '/usr/bin/bash', '/usr/bin/cat', '/usr/bin/dd'])
       expect(bulkReaderName(facts(exe))).toBeUndefined();
@@ -72,6 +87,8 @@ describe('bulk readers', () => {
       facts('/usr/bin/node', 'node', '/p/.yarn/releases/yarn-4.1.0.cjs'),
       facts('/usr/bin/python3', 'python3', '/usr/bin/pip3.11', 'install', '.'),
       facts('/usr/bin/node', 'node', 'node_modules/.bin/wrangler', 'deploy'),
+      facts('/usr/bin/busybox', 'busybox', 'tar', 'cf', '-', '.'),
+      facts('/usr/bin/python3', 'python3', '-m', 'tarfile', '-c', 'o.tar', '.'),
     ];
     for (const f of bulk) {
       expect(bulkReaderName(f)).toBeDefined();

@@ -76,6 +76,19 @@ describe.skipIf(FUSE_SKIP)(fuseTitle('FUSE hand-up under decide false'), () => {
     expect(held).toHaveLength(cases.length);
   });
 
+  it('holds an opener whose name is longer than a file name can be, which a glob pattern may still name', async () => {
+    // bulkReaderName() tests /^(yarn-.*\.c?js|pip[0-9.]+)$/ on argv[0] and the script argument at any length: a
+    // process title `yarn-<300 letters>.js` (node running yarn) is refused by JS, so it must be handed up to it.
+    const { path, held } = anyMount();
+    fuseSetHandUp(['npm', 'yarn-*.js', 'pip[0-9.]*']);
+    const cases = [`exec -a yarn-${'a'.repeat(300)}.js cat "$1"`, `exec cat "$1" /x/pip${'3'.repeat(300)}`];
+    for (const script of cases) {
+      const r = await run('bash', ['-c', script, 'sh', path]);
+      expect(r.stdout, script.slice(0, 40)).not.toContain(CONTENT);
+    }
+    expect(held).toHaveLength(cases.length);
+  });
+
   it('serves a named opener under decide true as before: held, and answered by JS', async () => {
     fuseSetHandUp(['cat']);
     const path = placeholder();

@@ -5,7 +5,7 @@
  * printed them. Now a bulk reader is also named by the script an interpreter runs (npm, pnpm, yarn, pip...), and
  * grep's recursion is read from every spelling. npm then stops on `.env` instead of packing it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, listDir, run, TestDaemon } from '../helpers/daemon.js';
@@ -48,6 +48,29 @@ describe.skipIf(FUSE_SKIP)(`bulk readers by script and spelling${FUSE_SKIP ? ` (
         // Searched for the name: the refusal's `#` lines quote the reader's command line, pattern included.
         const grep = await run('grep', [...args, 'TOKEN', '.'], { cwd: dir });
         expect({ args, out: grep.stdout }).not.toMatchObject({ out: expect.stringContaining(VALUE) });
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('python -m tarfile and -m zipfile get no value into an archive from a FUSE mount under --allow any', async () => {
+    // Before: a module python runs was not named (its script is inline: `-m`), JS served it and the session thread
+    // served it at once; the archive held the values.
+    const dir = daemon.project('bulk-py', 'TOKEN=envmount://TOKEN\n');
+    const added = await daemon.cli(['add', dir, '--backend', 'fuse', '--allow', 'any', '--agents', 'rules']);
+    expect(added.stderr).toBe('');
+    expect((await run('cat', [join(dir, '.env')])).stdout).toContain(VALUE);
+    const out = mkdtempSync('/tmp/emt-bulk-');
+    try {
+      for (const [module, file] of [
+        ['tarfile', 'x.tar'],
+        ['zipfile', 'x.zip'],
+      ] as const) {
+        const made = await run('/usr/bin/python3', ['-m', module, '-c', join(out, file), '.'], { cwd: dir });
+        expect(made.stdout + made.stderr).not.toContain(VALUE);
+        const archive = existsSync(join(out, file)) ? readFileSync(join(out, file)).toString('latin1') : '';
+        expect({ module, holds: archive.includes(VALUE) }).toEqual({ module, holds: false });
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
