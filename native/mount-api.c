@@ -154,7 +154,7 @@ napi_value em_mount_set_content(napi_env env, napi_callback_info info) {
   m->content_len = len;
   m->content_locked = locked;
   m->content_gen++;
-  content_pipe_close(m); /* the previous values leave the kernel's pages now, not at the next read */
+  content_pipe_close(m); /* the pipe lets go of the previous values now (a reader not done keeps its own link) */
   pthread_mutex_unlock(&m->lock);
   free_secret(old, old_len, old_locked);
   NAPI_OK(napi_create_object(env, &result));
