@@ -38,6 +38,13 @@ static int before(const struct timespec *a, const struct timespec *b) {
   return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* FLUSH_IDLE_MS from now on the flusher's clock. */
+static void idle_deadline(struct timespec *at) {
+  clock_gettime(FLUSH_CLOCK, at);
+  at->tv_nsec += FLUSH_IDLE_MS * 1000000L;
+  if (at->tv_nsec >= 1000000000L) at->tv_sec++, at->tv_nsec -= 1000000000L;
+}
+
 static void *flush_main(void *arg) {
   (void)arg;
   int lingered = 0;
@@ -48,9 +55,7 @@ static void *flush_main(void *arg) {
        * period in a timed wait before waiting for a signal. In a burst of reads every read lists and unlists its
        * mount; a flusher back in an untimed wait at once was signalled, and woke, at nearly every read (on one
        * core a context switch on the reader's clock each time). A listing due after `until` signals nothing. */
-      clock_gettime(FLUSH_CLOCK, &until);
-      until.tv_nsec += FLUSH_IDLE_MS * 1000000L;
-      if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+      idle_deadline(&until);
       waiting = 2;
       pthread_cond_timedwait(&wake, &lock, &until);
       waiting = 0;
@@ -106,9 +111,7 @@ int flush_later(mount_t *m) {
     else due = bigger, capacity = grown;
   }
   if (err == 0) {
-    clock_gettime(FLUSH_CLOCK, &m->flush_at);
-    m->flush_at.tv_nsec += FLUSH_IDLE_MS * 1000000L;
-    if (m->flush_at.tv_nsec >= 1000000000L) m->flush_at.tv_sec++, m->flush_at.tv_nsec -= 1000000000L;
+    idle_deadline(&m->flush_at);
     due[count++] = m;
     m->flush_listed = 1;
     if (waiting == 1 || (waiting == 2 && before(&m->flush_at, &until))) pthread_cond_signal(&wake);

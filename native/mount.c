@@ -111,10 +111,7 @@ static int serve(mount_t *m, int wfd, int old_handle, const struct stat *served,
   size_t written = 0;
   /* Linked from the content pipe (the FIFO's mtime does not move), the rest, if any, written. */
   size_t linked = content_pipe_link(m, wfd);
-  int r = linked == m->content_len && linked > 0
-              ? (close(wfd), 0)
-              : write_or_hand_over(&pipe, m->content, m->content_len, linked, EV_SERVED, &written);
-  if (linked == m->content_len && linked > 0) written = linked;
+  int r = write_or_hand_over(&pipe, m->content, m->content_len, linked, EV_SERVED, &written);
   pthread_mutex_unlock(&m->lock);
   if (r != 1) hold(m, write_event(r, EV_SERVED, written, pipe.inode, micros_since(t0), 0, 0));
   return r != 1;

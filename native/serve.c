@@ -162,7 +162,7 @@ int write_or_hand_over(const reader_pipe_t *pipe, const unsigned char *buf, size
    * block in its first write: one fcntl a read saved. Larger content, or the rest after bytes already in the pipe,
    * is never written blocking: a reader that does not read would hold this thread. F_SETFL ignores the access
    * mode; the fd has no other status flags. */
-  int r = (len <= 4096 && already == 0) || fcntl(pipe->fd, F_SETFL, O_NONBLOCK) == 0 ? 0 : -errno;
+  int r = (len <= 4096 && already == 0) || already == len || fcntl(pipe->fd, F_SETFL, O_NONBLOCK) == 0 ? 0 : -errno;
   if (r == 0 && len > already) {
     ssize_t n = write(pipe->fd, buf + already, len - already);
     if (n < 0 && errno != EAGAIN) r = -errno;

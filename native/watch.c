@@ -28,6 +28,7 @@
 #include <sys/inotify.h>
 
 #include "lifetime.h"
+#include "serve.h"
 
 #define EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
 /* After each batch of events the watcher rests this long, so that a burst of reads (each renames the entry)
@@ -92,8 +93,8 @@ static int note(seen_t *seen, int *n, int wd, const char *name, int gone) {
 static int set_mask(int wd, uint32_t mask) {
   for (int i = 0; i < count; i++) {
     if (list[i].wd != wd || list[i].dir_fd < 0) continue;
-    char dir[48];
-    snprintf(dir, sizeof dir, "/proc/self/fd/%d", list[i].dir_fd);
+    char dir[32];
+    proc_fd_path(dir, list[i].dir_fd);
     return inotify_add_watch(ifd, dir, mask | IN_ONLYDIR) == wd ? 0 : -1;
   }
   return -1;
@@ -148,8 +149,8 @@ static void *watch_main(void *arg) {
 }
 
 int watch_add(int dir_fd, const char *base, void *mount) {
-  char dir[48];
-  snprintf(dir, sizeof dir, "/proc/self/fd/%d", dir_fd);
+  char dir[32];
+  proc_fd_path(dir, dir_fd);
   pthread_mutex_lock(&lock);
   int err = 0;
   if (ifd < 0) {
