@@ -213,8 +213,17 @@ void *mount_main(void *arg) {
       close(wfd);
       break;
     }
-    /* Through the descriptor: the pipe opened must be the inode the handle was made on, still ours. */
-    if (fstat(wfd, &st) != 0 || !is_own_fifo(&st) || st.st_ino != waited.st_ino || st.st_dev != waited.st_dev) {
+    /* The pipe opened must be the inode the handle was made on, still ours. Opened through the O_PATH handle's
+     * /proc link it is that inode by construction, checked to be ours when the handle was made (one fstat a read
+     * saved); opened by path (macOS), the descriptor tells. */
+#ifdef O_PATH
+    st = waited;
+    int displaced = 0;
+#else
+    int displaced =
+        fstat(wfd, &st) != 0 || !is_own_fifo(&st) || st.st_ino != waited.st_ino || st.st_dev != waited.st_dev;
+#endif
+    if (displaced) {
       close(wfd);
       mount_flush(m); /* the reads before this first */
       emit(m->tsfn, EV_DISPLACED, EEXIST, "fstat", 0, 0, 0);

@@ -55,35 +55,40 @@ void reuse_keep(mount_t *m, int handle, const struct stat *served) {
   m->rest[m->nrest++] = (rest_t){.handle = handle, .suffix = suffix, .st = *served};
 }
 
+/* Whether anyone holds a resting FIFO: a non-blocking open for writing finds a reader (an fd, closed by the caller
+ * to let them go with EOF) or none (-ENXIO). Through the handle's /proc link, the inode itself; in a strict
+ * mount's directory, which only we can write (rotate.c), by its name there, one lookup instead of four (the name
+ * is checked to hold that inode right after). */
+static int probe(const mount_t *m, const rest_t *r) {
+  int flags = O_WRONLY | O_NONBLOCK | O_NOCTTY;
+  return m->strict_dir ? name_open(m, m->temp_now, flags) : open_inode(r->handle, m->temp_now, flags);
+}
+
 int reuse_take(mount_t *m) {
   /* The newest resting FIFO's reader is most likely still reading: the older one is taken. */
   if (m->nrest < REST_MAX) return 0;
   rest_t r = shift(m);
   temp_name(m, r.suffix);
-  struct stat at, st;
-  int fd = open_inode(r.handle, m->temp_now, O_WRONLY | O_NONBLOCK);
+  struct stat at;
+  int fd = probe(m, &r);
   if (fd >= 0) close(fd); /* someone holds it: let go with EOF, and not reused */
+  /* Still at its name, and what the name holds now (the inode the handle refers to: the same stat) for the check
+   * right before the exchange (spare_intact), ctime included, as for a FIFO just made; with the pinned mtime given
+   * again first if a write moved it (content linked from the content pipe moves nothing: content-pipe.c). Mode 0600
+   * too: a FIFO the user opened to others (chmod -R, setfacl) while it was at the path or resting must not come
+   * back to the path read after read, where a fresh one would be 0600 again. */
   int ok = fd == -ENXIO && name_stat(m, m->temp_now, &at) == 0 && at.st_ino == r.st.st_ino && at.st_dev == r.st.st_dev;
-  if (ok) {
-    /* What the handle refers to, ctime included, for the check right before the exchange (spare_intact), as for a
-     * FIFO just made, with the pinned mtime given again first if a write moved it (content linked from the content
-     * pipe moves nothing: content-pipe.c). Mode 0600 too: a FIFO the user opened to others (chmod -R, setfacl)
-     * while it was at the path or resting must not come back to the path read after read, where a fresh one would
-     * be 0600 again. */
-    ok = handle_stat(r.handle, m->temp_now, &st) == 0;
-    if (ok && (ST_MTIM(st).tv_sec != m->mtime.tv_sec || ST_MTIM(st).tv_nsec != m->mtime.tv_nsec)) {
-      pin_times(m, r.handle, m->temp_now);
-      ok = handle_stat(r.handle, m->temp_now, &st) == 0;
-    }
-    ok = ok && is_own_fifo(&st) && st.st_ino == r.st.st_ino && st.st_dev == r.st.st_dev &&
-         (st.st_mode & 0777) == (S_IRUSR | S_IWUSR);
+  if (ok && (ST_MTIM(at).tv_sec != m->mtime.tv_sec || ST_MTIM(at).tv_nsec != m->mtime.tv_nsec)) {
+    pin_times(m, r.handle, m->temp_now);
+    ok = handle_stat(r.handle, m->temp_now, &at) == 0 && at.st_ino == r.st.st_ino && at.st_dev == r.st.st_dev;
   }
+  ok = ok && is_own_fifo(&at) && (at.st_mode & 0777) == (S_IRUSR | S_IWUSR);
   if (!ok) {
     drop(m, &r);
     return 0;
   }
   m->spare = r.handle;
-  m->spare_st = st;
+  m->spare_st = at;
   return 1;
 }
 

@@ -141,11 +141,23 @@ void temp_name(mount_t *m, uint64_t suffix) {
   for (int i = 16; i >= 1; i--, suffix >>= 4) m->temp_now[prefix + (size_t)i] = hex[suffix & 15];
 }
 
-int name_stat(const mount_t *m, const char *name, struct stat *st) {
+/* `name` relative to the directory handle when it is a name in that directory, else NULL. */
+static const char *in_dir(const mount_t *m, const char *name) {
   size_t dir = m->base != NULL ? (size_t)(m->base - m->path) : 0;
-  if (m->dir_fd >= 0 && dir > 0 && strncmp(name, m->path, dir) == 0 && strchr(name + dir, '/') == NULL)
-    return fstatat(m->dir_fd, name + dir, st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -1;
+  if (m->dir_fd < 0 || dir == 0 || strncmp(name, m->path, dir) != 0 || strchr(name + dir, '/') != NULL) return NULL;
+  return name + dir;
+}
+
+int name_stat(const mount_t *m, const char *name, struct stat *st) {
+  const char *rel = in_dir(m, name);
+  if (rel != NULL) return fstatat(m->dir_fd, rel, st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -1;
   return lstat(name, st);
+}
+
+int name_open(const mount_t *m, const char *name, int flags) {
+  const char *rel = in_dir(m, name);
+  int fd = rel != NULL ? openat(m->dir_fd, rel, flags | O_NOFOLLOW | O_CLOEXEC) : open(name, flags | O_NOFOLLOW | O_CLOEXEC);
+  return fd >= 0 ? fd : -errno;
 }
 
 static void restore_inode(mount_t *m, uint64_t inode) {
@@ -214,6 +226,23 @@ void rotate_discard(mount_t *m) {
   m->spare = -1;
 }
 
+/* The spare at the rotation name swapped in at the path: one atomic exchange, or where the kernel or filesystem has
+ * none, a rename over the served inode while it is still at the path. 0 (*exchanged set for an exchange), or
+ * -errno (EEXIST: the path holds something that is not ours). */
+static int swap_in(mount_t *m, const struct stat *served, int *exchanged) {
+#ifdef RENAME_EXCHANGE
+  if (renameat2(AT_FDCWD, m->temp_now, AT_FDCWD, m->path, RENAME_EXCHANGE) == 0) {
+    *exchanged = 1;
+    return 0;
+  }
+  if (errno != ENOENT && errno != EINVAL && errno != ENOSYS) return -errno;
+#endif
+  struct stat cur;
+  if (lstat(m->path, &cur) != 0) return -errno;
+  if (cur.st_dev != served->st_dev || cur.st_ino != served->st_ino) return -EEXIST;
+  return rename(m->temp_now, m->path) == 0 ? 0 : -errno;
+}
+
 /* Puts the FIFO made in advance (checked again now; made afresh if anything changed) at the path in one atomic
  * exchange and returns its O_PATH handle, or -errno (EEXIST: the path holds something that is not ours).
  * What came out of the exchange is left at the rotation name for rotation_check(), after the write: the reader
@@ -239,32 +268,12 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
   uint64_t before = m->inode;
   m->inode = (uint64_t)st.st_ino;
   pthread_mutex_unlock(&m->lock);
-#ifdef RENAME_EXCHANGE
-  if (renameat2(AT_FDCWD, m->temp_now, AT_FDCWD, m->path, RENAME_EXCHANGE) == 0) {
-    *exchanged = 1;
-  } else if (errno == ENOENT || errno == EINVAL || errno == ENOSYS) {
-#endif
-    struct stat cur;
-    int e = lstat(m->path, &cur) != 0                                        ? errno
-            : (cur.st_dev != served->st_dev || cur.st_ino != served->st_ino) ? EEXIST
-            : rename(m->temp_now, m->path) != 0                                  ? errno
-                                                                             : 0;
-    if (e != 0) {
-      restore_inode(m, before);
-      unlink(m->temp_now);
-      close(fd);
-      return -e;
-    }
-#ifdef RENAME_EXCHANGE
-  } else {
-    int e = errno;
-    restore_inode(m, before);
-    unlink(m->temp_now);
-    close(fd);
-    return -e;
-  }
-#endif
-  return fd;
+  int e = swap_in(m, served, exchanged);
+  if (e == 0) return fd;
+  restore_inode(m, before);
+  unlink(m->temp_now);
+  close(fd);
+  return e;
 }
 
 /* After an exchange: what came out must be the inode just served (then it goes, or with `keep` stays at the
@@ -278,8 +287,10 @@ int rotation_check(mount_t *m, const struct stat *served, int next, int keep) {
     if (!keep) unlink(m->temp_now);
     /* Someone may have exchanged a pipe of theirs in under the rotation name between our check of it and the
      * exchange: the path then holds theirs (readers meet their pipe; ours, which they cannot open, is elsewhere).
-     * Reported; the healer finds a foreign pipe at the path and steps aside. Nothing of ours is written to it. */
-    if (name_stat(m, m->path, &at) == 0 && (at.st_ino != made->st_ino || at.st_dev != made->st_dev))
+     * Reported; the healer finds a foreign pipe at the path and steps aside. Nothing of ours is written to it.
+     * Only another user would, so a strict mount, whose directory only we can write (it pauses when that changes:
+     * look.c), does not look: one fstatat a read saved. */
+    if (!m->strict_dir && name_stat(m, m->path, &at) == 0 && (at.st_ino != made->st_ino || at.st_dev != made->st_dev))
       emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
     return keep ? 1 : 0;
   }

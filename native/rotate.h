@@ -23,6 +23,8 @@ int rotation_check(mount_t *m, const struct stat *served, int next, int keep);
 /* lstat of one of the mount's names (its path, a rotation name) through the directory handle where the name is in
  * that directory: one component resolved, not the whole path (three times a read). 0, or -1 with errno. */
 int name_stat(const mount_t *m, const char *name, struct stat *st);
+/* open() of one of the mount's names the same way (never following a symlink): an fd, or -errno. */
+int name_open(const mount_t *m, const char *name, int flags);
 /* Sets temp_now to the rotation name with this suffix. */
 void temp_name(mount_t *m, uint64_t suffix);
 int is_own_fifo(const struct stat *st);

@@ -22,7 +22,7 @@ export interface Engine {
 export function startEngine(
   path: string,
   content: string | Buffer,
-  options: { decide?: boolean; writeTimeoutMs?: number; fifo?: boolean } = {},
+  options: { decide?: boolean; writeTimeoutMs?: number; fifo?: boolean; strictDir?: boolean } = {},
 ): Engine {
   if (options.fifo !== false) native.mkfifo(path, 0o600);
   const events: native.MountEvent[] = [];
@@ -47,6 +47,7 @@ export function startEngine(
     },
     Buffer.from(content),
     options.decide ?? false,
+    options.strictDir ?? true,
   );
   const next = (type: native.MountEventType) =>
     new Promise<native.MountEvent>((resolve) => {

@@ -34,8 +34,8 @@ afterEach(async () => {
 
 /** A mount whose thread already waits in open(): a first reader that came before would be a queued one, whose
  * FIFO is never kept for reuse (share.c). */
-async function start(name: string): Promise<Engine> {
-  const engine = startEngine(join(dir, name), CONTENT);
+async function start(name: string, strictDir = true): Promise<Engine> {
+  const engine = startEngine(join(dir, name), CONTENT, { strictDir });
   engines.push(engine);
   await waitFor(() => engineThreads() === 1 || undefined);
   return engine;
@@ -88,8 +88,10 @@ describe('reused FIFOs', () => {
     async () => {
       const engine = await start('chmodded');
       chmodSync(dir, 0o711); // others may reach the path, not list or write the directory
-      // The user's `chmod -R a+rw`: the FIFO at the path now (its own read is the user's doing) ...
-      chmodSync(engine.path, 0o666);
+      expect((await cat(engine.path)).out).toBe(CONTENT); // a resting FIFO and a spare beside the path
+      // The user's `chmod -R a+rw`: the FIFO at the path now (its own read is the user's doing), the resting one
+      // and the spare ...
+      for (const name of readdirSync(dir)) chmodSync(join(dir, name), 0o666);
       for (let i = 0; i < 6; i++) {
         expect((await cat(engine.path)).out).toBe(CONTENT);
         // ... must not come back: each later FIFO at the path is 0600, and the other user is refused.
@@ -100,6 +102,18 @@ describe('reused FIFOs', () => {
       }
     },
   );
+
+  it('rotation names removed between reads (`git clean -x`) are made again: reads go on', async () => {
+    const engine = await start('cleaned');
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3; i++) expect((await cat(engine.path)).out).toBe(CONTENT);
+      const beside = readdirSync(dir).filter((name) => join(dir, name) !== engine.path);
+      expect(beside.length).toBeGreaterThan(0);
+      for (const name of beside) rmSync(join(dir, name));
+    }
+    expect((await cat(engine.path)).out).toBe(CONTENT);
+    expect(engine.events.filter((e) => e.type !== 'served')).toEqual([]);
+  });
 
   it('a reader still holding a served FIFO keeps it: later readers get their own pipe and only their bytes', async () => {
     const engine = await start('held');
@@ -163,8 +177,8 @@ describe('reused FIFOs', () => {
   it.skipIf(OTHER_USER === undefined)(
     'another user who renames a resting FIFO away and puts its own at the name never gets it written to or put at the path',
     async () => {
-      const engine = await start('swapped');
-      chmodSync(dir, 0o777); // --allow-shared-dir: the other user may write the directory
+      const engine = await start('swapped', false); // --allow-shared-dir: the other user may write the directory
+      chmodSync(dir, 0o777);
       const first = lstatSync(engine.path).ino;
       expect((await cat(engine.path)).out).toBe(CONTENT);
       const name = nameOf(engine, first);
@@ -187,6 +201,35 @@ describe('reused FIFOs', () => {
       expect(lstatSync(name).ino).toBe(theirs.ino);
       expect(waitsOnFifo(listener.child.pid)).toBe(true);
       await run(PYTHON, ['-c', 'import os,sys\nos.close(os.open(sys.argv[1],os.O_WRONLY|os.O_NONBLOCK))', name]);
+      expect(await listener.done).toEqual({ out: '', code: 0 });
+    },
+  );
+
+  it.skipIf(OTHER_USER === undefined)(
+    'a strict mount whose directory another user was let write (until the daemon pauses it) writes no value to their FIFO',
+    async () => {
+      // Strict: the thread trusts a directory only we can write and tells whether a resting FIFO is held by opening
+      // its name. Now another user can write it: the name holds their FIFO, and that open lets their reader go.
+      const engine = await start('strict-swapped');
+      chmodSync(dir, 0o777);
+      const first = lstatSync(engine.path).ino;
+      expect((await cat(engine.path)).out).toBe(CONTENT);
+      const name = nameOf(engine, first);
+      const swap = 'import os,sys\nos.rename(sys.argv[1],sys.argv[1]+".away")\nos.mkfifo(sys.argv[1],0o666)';
+      expect((await run('setpriv', [...AS_OTHER, PYTHON, '-c', swap, name])).code).toBe(0);
+      const theirs = lstatSync(name);
+      const listener = blockedReader(name, AS_OTHER);
+      await waitFor(() => waitsOnFifo(listener.child.pid) || undefined);
+      for (let i = 0; i < 6; i++) {
+        expect((await cat(engine.path)).out).toBe(CONTENT);
+        expect(lstatSync(engine.path).uid).toBe(process.getuid?.());
+      }
+      await engine.stop();
+      // Still at its name; let go (if the thread's open has not already) with nothing: no byte of the values.
+      expect(lstatSync(name).ino).toBe(theirs.ino);
+      await run(PYTHON, ['-c', 'import os,sys\nos.close(os.open(sys.argv[1],os.O_WRONLY|os.O_NONBLOCK))', name]).catch(
+        () => undefined,
+      );
       expect(await listener.done).toEqual({ out: '', code: 0 });
     },
   );
