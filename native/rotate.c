@@ -193,8 +193,9 @@ int rotate_prepare(mount_t *m) {
     if (fd >= 0) pin_times(m, fd, m->temp_now);
     if (fd >= 0 && handle_stat(fd, m->temp_now, &st) == 0 && is_own_fifo(&st)) break;
     if (fd >= 0) close(fd);
+    /* Gone before its handle was taken (the user's tidying removed it): made again, nothing foreign. */
+    if (fd != -ENOENT) emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
     fd = -1;
-    emit(m->tsfn, EV_FOREIGN, EEXIST, "rotate", 0, 0, 0);
   }
   m->spare = fd;
   m->spare_st = st;
@@ -243,11 +244,26 @@ static int swap_in(mount_t *m, const struct stat *served, int *exchanged) {
   return rename(m->temp_now, m->path) == 0 ? 0 : -errno;
 }
 
+static int rotate_once(mount_t *m, const struct stat *served, int *exchanged);
+
 /* Puts the FIFO made in advance (checked again now; made afresh if anything changed) at the path in one atomic
  * exchange and returns its O_PATH handle, or -errno (EEXIST: the path holds something that is not ours).
  * What came out of the exchange is left at the rotation name for rotation_check(), after the write: the reader
  * waiting for its bytes does not wait for that check. Sets *exchanged when a check is due. */
 int rotate(mount_t *m, const struct stat *served, int *exchanged) {
+  for (int attempt = 1;; attempt++) {
+    int fd = rotate_once(m, served, exchanged);
+    /* The spare's name removed between its check and the exchange (a `git clean -x`, an `rm .~*` of the user's)
+     * while the path still holds the inode just served: nothing foreign, a new spare is made (the path holds
+     * ours, untouched). */
+    struct stat at;
+    if (fd != -ENOENT || attempt == ROTATE_ATTEMPTS || name_stat(m, m->path, &at) != 0 ||
+        at.st_ino != served->st_ino || at.st_dev != served->st_dev)
+      return fd;
+  }
+}
+
+static int rotate_once(mount_t *m, const struct stat *served, int *exchanged) {
   *exchanged = 0;
   if (!spare_intact(m)) {
     /* Another inode at its name now: someone exchanged theirs in (reported, never written to). Gone (removed by a
@@ -283,7 +299,9 @@ int rotate(mount_t *m, const struct stat *served, int *exchanged) {
 int rotation_check(mount_t *m, const struct stat *served, int next, int keep) {
   struct stat out, at;
   const struct stat *made = &m->spare_st; /* what rotate() put at the path: `next` */
-  if (name_stat(m, m->temp_now, &out) == 0 && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
+  int found = name_stat(m, m->temp_now, &out) == 0;
+  int gone = !found && errno == ENOENT;
+  if (found && out.st_dev == served->st_dev && out.st_ino == served->st_ino) {
     if (!keep) unlink(m->temp_now);
     /* Someone may have exchanged a pipe of theirs in under the rotation name between our check of it and the
      * exchange: the path then holds theirs (readers meet their pipe; ours, which they cannot open, is elsewhere).
@@ -294,6 +312,9 @@ int rotation_check(mount_t *m, const struct stat *served, int next, int keep) {
       emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
     return keep ? 1 : 0;
   }
+  /* Nothing at the rotation name, and the path holds the FIFO just made: the user removed what came out of the
+   * exchange since (a `git clean -x` racing the read). Nothing foreign and nothing to swap back: serving goes on. */
+  if (gone && name_stat(m, m->path, &at) == 0 && at.st_ino == made->st_ino && at.st_dev == made->st_dev) return 0;
   emit(m->tsfn, EV_FOREIGN, EEXIST, "rename", 0, 0, 0);
 #ifdef RENAME_EXCHANGE
   renameat2(AT_FDCWD, m->temp_now, AT_FDCWD, m->path, RENAME_EXCHANGE);
