@@ -244,25 +244,7 @@ static int swap_in(mount_t *m, const struct stat *served, int *exchanged) {
   return rename(m->temp_now, m->path) == 0 ? 0 : -errno;
 }
 
-static int rotate_once(mount_t *m, const struct stat *served, int *exchanged);
-
-/* Puts the FIFO made in advance (checked again now; made afresh if anything changed) at the path in one atomic
- * exchange and returns its O_PATH handle, or -errno (EEXIST: the path holds something that is not ours).
- * What came out of the exchange is left at the rotation name for rotation_check(), after the write: the reader
- * waiting for its bytes does not wait for that check. Sets *exchanged when a check is due. */
-int rotate(mount_t *m, const struct stat *served, int *exchanged) {
-  for (int attempt = 1;; attempt++) {
-    int fd = rotate_once(m, served, exchanged);
-    /* The spare's name removed between its check and the exchange (a `git clean -x`, an `rm .~*` of the user's)
-     * while the path still holds the inode just served: nothing foreign, a new spare is made (the path holds
-     * ours, untouched). */
-    struct stat at;
-    if (fd != -ENOENT || attempt == ROTATE_ATTEMPTS || name_stat(m, m->path, &at) != 0 ||
-        at.st_ino != served->st_ino || at.st_dev != served->st_dev)
-      return fd;
-  }
-}
-
+/* One attempt of rotate(). */
 static int rotate_once(mount_t *m, const struct stat *served, int *exchanged) {
   *exchanged = 0;
   if (!spare_intact(m)) {
@@ -290,6 +272,23 @@ static int rotate_once(mount_t *m, const struct stat *served, int *exchanged) {
   unlink(m->temp_now);
   close(fd);
   return e;
+}
+
+/* Puts the FIFO made in advance (checked again now; made afresh if anything changed) at the path in one atomic
+ * exchange and returns its O_PATH handle, or -errno (EEXIST: the path holds something that is not ours).
+ * What came out of the exchange is left at the rotation name for rotation_check(), after the write: the reader
+ * waiting for its bytes does not wait for that check. Sets *exchanged when a check is due. */
+int rotate(mount_t *m, const struct stat *served, int *exchanged) {
+  for (int attempt = 1;; attempt++) {
+    int fd = rotate_once(m, served, exchanged);
+    /* The spare's name removed between its check and the exchange (a `git clean -x`, an `rm .~*` of the user's)
+     * while the path still holds the inode just served: nothing foreign, a new spare is made (the path holds
+     * ours, untouched). */
+    struct stat at;
+    if (fd != -ENOENT || attempt == ROTATE_ATTEMPTS || name_stat(m, m->path, &at) != 0 ||
+        at.st_ino != served->st_ino || at.st_dev != served->st_dev)
+      return fd;
+  }
 }
 
 /* After an exchange: what came out must be the inode just served (then it goes, or with `keep` stays at the

@@ -32,12 +32,14 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A mount whose thread already waits in open(): a first reader that came before would be a queued one, whose
- * FIFO is never kept for reuse (share.c). */
+/** A mount already read once: a reader that reaches the FIFO before the thread's first open() is a queued one,
+ * whose FIFO is never kept for reuse (share.c), and on a loaded machine the first `cat` can (counting threads that
+ * wait in open() tells which process's, not which thread's). Every later read is an ordinary one. */
 async function start(name: string, strictDir = true): Promise<Engine> {
   const engine = startEngine(join(dir, name), CONTENT, { strictDir });
   engines.push(engine);
   await waitFor(() => engineThreads() === 1 || undefined);
+  expect((await cat(engine.path)).out).toBe(CONTENT);
   return engine;
 }
 
@@ -80,6 +82,21 @@ function waitsOnFifo(pid: number | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/** Another user renames the FIFO the next read rests at its rotation name away and makes a FIFO of its own at that
+ * name (mode 0666), then waits on it in open(): any writer opened there would let it go. */
+async function swapRestingName(engine: Engine) {
+  const first = lstatSync(engine.path).ino;
+  expect((await cat(engine.path)).out).toBe(CONTENT);
+  const name = nameOf(engine, first);
+  const swap = 'import os,sys\nos.rename(sys.argv[1],sys.argv[1]+".away")\nos.mkfifo(sys.argv[1],0o666)';
+  expect((await run('setpriv', [...AS_OTHER, PYTHON, '-c', swap, name])).code).toBe(0);
+  const theirs = lstatSync(name);
+  expect(theirs.uid).toBe(OTHER_USER?.uid);
+  const listener = blockedReader(name, AS_OTHER);
+  await waitFor(() => waitsOnFifo(listener.child.pid) || undefined);
+  return { name, theirs, listener };
 }
 
 describe('reused FIFOs', () => {
@@ -179,16 +196,7 @@ describe('reused FIFOs', () => {
     async () => {
       const engine = await start('swapped', false); // --allow-shared-dir: the other user may write the directory
       chmodSync(dir, 0o777);
-      const first = lstatSync(engine.path).ino;
-      expect((await cat(engine.path)).out).toBe(CONTENT);
-      const name = nameOf(engine, first);
-      const swap = 'import os,sys\nos.rename(sys.argv[1],sys.argv[1]+".away")\nos.mkfifo(sys.argv[1],0o666)';
-      expect((await run('setpriv', [...AS_OTHER, PYTHON, '-c', swap, name])).code).toBe(0);
-      const theirs = lstatSync(name);
-      expect(theirs.uid).toBe(OTHER_USER?.uid);
-      // The other user waits on its FIFO: any writer the daemon opened there would let it go.
-      const listener = blockedReader(name, AS_OTHER);
-      await waitFor(() => waitsOnFifo(listener.child.pid) || undefined);
+      const { name, theirs, listener } = await swapRestingName(engine);
       for (let i = 0; i < 6; i++) {
         expect((await cat(engine.path)).out).toBe(CONTENT);
         const at = lstatSync(engine.path);
@@ -212,14 +220,7 @@ describe('reused FIFOs', () => {
       // its name. Now another user can write it: the name holds their FIFO, and that open lets their reader go.
       const engine = await start('strict-swapped');
       chmodSync(dir, 0o777);
-      const first = lstatSync(engine.path).ino;
-      expect((await cat(engine.path)).out).toBe(CONTENT);
-      const name = nameOf(engine, first);
-      const swap = 'import os,sys\nos.rename(sys.argv[1],sys.argv[1]+".away")\nos.mkfifo(sys.argv[1],0o666)';
-      expect((await run('setpriv', [...AS_OTHER, PYTHON, '-c', swap, name])).code).toBe(0);
-      const theirs = lstatSync(name);
-      const listener = blockedReader(name, AS_OTHER);
-      await waitFor(() => waitsOnFifo(listener.child.pid) || undefined);
+      const { name, theirs, listener } = await swapRestingName(engine);
       for (let i = 0; i < 6; i++) {
         expect((await cat(engine.path)).out).toBe(CONTENT);
         expect(lstatSync(engine.path).uid).toBe(process.getuid?.());
