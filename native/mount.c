@@ -218,17 +218,14 @@ void *mount_main(void *arg) {
      * saved); opened by path (macOS), the descriptor tells. */
 #ifdef O_PATH
     st = waited;
-    int displaced = 0;
 #else
-    int displaced =
-        fstat(wfd, &st) != 0 || !is_own_fifo(&st) || st.st_ino != waited.st_ino || st.st_dev != waited.st_dev;
-#endif
-    if (displaced) {
+    if (fstat(wfd, &st) != 0 || !is_own_fifo(&st) || st.st_ino != waited.st_ino || st.st_dev != waited.st_dev) {
       close(wfd);
       mount_flush(m); /* the reads before this first */
       emit(m->tsfn, EV_DISPLACED, EEXIST, "fstat", 0, 0, 0);
       break;
     }
+#endif
     int exchanged = 0;
     int next = rotate(m, &st, &exchanged);
     pthread_mutex_lock(&m->lock);

@@ -128,16 +128,15 @@ export function bulkReaderName(facts: ProcessFacts): string | undefined {
   if (BULK_EXES.has(applet)) return `busybox ${applet}`;
   if (RECURSIVE_SEARCHERS.has(applet) && recurses(facts.argv.slice(1))) return `busybox ${applet} -r`;
   // A module python runs (`-m tarfile`): the argument after the `-m` that scriptOf() stops at.
-  const module = scriptOf(facts);
-  if (/^python[0-9.]*$/.test(exe) && module?.kind === 'inline' && module.option === '-m') {
+  const script = scriptOf(facts);
+  if (/^python[0-9.]*$/.test(exe) && script?.kind === 'inline' && script.option === '-m') {
     const name = facts.argv[facts.argv.indexOf('-m') + 1] ?? '';
     if (BULK_MODULES.has(name)) return `${exe} -m ${name}`;
   }
   // npm sets its process title (`npm pack ...`), which replaces its command line: the title's first word counts too.
-  const script = module;
   const titled = basename((facts.argv[0] ?? '').split(' ')[0] ?? '');
   for (const file of [script?.kind === 'file' ? basename(script.path) : '', titled]) {
-    if (BULK_SCRIPTS.has(file) || BULK_SCRIPT.test(file)) return `${basename(facts.exe)} ${file}`;
+    if (BULK_SCRIPTS.has(file) || BULK_SCRIPT.test(file)) return `${exe} ${file}`;
   }
   return undefined;
 }
